@@ -1,0 +1,1 @@
+"""Troposphere blueprints for Runway's CFNgin: ``blueprints.cdn`` and ``blueprints.ecr``."""

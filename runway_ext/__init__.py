@@ -1,0 +1,40 @@
+"""runway_ext: ready-made CFNgin hooks, lookups and blueprints for Runway.
+
+The public kit for writing hooks of your own lives here too::
+
+    from runway_ext import HookArgs, HookContext, hook
+
+Importing this package is cheap: the kit is loaded on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["HookArgs", "HookContext", "HookError", "__version__", "hook", "wait_until"]
+
+if TYPE_CHECKING:
+    from .core.args import HookArgs
+    from .core.errors import HookError
+    from .core.hook import HookContext, hook
+    from .core.waiting import wait_until
+
+_LAZY = {
+    "HookArgs": ("runway_ext.core.args", "HookArgs"),
+    "HookError": ("runway_ext.core.errors", "HookError"),
+    "HookContext": ("runway_ext.core.hook", "HookContext"),
+    "hook": ("runway_ext.core.hook", "hook"),
+    "wait_until": ("runway_ext.core.waiting", "wait_until"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    """Load the public kit lazily so ``import runway_ext`` stays light."""
+    if name not in _LAZY:
+        raise AttributeError(f"module 'runway_ext' has no attribute {name!r}")
+    import importlib
+
+    module_name, attribute = _LAZY[name]
+    return getattr(importlib.import_module(module_name), attribute)

@@ -1,0 +1,97 @@
+"""Loggers under the ``runway_ext.`` name, with redaction of secret values.
+
+Secrets are redacted in two ways: values registered with :func:`register_secret` are replaced
+wherever they appear, and credentials embedded in URLs (``scheme://user:password@host``) are
+masked. Every logger obtained through :func:`get_logger` carries the redacting filter, so a
+record is cleaned before any handler (Runway's or the CLI's) formats it.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+
+MASK = "***"
+_SECRET_NAME = re.compile(
+    r"SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|(^|_)KEY($|_)|AUTH",
+    re.IGNORECASE,
+)
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<secret>[^@\s/]+)@")
+_MIN_SECRET_LENGTH = 4
+
+_secrets: set[str] = set()
+_secrets_lock = threading.Lock()
+
+
+def is_secret_name(name: str) -> bool:
+    """Whether a variable name looks like it holds a secret (``*SECRET*``, ``*TOKEN*``, ``*KEY*`` …)."""
+    return bool(_SECRET_NAME.search(name))
+
+
+def has_url_credentials(value: str) -> bool:
+    """Whether a value embeds ``user:password@`` credentials in a URL."""
+    return bool(_URL_CREDENTIALS.search(value))
+
+
+def register_secret(value: str | None) -> None:
+    """Remember a value that must never be logged (short values are not masked: too many false hits)."""
+    if value and len(value) >= _MIN_SECRET_LENGTH:
+        with _secrets_lock:
+            _secrets.add(value)
+            for line in value.splitlines():
+                if len(line) >= _MIN_SECRET_LENGTH:
+                    _secrets.add(line)
+
+
+def redact(text: str) -> str:
+    """Return ``text`` with every registered secret and URL password masked."""
+    with _secrets_lock:
+        known = sorted(_secrets, key=len, reverse=True)
+    for secret in known:
+        if secret in text:
+            text = text.replace(secret, MASK)
+    return _URL_CREDENTIALS.sub(lambda match: match.group("head") + MASK + "@", text)
+
+
+class RedactingFilter(logging.Filter):
+    """A logging filter that rewrites each record's message with :func:`redact`."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Redact the fully formatted message in place; never drops a record."""
+        message = record.getMessage()
+        cleaned = redact(message)
+        if cleaned != message or record.args:
+            record.msg = cleaned
+            record.args = None
+        return True
+
+
+_FILTER = RedactingFilter()
+
+
+def get_logger(name: str) -> logging.Logger:
+    """Return a logger named under ``runway_ext.`` that redacts secrets."""
+    if not name.startswith("runway_ext"):
+        name = f"runway_ext.{name}"
+    logger = logging.getLogger(name)
+    if _FILTER not in logger.filters:
+        logger.addFilter(_FILTER)
+    return logger
+
+
+def adopt_runway_logging() -> None:
+    """Inside a Runway run, print ``runway_ext`` logs through Runway's own handlers and level.
+
+    Runway installs its handlers on the ``runway`` logger only, so without this a hook's
+    messages would be invisible in ``runway deploy`` output. Does nothing if ``runway_ext``
+    already has handlers (e.g. the CLI's) or Runway has none (e.g. under pytest).
+    """
+    ours = logging.getLogger("runway_ext")
+    runway = logging.getLogger("runway")
+    if ours.handlers or not runway.handlers:
+        return
+    for handler in runway.handlers:
+        ours.addHandler(handler)
+    ours.setLevel(runway.getEffectiveLevel())
+    ours.propagate = False

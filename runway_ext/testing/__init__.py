@@ -1,0 +1,1 @@
+"""Test support shipped with the package: real services on loopback for your hook tests."""

@@ -1,0 +1,106 @@
+"""A moto server on 127.0.0.1 standing in for AWS, for tests and local mode."""
+
+from __future__ import annotations
+
+import os
+import socket
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+DUMMY_CREDENTIALS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+ACCOUNT_ID = "123456789012"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class MotoServer:
+    """moto's threaded server bound to loopback, with the environment that points AWS clients at it."""
+
+    def __init__(self, port: int | None = None) -> None:
+        """Prepare a server on ``port`` (a free one when omitted); :meth:`start` runs it."""
+        self.port = port or free_port()
+        self._server = None
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint URL (``http://127.0.0.1:PORT``)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def s3_endpoint(self) -> str:
+        """The S3 endpoint with ``localhost`` in it (moto treats such URLs as path-style, needed for TemplateURLs)."""
+        return f"http://localhost:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        """Variables that send every AWS client (boto3, runway, sam, aws) to this server with dummy credentials."""
+        return {
+            **DUMMY_CREDENTIALS,
+            "AWS_REGION": DUMMY_CREDENTIALS["AWS_DEFAULT_REGION"],
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_S3": self.s3_endpoint,
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CFNGIN_STACK_POLL_TIME": "1",
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+        }
+
+    def start(self) -> MotoServer:
+        """Start serving (returns once the server answers)."""
+        from moto.server import ThreadedMotoServer
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving."""
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+
+    def reset(self) -> None:
+        """Forget every resource (``POST /moto-api/reset``)."""
+        request = urllib.request.Request(f"{self.endpoint}/moto-api/reset", method="POST")
+        with _direct_opener().open(request, timeout=10):
+            pass
+
+
+def _direct_opener() -> urllib.request.OpenerDirector:
+    """An opener that never goes through a proxy (the server is on loopback)."""
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block, then restore them exactly."""
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def moto_server(port: int | None = None) -> Iterator[MotoServer]:
+    """A running :class:`MotoServer` for the duration of the block."""
+    server = MotoServer(port).start()
+    try:
+        yield server
+    finally:
+        server.stop()
