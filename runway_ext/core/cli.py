@@ -81,11 +81,18 @@ def _flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def cli_aliases(info: FieldInfo) -> list[str]:
+    """Extra flag names of a field, declared as ``Field(json_schema_extra={"cli_aliases": ["template"]})``."""
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    return [_flag(str(alias)) for alias in extra.get("cli_aliases", [])]  # type: ignore[union-attr]
+
+
 def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel], *, positional: Sequence[str] = ()) -> None:
     """Add one CLI argument per field of ``model`` (absent flags leave the model's default)."""
     for name, info in model.model_fields.items():
         kind = field_kind(info)
         help_text = _help(info)
+        aliases = cli_aliases(info)
         choices = get_args(_unwrap(info.annotation)) if get_origin(_unwrap(info.annotation)) is Literal else None
         if name in positional:
             nargs: Any = None if info.is_required() else "?"
@@ -94,11 +101,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
             parser.add_argument(name, metavar=name.upper(), nargs=nargs, help=help_text, default=argparse.SUPPRESS)
             continue
         if kind == "bool":
-            parser.add_argument(_flag(name), dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(_flag(name), *aliases, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
         elif kind == "list":
-            parser.add_argument(_flag(name), dest=name, nargs="*", metavar="VALUE", default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(_flag(name), *aliases, dest=name, nargs="*", metavar="VALUE", default=argparse.SUPPRESS, help=help_text)
         elif kind == "dict":
-            parser.add_argument(_flag(name), dest=name, nargs="+", metavar="KEY=VALUE", default=argparse.SUPPRESS, help=help_text)
+            parser.add_argument(_flag(name), *aliases, dest=name, nargs="+", metavar="KEY=VALUE", default=argparse.SUPPRESS, help=help_text)
             parser.add_argument(
                 _flag(_JSON_PREFIX + name),
                 dest=_JSON_PREFIX + name,
@@ -107,10 +114,11 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
                 help=f"{name} as a JSON object (KEY=VALUE pairs given too take precedence)",
             )
         elif kind == "json":
-            parser.add_argument(_flag(name), dest=name, metavar="JSON", default=argparse.SUPPRESS, help=help_text + " (JSON)")
+            parser.add_argument(_flag(name), *aliases, dest=name, metavar="JSON", default=argparse.SUPPRESS, help=help_text + " (JSON)")
         else:
             parser.add_argument(
                 _flag(name),
+                *aliases,
                 dest=name,
                 metavar=name.upper(),
                 default=argparse.SUPPRESS,
