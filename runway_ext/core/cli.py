@@ -175,6 +175,21 @@ def build_parser(prog: str, command: Any) -> argparse.ArgumentParser:
     return parser
 
 
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """A stream handler that always writes to the current ``sys.stderr`` (which may be replaced)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):  # type: ignore[no-untyped-def]
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+        pass
+
+
 class _CliFormatter(logging.Formatter):
     """Plain messages for info, ``level: message`` for the rest."""
 
@@ -193,7 +208,7 @@ def configure_cli_logging(*, verbose: bool) -> None:
     logger = logging.getLogger("runway_ext")
     handler = next((h for h in logger.handlers if h.get_name() == _CLI_HANDLER_NAME), None)
     if handler is None:
-        handler = logging.StreamHandler(sys.stderr)
+        handler = _StderrHandler()
         handler.set_name(_CLI_HANDLER_NAME)
         handler.setFormatter(_CliFormatter("%(message)s"))
         logger.addHandler(handler)
