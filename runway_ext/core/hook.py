@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
 
+from . import journal
 from .args import HookArgs, describe_validation_error
 from .aws import make_client, make_session
 from .cli import add_model_arguments, configure_cli_logging, namespace_to_kwargs, print_result
@@ -112,13 +113,16 @@ class Hook(Generic[ArgsT]):
         except HookError as error:
             for line in _error_lines(error):
                 self.log.error("%s: %s", self.name, line)
+            journal.record(self.name, error=_error_lines(error)[0])
             return False
         except Exception as error:  # noqa: BLE001 - a hook never leaks a traceback into the run
             self.log.error("%s: unexpected %s: %s", self.name, type(error).__name__, error)
             self.log.debug("traceback", exc_info=True)
+            journal.record(self.name, error=f"unexpected {type(error).__name__}: {error}")
             return False
         if context is not None:
             context.hook_data.setdefault(HOOK_DATA_NAMESPACE, {})[self.name] = result
+        journal.record(self.name, result=result)
         return result
 
     # -- shared by both faces --------------------------------------------------------------------

@@ -105,3 +105,21 @@ def test_results_must_be_mappings_or_models(cfngin_context: CfnginContext, caplo
 
     assert bad(context=cfngin_context, provider=None, name="x") is False
     assert "must return a pydantic model, a mapping or None" in caplog.text
+
+
+def test_journal_records_each_run_with_secrets_redacted(
+    cfngin_context: CfnginContext, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from runway_ext.core import journal
+    from runway_ext.core.log import register_secret
+
+    journal_file = tmp_path / "journal.jsonl"
+    monkeypatch.setenv(journal.JOURNAL_VARIABLE, str(journal_file))
+    register_secret("s3cret-name-value")
+    greet(context=cfngin_context, provider=None, name="s3cret-name-value")
+    greet(context=cfngin_context, provider=None, name="nobody")
+    entries = journal.read(journal_file)
+    assert entries == [
+        {"hook": "greet", "ok": True, "result": {"greeting": "hello ***", "ok": True}},
+        {"hook": "greet", "ok": False, "error": "name: nobody is there"},
+    ]
