@@ -14,8 +14,9 @@ from collections.abc import Sequence
 from typing import Any
 
 from .core.cli import add_common_flags, configure_cli_logging
+from .core.hook import Hook
 
-TOOL_MODULES: tuple[str, ...] = ()
+TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command",)
 """Modules outside ``runway_ext.hooks`` that contribute a ``COMMAND`` (project tools)."""
 
 
@@ -42,7 +43,7 @@ def build_main_parser() -> argparse.ArgumentParser:
     for command in discover_commands():
         name = command.name.replace("_", "-")
         sub = subparsers.add_parser(name, help=command.summary, description=command.summary)
-        if not hasattr(command, "hooks"):
+        if isinstance(command, Hook):
             add_common_flags(sub)
         command.configure_parser(sub)
     return parser

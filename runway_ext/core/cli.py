@@ -168,8 +168,10 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
 
 def build_parser(prog: str, command: Any) -> argparse.ArgumentParser:
     """A parser for one command (a hook, or a group of hooks)."""
+    from .hook import Hook
+
     parser = argparse.ArgumentParser(prog=prog)
-    if not hasattr(command, "hooks"):
+    if isinstance(command, Hook):
         add_common_flags(parser)
     command.configure_parser(parser)
     return parser

@@ -57,8 +57,11 @@ class MotoServer:
 
     def start(self) -> MotoServer:
         """Start serving (returns once the server answers)."""
+        import logging
+
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self._server.start()
         return self

@@ -1,0 +1,379 @@
+"""Teach moto's CloudFormation the resource types our blueprints use that it does not create itself.
+
+moto skips ``AWS::CloudFront::*`` and ``AWS::S3::BucketPolicy`` ("No Moto CloudFormation
+support"), so a ``Ref`` to them is empty and their outputs vanish. Each class below is a
+``CloudFormationModel`` backed by moto's own CloudFront or S3 backend, so a stack creates a real
+(moto) distribution that the invalidation hook can talk to. moto finds models through
+``CloudFormationModel.__subclasses__()`` behind ``functools.lru_cache``; :func:`install` clears
+those caches after these classes exist.
+
+Cache and response-headers policies have no moto backend: they are recorded here with an id
+(what ``Ref``/``Fn::GetAtt Id`` return), which is all the distribution needs.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from moto.cloudfront.models import cloudfront_backends
+from moto.core.common_models import CloudFormationModel
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
+
+SUPPORTED_TYPES = (
+    "AWS::CloudFront::Distribution",
+    "AWS::CloudFront::OriginAccessControl",
+    "AWS::CloudFront::Function",
+    "AWS::CloudFront::CachePolicy",
+    "AWS::CloudFront::ResponseHeadersPolicy",
+    "AWS::S3::BucketPolicy",
+)
+
+
+def _cloudfront(account_id: str, region_name: str) -> Any:
+    return cloudfront_backends[account_id][get_partition(region_name)]
+
+
+def _items(values: list[Any] | None) -> dict[str, Any]:
+    """CloudFormation's plain list as the API's ``{Quantity, Items}`` shape."""
+    values = list(values or [])
+    return {"Quantity": len(values), "Items": values}
+
+
+def distribution_api_config(cfn_config: dict[str, Any], caller_reference: str) -> dict[str, Any]:
+    """Translate a CloudFormation ``DistributionConfig`` into the API-shaped dict moto's backend takes."""
+    origins = []
+    for origin in cfn_config.get("Origins", []):
+        api_origin = {"Id": origin["Id"], "DomainName": origin["DomainName"], "OriginPath": origin.get("OriginPath", "")}
+        if "S3OriginConfig" in origin:
+            api_origin["S3OriginConfig"] = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity", "")}
+        if "CustomOriginConfig" in origin:
+            api_origin["CustomOriginConfig"] = origin["CustomOriginConfig"]
+        origins.append(api_origin)
+    default = dict(cfn_config.get("DefaultCacheBehavior", {}))
+    behavior = {
+        "TargetOriginId": default.get("TargetOriginId", origins[0]["Id"] if origins else ""),
+        "ViewerProtocolPolicy": default.get("ViewerProtocolPolicy", "allow-all"),
+        "Compress": default.get("Compress", False),
+        "CachePolicyId": default.get("CachePolicyId", ""),
+        "ResponseHeadersPolicyId": default.get("ResponseHeadersPolicyId"),
+    }
+    config: dict[str, Any] = {
+        "CallerReference": caller_reference,
+        "Origins": _items(origins),
+        "DefaultCacheBehavior": behavior,
+        "Comment": cfn_config.get("Comment", ""),
+        "Enabled": cfn_config.get("Enabled", True),
+        "DefaultRootObject": cfn_config.get("DefaultRootObject", ""),
+        "PriceClass": cfn_config.get("PriceClass", "PriceClass_All"),
+        "HttpVersion": cfn_config.get("HttpVersion", "http2"),
+    }
+    if cfn_config.get("Aliases"):
+        config["Aliases"] = _items(cfn_config["Aliases"])
+    return config
+
+
+class LocalDistribution(CloudFormationModel):
+    """``AWS::CloudFront::Distribution`` backed by moto's CloudFront backend."""
+
+    def __init__(self, distribution: Any) -> None:
+        self.distribution = distribution
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::Distribution"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("DomainName", "Id")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.distribution.distribution_id)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "DomainName":
+            return self.distribution.domain_name
+        if attribute_name == "Id":
+            return self.distribution.distribution_id
+        raise NotImplementedError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalDistribution:
+        config = distribution_api_config(
+            cloudformation_json["Properties"]["DistributionConfig"], caller_reference=f"{kwargs.get('LogicalId', resource_name)}-{uuid.uuid4()}"
+        )
+        distribution, _location, _etag = _cloudfront(account_id, region_name).create_distribution(config, tags=[])
+        return cls(distribution)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: LocalDistribution, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LocalDistribution:
+        _cloudfront(account_id, region_name).delete_distribution(original_resource.physical_resource_id, if_match=True)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = _cloudfront(account_id, region_name)
+        if resource_name in backend.distributions:
+            backend.delete_distribution(resource_name, if_match=True)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalOriginAccessControl(CloudFormationModel):
+    """``AWS::CloudFront::OriginAccessControl`` backed by moto's CloudFront backend."""
+
+    def __init__(self, control: Any) -> None:
+        self.control = control
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::OriginAccessControl"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr == "Id"
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.control.id)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Id":
+            return self.control.id
+        raise NotImplementedError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalOriginAccessControl:
+        config = dict(cloudformation_json["Properties"]["OriginAccessControlConfig"])
+        return cls(_cloudfront(account_id, region_name).create_origin_access_control(config))
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: LocalOriginAccessControl, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LocalOriginAccessControl:
+        config = dict(cloudformation_json["Properties"]["OriginAccessControlConfig"])
+        _cloudfront(account_id, region_name).update_origin_access_control(original_resource.physical_resource_id, config)
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalCloudFrontFunction(CloudFormationModel):
+    """``AWS::CloudFront::Function`` backed by moto's CloudFront backend (``Ref`` is the ARN)."""
+
+    def __init__(self, function: Any) -> None:
+        self.function = function
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "Name"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::Function"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("FunctionARN", "FunctionMetadata.FunctionARN", "Stage")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.function.arn)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name in ("FunctionARN", "FunctionMetadata.FunctionARN"):
+            return self.function.arn
+        if attribute_name == "Stage":
+            return self.function.stage
+        raise NotImplementedError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalCloudFrontFunction:
+        properties = cloudformation_json["Properties"]
+        name = properties.get("Name", resource_name)
+        backend = _cloudfront(account_id, region_name)
+        function = backend.create_function(
+            name, dict(properties.get("FunctionConfig", {})), str(properties.get("FunctionCode", "")).encode(), tags=[]
+        )
+        if properties.get("AutoPublish"):
+            function.stage = "LIVE"
+            function.status = "DEPLOYED"
+        return cls(function)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: LocalCloudFrontFunction, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LocalCloudFrontFunction:
+        _cloudfront(account_id, region_name).functions.pop(original_resource.function.name, None)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        name = resource_name.rsplit("function/", 1)[-1]
+        _cloudfront(account_id, region_name).functions.pop(name, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class _RecordedPolicy:
+    """A CloudFront policy moto has no backend for: kept here with an id (what Ref and GetAtt Id return).
+
+    A mixin: moto only sees direct subclasses of ``CloudFormationModel``.
+    """
+
+    RECORDED: dict[str, dict[str, Any]] = {}
+
+    def __init__(self, policy_id: str) -> None:
+        self.policy_id = policy_id
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Id", "LastModifiedTime")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.policy_id
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        if attribute_name == "Id":
+            return self.policy_id
+        if attribute_name == "LastModifiedTime":
+            return "2026-01-01T00:00:00Z"
+        raise NotImplementedError(attribute_name)
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> _RecordedPolicy:
+        policy_id = str(uuid.uuid4())
+        cls.RECORDED[policy_id] = dict(cloudformation_json.get("Properties", {}))
+        return cls(policy_id)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: _RecordedPolicy, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> _RecordedPolicy:
+        cls.RECORDED[original_resource.policy_id] = dict(cloudformation_json.get("Properties", {}))
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        cls.RECORDED.pop(resource_name, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalCachePolicy(_RecordedPolicy, CloudFormationModel):
+    """``AWS::CloudFront::CachePolicy`` (recorded only)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::CachePolicy"
+
+
+class LocalResponseHeadersPolicy(_RecordedPolicy, CloudFormationModel):
+    """``AWS::CloudFront::ResponseHeadersPolicy`` (recorded only)."""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::CloudFront::ResponseHeadersPolicy"
+
+
+class LocalBucketPolicy(CloudFormationModel):
+    """``AWS::S3::BucketPolicy`` backed by moto's S3 backend (the policy is stored on the bucket)."""
+
+    def __init__(self, bucket_name: str) -> None:
+        self.bucket_name = bucket_name
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return ""
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::S3::BucketPolicy"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return False
+
+    @property
+    def physical_resource_id(self) -> str:
+        return self.bucket_name
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalBucketPolicy:
+        properties = cloudformation_json["Properties"]
+        bucket = properties["Bucket"]
+        document = properties["PolicyDocument"]
+        policy = document if isinstance(document, str) else json.dumps(document)
+        s3_backends[account_id][get_partition(region_name)].put_bucket_policy(bucket, policy.encode())
+        return cls(bucket)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: LocalBucketPolicy, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LocalBucketPolicy:
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def delete_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        backend = s3_backends[account_id][get_partition(region_name)]
+        if resource_name in backend.buckets:
+            backend.delete_bucket_policy(resource_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+def install() -> list[str]:
+    """Make moto's CloudFormation use the classes above (clears its model caches); return the types added."""
+    from moto.cloudformation import parsing
+
+    for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
+        cached.cache_clear()
+    known = parsing.get_model_map()
+    return [name for name in SUPPORTED_TYPES if name in known]

@@ -1,0 +1,82 @@
+"""A local AWS for a Runway run: an in-process moto server on loopback, taught our CloudFormation types."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlparse
+
+from ..core import journal
+from ..core.errors import HookError
+from ..testing.moto_server import DUMMY_CREDENTIALS, MotoServer
+
+
+def require_loopback(endpoint: str) -> str:
+    """Return ``endpoint`` if its host is a loopback address; local mode never talks to anything else."""
+    host = urlparse(endpoint).hostname or ""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = False
+    if not loopback:
+        raise HookError(f"endpoint: {endpoint!r} is not a loopback address; local mode only talks to 127.0.0.1/localhost")
+    return endpoint.rstrip("/")
+
+
+@dataclass(frozen=True)
+class LocalAws:
+    """Where the local AWS answers and the environment that sends a run there."""
+
+    endpoint: str
+    journal_file: Path
+
+    def environment(self, deploy_environment: str = "dev") -> dict[str, str]:
+        """Variables for a ``runway`` subprocess: endpoint, dummy credentials, fast polling, the journal."""
+        port = urlparse(self.endpoint).port
+        return {
+            **DUMMY_CREDENTIALS,
+            "AWS_REGION": DUMMY_CREDENTIALS["AWS_DEFAULT_REGION"],
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_ENDPOINT_URL_S3": f"http://localhost:{port}",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "CFNGIN_STACK_POLL_TIME": "1",
+            "DEPLOY_ENVIRONMENT": deploy_environment,
+            "RUNWAY_EXT_LOCAL": "1",
+            journal.JOURNAL_VARIABLE: str(self.journal_file),
+            "NO_PROXY": "127.0.0.1,localhost",
+            "no_proxy": "127.0.0.1,localhost",
+            "SAM_CLI_TELEMETRY": "0",
+        }
+
+
+def clean_environment() -> dict[str, str]:
+    """The current environment without anything that could point a run at real AWS."""
+    dropped = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+    env = {name: value for name, value in os.environ.items() if name not in dropped and not name.startswith("AWS_ENDPOINT_URL")}
+    empty = Path(tempfile.gettempdir()) / "runway-ext-no-aws-config"
+    env["AWS_CONFIG_FILE"] = str(empty)
+    env["AWS_SHARED_CREDENTIALS_FILE"] = str(empty)
+    return env
+
+
+@contextmanager
+def local_aws(endpoint: str | None = None) -> Iterator[LocalAws]:
+    """A local AWS: the server at ``endpoint`` (must be loopback) or a new in-process one, stopped afterwards."""
+    from .moto_cloudformation import install
+
+    with tempfile.TemporaryDirectory(prefix="runway-ext-local-") as folder:
+        journal_file = Path(folder) / "journal.jsonl"
+        if endpoint:
+            yield LocalAws(require_loopback(endpoint), journal_file)
+            return
+        install()
+        server = MotoServer().start()
+        try:
+            yield LocalAws(require_loopback(server.endpoint), journal_file)
+        finally:
+            server.stop()

@@ -1,0 +1,121 @@
+"""moto's CloudFormation, taught our CDN resource types, creates and deletes real (moto) CloudFront objects."""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from runway_ext.local.moto_cloudformation import SUPPORTED_TYPES, install
+
+TEMPLATE = {
+    "Resources": {
+        "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "site-bucket-test"}},
+        "Oac": {
+            "Type": "AWS::CloudFront::OriginAccessControl",
+            "Properties": {
+                "OriginAccessControlConfig": {
+                    "Name": "site-oac",
+                    "OriginAccessControlOriginType": "s3",
+                    "SigningBehavior": "always",
+                    "SigningProtocol": "sigv4",
+                }
+            },
+        },
+        "Headers": {"Type": "AWS::CloudFront::ResponseHeadersPolicy", "Properties": {"ResponseHeadersPolicyConfig": {"Name": "sec"}}},
+        "Cache": {"Type": "AWS::CloudFront::CachePolicy", "Properties": {"CachePolicyConfig": {"Name": "c"}}},
+        "Rewrite": {
+            "Type": "AWS::CloudFront::Function",
+            "Properties": {
+                "Name": "rewrite-index",
+                "AutoPublish": True,
+                "FunctionCode": "function handler(event) { return event.request; }",
+                "FunctionConfig": {"Comment": "index", "Runtime": "cloudfront-js-2.0"},
+            },
+        },
+        "Distribution": {
+            "Type": "AWS::CloudFront::Distribution",
+            "Properties": {
+                "DistributionConfig": {
+                    "Enabled": True,
+                    "DefaultRootObject": "index.html",
+                    "HttpVersion": "http2and3",
+                    "Origins": [
+                        {
+                            "Id": "s3",
+                            "DomainName": {"Fn::GetAtt": ["Bucket", "RegionalDomainName"]},
+                            "OriginAccessControlId": {"Fn::GetAtt": ["Oac", "Id"]},
+                            "S3OriginConfig": {"OriginAccessIdentity": ""},
+                        }
+                    ],
+                    "DefaultCacheBehavior": {
+                        "TargetOriginId": "s3",
+                        "ViewerProtocolPolicy": "redirect-to-https",
+                        "CachePolicyId": {"Ref": "Cache"},
+                        "ResponseHeadersPolicyId": {"Ref": "Headers"},
+                        "FunctionAssociations": [{"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["Rewrite", "FunctionMetadata.FunctionARN"]}}],
+                    },
+                }
+            },
+        },
+        "Policy": {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": {"Ref": "Bucket"},
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudfront.amazonaws.com"},
+                            "Action": "s3:GetObject",
+                            "Resource": "arn:aws:s3:::site-bucket-test/*",
+                            "Condition": {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}},
+                        }
+                    ],
+                },
+            },
+        },
+    },
+    "Outputs": {
+        "DistributionId": {"Value": {"Ref": "Distribution"}},
+        "DomainName": {"Value": {"Fn::GetAtt": ["Distribution", "DomainName"]}},
+        "FunctionArn": {"Value": {"Fn::GetAtt": ["Rewrite", "FunctionMetadata.FunctionARN"]}},
+        "OacId": {"Value": {"Ref": "Oac"}},
+        "CachePolicyId": {"Value": {"Ref": "Cache"}},
+    },
+}
+
+
+@pytest.fixture
+def taught(aws):  # type: ignore[no-untyped-def]
+    assert install() == list(SUPPORTED_TYPES)
+    return aws
+
+
+def test_stack_creates_and_deletes_cloudfront_resources(taught) -> None:  # type: ignore[no-untyped-def]
+    cloudformation = boto3.client("cloudformation")
+    cloudfront = boto3.client("cloudfront")
+    cloudformation.create_stack(StackName="cdn", TemplateBody=json.dumps(TEMPLATE))
+    stack = cloudformation.describe_stacks(StackName="cdn")["Stacks"][0]
+    assert stack["StackStatus"] == "CREATE_COMPLETE"
+    outputs = {item["OutputKey"]: item["OutputValue"] for item in stack["Outputs"]}
+    assert set(outputs) == {"DistributionId", "DomainName", "FunctionArn", "OacId", "CachePolicyId"}
+
+    distribution = cloudfront.get_distribution(Id=outputs["DistributionId"])["Distribution"]
+    assert distribution["DomainName"] == outputs["DomainName"]
+    assert distribution["DistributionConfig"]["DefaultRootObject"] == "index.html"
+    assert cloudfront.get_origin_access_control(Id=outputs["OacId"])["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "site-oac"
+    assert outputs["FunctionArn"].endswith(":function/rewrite-index")
+    policy = json.loads(boto3.client("s3").get_bucket_policy(Bucket="site-bucket-test")["Policy"])
+    assert policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"].endswith(f"distribution/{outputs['DistributionId']}")
+    invalidation = cloudfront.create_invalidation(
+        DistributionId=outputs["DistributionId"], InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/*"]}, "CallerReference": "t1"}
+    )
+    assert invalidation["Invalidation"]["Id"]
+
+    cloudformation.delete_stack(StackName="cdn")
+    with pytest.raises(cloudfront.exceptions.NoSuchDistribution):
+        cloudfront.get_distribution(Id=outputs["DistributionId"])
+    assert cloudfront.list_functions()["FunctionList"].get("Items", []) == []
