@@ -1,0 +1,387 @@
+"""A static-site CDN: a private S3 bucket served by CloudFront through Origin Access Control.
+
+Use it in a CFNgin config::
+
+    stacks:
+      - name: site
+        class_path: blueprints.cdn.StaticSiteCdn
+        variables:
+          Aliases: [www.example.com]
+          AcmCertificateArn: arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234
+          SpaFallback: false
+
+What it builds: a bucket with every public access blocked, SSE-S3 encryption and bucket-owner-enforced
+ownership; an Origin Access Control (SigV4, always sign) and a bucket policy that lets only this
+distribution read (``AWS:SourceArn``) and refuses plain HTTP; a distribution with the managed
+``CachingOptimized`` cache policy, a security-headers response policy, HTTP/2 and HTTP/3, IPv6,
+compression and ``index.html`` as default root object; optionally a viewer-request CloudFront
+Function that serves ``/docs/`` and ``/docs`` from ``/docs/index.html`` (a Next.js static export
+with ``trailingSlash: true``), an SPA fallback, a custom 404 page, aliases with an ACM certificate,
+access logs and a WAF web ACL. Outputs: BucketName, BucketArn, DistributionId,
+DistributionDomainName, DistributionArn.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from runway.cfngin.blueprints.base import Blueprint
+from troposphere import GetAtt, Join, Ref, Select, Split, StackId, StackName, Sub, cloudfront, s3
+
+CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+"""AWS managed cache policy ``Managed-CachingOptimized``."""
+
+PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"]
+ORIGIN_ID = "site-bucket"
+
+DIRECTORY_INDEX_FUNCTION = """\
+function handler(event) {
+    var request = event.request;
+    var uri = request.uri;
+    if (uri.endsWith('/')) {
+        request.uri = uri + 'index.html';
+    } else if (uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
+        request.uri = uri + '/index.html';
+    }
+    return request;
+}
+"""
+"""Viewer-request code: ``/a/`` → ``/a/index.html``; ``/a`` (last segment without a dot) → ``/a/index.html``."""
+
+_BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
+_ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
+_WAFV2_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$")
+
+
+def _bucket_name(value: str) -> str:
+    if value and not _BUCKET_NAME.match(value):
+        raise ValueError(f"{value!r} is not a valid S3 bucket name (3-63 lower-case letters, digits, '.', '-')")
+    return value
+
+
+def _acm_certificate(value: str) -> str:
+    if value and not _ACM_ARN.match(value):
+        raise ValueError(f"{value!r} is not an ACM certificate ARN in us-east-1 (CloudFront only uses us-east-1 certificates)")
+    return value
+
+
+def _web_acl(value: str) -> str:
+    if value.startswith("arn:") and not _WAFV2_ARN.match(value):
+        raise ValueError(f"{value!r} is not a WAFv2 web ACL ARN with scope CLOUDFRONT (arn:aws:wafv2:us-east-1:ACCOUNT:global/webacl/...)")
+    return value
+
+
+def _page_path(value: str) -> str:
+    if value and not value.startswith("/"):
+        raise ValueError(f"{value!r} must be a path starting with '/', e.g. /404.html")
+    return value
+
+
+def _aliases(value: list[Any]) -> list[Any]:
+    for alias in value:
+        if not isinstance(alias, str) or not alias or " " in alias:
+            raise ValueError(f"{alias!r} is not a domain name")
+    return value
+
+
+def logging_bucket_domain(value: str) -> str:
+    """The bucket domain CloudFront logging wants (``name`` → ``name.s3.amazonaws.com``)."""
+    return value if ".s3." in value or value.endswith(".s3.amazonaws.com") else f"{value}.s3.amazonaws.com"
+
+
+class StaticSiteCdn(Blueprint):
+    """Private S3 bucket + CloudFront (Origin Access Control) for a static site."""
+
+    VARIABLES: ClassVar[dict[str, dict[str, Any]]] = {
+        "BucketName": {
+            "type": str,
+            "default": "",
+            "validator": _bucket_name,
+            "description": "Name of the site bucket; empty lets CloudFormation generate one.",
+        },
+        "Versioning": {
+            "type": bool,
+            "default": False,
+            "description": "Keep old object versions (a build can be rolled back by copying them back).",
+        },
+        "NoncurrentVersionExpirationDays": {
+            "type": int,
+            "default": 30,
+            "description": "With Versioning: delete old versions after this many days (0 keeps them forever).",
+        },
+        "DirectoryIndexRewrite": {
+            "type": bool,
+            "default": True,
+            "description": "Attach a viewer-request CloudFront Function serving /dir/ and /dir from /dir/index.html.",
+        },
+        "SpaFallback": {
+            "type": bool,
+            "default": False,
+            "description": "Answer 403/404 from the bucket with /index.html and status 200 (single-page apps).",
+        },
+        "NotFoundPage": {
+            "type": str,
+            "default": "",
+            "validator": _page_path,
+            "description": "Page served with status 404 for missing objects, e.g. /404.html (not with SpaFallback).",
+        },
+        "Aliases": {
+            "type": list,
+            "default": [],
+            "validator": _aliases,
+            "description": "Domain names (CNAMEs) of the distribution; needs AcmCertificateArn.",
+        },
+        "AcmCertificateArn": {
+            "type": str,
+            "default": "",
+            "validator": _acm_certificate,
+            "description": "ACM certificate (us-east-1) covering the aliases; empty uses the *.cloudfront.net certificate.",
+        },
+        "PriceClass": {
+            "type": str,
+            "default": "PriceClass_100",
+            "allowed_values": PRICE_CLASSES,
+            "description": "Edge locations used: PriceClass_100 (NA, Europe), PriceClass_200, PriceClass_All.",
+        },
+        "LoggingBucket": {
+            "type": str,
+            "default": "",
+            "description": "Bucket (name or bucket domain) for CloudFront standard access logs; needs ACLs enabled. Empty: no logs.",
+        },
+        "LoggingPrefix": {
+            "type": str,
+            "default": "",
+            "description": "Key prefix of the access logs, e.g. cdn/.",
+        },
+        "WebAclArn": {
+            "type": str,
+            "default": "",
+            "validator": _web_acl,
+            "description": "WAFv2 web ACL ARN (scope CLOUDFRONT, us-east-1) to protect the distribution.",
+        },
+        "ContentSecurityPolicy": {
+            "type": str,
+            "default": "",
+            "description": "Content-Security-Policy header value added to every response; empty adds none.",
+        },
+        "Comment": {
+            "type": str,
+            "default": "",
+            "description": "Comment of the distribution (shown in the console); defaults to the stack name.",
+        },
+    }
+
+    def create_template(self) -> None:
+        """Add the bucket, access control, function, policies, distribution and outputs."""
+        variables = self.variables
+        self._check(variables)
+        template = self.template
+        template.set_version("2010-09-09")
+        template.set_description("Static site: private S3 bucket served by CloudFront (Origin Access Control)")
+
+        bucket = template.add_resource(self._bucket(variables))
+        access_control = template.add_resource(
+            cloudfront.OriginAccessControl(
+                "OriginAccessControl",
+                OriginAccessControlConfig=cloudfront.OriginAccessControlConfig(
+                    Name=_unique_name("site-oac-"),
+                    Description=Sub("Read access of ${AWS::StackName} to its site bucket"),
+                    OriginAccessControlOriginType="s3",
+                    SigningBehavior="always",
+                    SigningProtocol="sigv4",
+                ),
+            )
+        )
+        headers_policy = template.add_resource(self._response_headers_policy(variables))
+        function = template.add_resource(self._index_function()) if variables["DirectoryIndexRewrite"] else None
+        distribution = template.add_resource(self._distribution(variables, bucket, access_control, headers_policy, function))
+        distribution_arn = Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")
+        template.add_resource(self._bucket_policy(bucket, distribution_arn))
+
+        self.add_output("BucketName", Ref(bucket))
+        self.add_output("BucketArn", GetAtt(bucket, "Arn"))
+        self.add_output("DistributionId", Ref(distribution))
+        self.add_output("DistributionDomainName", GetAtt(distribution, "DomainName"))
+        self.add_output("DistributionArn", distribution_arn)
+
+    @staticmethod
+    def _check(variables: dict[str, Any]) -> None:
+        """Checks that involve several variables."""
+        if variables["Aliases"] and not variables["AcmCertificateArn"]:
+            raise ValueError("Aliases need AcmCertificateArn (a us-east-1 ACM certificate covering them)")
+        if variables["AcmCertificateArn"] and not variables["Aliases"]:
+            raise ValueError("AcmCertificateArn is only used with Aliases; add the domain names it covers")
+        if variables["SpaFallback"] and variables["NotFoundPage"]:
+            raise ValueError("SpaFallback and NotFoundPage exclude each other (both answer missing objects)")
+        if variables["NoncurrentVersionExpirationDays"] < 0:
+            raise ValueError("NoncurrentVersionExpirationDays must be 0 (keep) or more")
+
+    @staticmethod
+    def _bucket(variables: dict[str, Any]) -> s3.Bucket:
+        properties: dict[str, Any] = {
+            "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
+                BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
+            ),
+            "BucketEncryption": s3.BucketEncryption(
+                ServerSideEncryptionConfiguration=[
+                    s3.ServerSideEncryptionRule(ServerSideEncryptionByDefault=s3.ServerSideEncryptionByDefault(SSEAlgorithm="AES256"))
+                ]
+            ),
+            "OwnershipControls": s3.OwnershipControls(Rules=[s3.OwnershipControlsRule(ObjectOwnership="BucketOwnerEnforced")]),
+        }
+        if variables["BucketName"]:
+            properties["BucketName"] = variables["BucketName"]
+        if variables["Versioning"]:
+            properties["VersioningConfiguration"] = s3.VersioningConfiguration(Status="Enabled")
+            if variables["NoncurrentVersionExpirationDays"]:
+                properties["LifecycleConfiguration"] = s3.LifecycleConfiguration(
+                    Rules=[
+                        s3.LifecycleRule(
+                            Id="ExpireOldVersions",
+                            Status="Enabled",
+                            NoncurrentVersionExpiration=s3.NoncurrentVersionExpiration(
+                                NoncurrentDays=variables["NoncurrentVersionExpirationDays"]
+                            ),
+                        )
+                    ]
+                )
+        return s3.Bucket("Bucket", **properties)
+
+    @staticmethod
+    def _response_headers_policy(variables: dict[str, Any]) -> cloudfront.ResponseHeadersPolicy:
+        security: dict[str, Any] = {
+            "StrictTransportSecurity": cloudfront.StrictTransportSecurity(
+                AccessControlMaxAgeSec=63072000, IncludeSubdomains=True, Preload=False, Override=True
+            ),
+            "ContentTypeOptions": cloudfront.ContentTypeOptions(Override=True),
+            "FrameOptions": cloudfront.FrameOptions(FrameOption="DENY", Override=True),
+            "ReferrerPolicy": cloudfront.ReferrerPolicy(ReferrerPolicy="strict-origin-when-cross-origin", Override=True),
+            "XSSProtection": cloudfront.XSSProtection(Protection=True, ModeBlock=True, Override=True),
+        }
+        if variables["ContentSecurityPolicy"]:
+            security["ContentSecurityPolicy"] = cloudfront.ContentSecurityPolicy(
+                ContentSecurityPolicy=variables["ContentSecurityPolicy"], Override=True
+            )
+        return cloudfront.ResponseHeadersPolicy(
+            "SecurityHeadersPolicy",
+            ResponseHeadersPolicyConfig=cloudfront.ResponseHeadersPolicyConfig(
+                Name=_unique_name("security-headers-"),
+                Comment=Sub("Security headers of ${AWS::StackName}"),
+                SecurityHeadersConfig=cloudfront.SecurityHeadersConfig(**security),
+            ),
+        )
+
+    @staticmethod
+    def _index_function() -> cloudfront.Function:
+        return cloudfront.Function(
+            "DirectoryIndexFunction",
+            Name=_unique_name("dir-index-"),
+            AutoPublish=True,
+            FunctionCode=DIRECTORY_INDEX_FUNCTION,
+            FunctionConfig=cloudfront.FunctionConfig(Comment="Serve /dir/ and /dir from /dir/index.html", Runtime="cloudfront-js-2.0"),
+        )
+
+    @staticmethod
+    def _distribution(
+        variables: dict[str, Any],
+        bucket: s3.Bucket,
+        access_control: cloudfront.OriginAccessControl,
+        headers_policy: cloudfront.ResponseHeadersPolicy,
+        function: cloudfront.Function | None,
+    ) -> cloudfront.Distribution:
+        behavior: dict[str, Any] = {
+            "TargetOriginId": ORIGIN_ID,
+            "ViewerProtocolPolicy": "redirect-to-https",
+            "AllowedMethods": ["GET", "HEAD", "OPTIONS"],
+            "CachedMethods": ["GET", "HEAD"],
+            "Compress": True,
+            "CachePolicyId": CACHING_OPTIMIZED_POLICY_ID,
+            "ResponseHeadersPolicyId": Ref(headers_policy),
+        }
+        if function is not None:
+            behavior["FunctionAssociations"] = [
+                cloudfront.FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(function, "FunctionARN"))
+            ]
+        config: dict[str, Any] = {
+            "Enabled": True,
+            "Comment": variables["Comment"] or StackName,
+            "DefaultRootObject": "index.html",
+            "HttpVersion": "http2and3",
+            "IPV6Enabled": True,
+            "PriceClass": variables["PriceClass"],
+            "Origins": [
+                cloudfront.Origin(
+                    Id=ORIGIN_ID,
+                    DomainName=GetAtt(bucket, "RegionalDomainName"),
+                    OriginAccessControlId=GetAtt(access_control, "Id"),
+                    S3OriginConfig=cloudfront.S3OriginConfig(OriginAccessIdentity=""),
+                )
+            ],
+            "DefaultCacheBehavior": cloudfront.DefaultCacheBehavior(**behavior),
+        }
+        if variables["Aliases"]:
+            config["Aliases"] = variables["Aliases"]
+            config["ViewerCertificate"] = cloudfront.ViewerCertificate(
+                AcmCertificateArn=variables["AcmCertificateArn"],
+                SslSupportMethod="sni-only",
+                MinimumProtocolVersion="TLSv1.2_2021",
+            )
+        else:
+            config["ViewerCertificate"] = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
+        if variables["SpaFallback"]:
+            config["CustomErrorResponses"] = [
+                cloudfront.CustomErrorResponse(ErrorCode=code, ResponseCode=200, ResponsePagePath="/index.html", ErrorCachingMinTTL=10)
+                for code in (403, 404)
+            ]
+        elif variables["NotFoundPage"]:
+            config["CustomErrorResponses"] = [
+                cloudfront.CustomErrorResponse(ErrorCode=code, ResponseCode=404, ResponsePagePath=variables["NotFoundPage"], ErrorCachingMinTTL=60)
+                for code in (403, 404)
+            ]
+        if variables["LoggingBucket"]:
+            config["Logging"] = cloudfront.Logging(
+                Bucket=logging_bucket_domain(variables["LoggingBucket"]),
+                IncludeCookies=False,
+                Prefix=variables["LoggingPrefix"],
+            )
+        if variables["WebAclArn"]:
+            config["WebACLId"] = variables["WebAclArn"]
+        return cloudfront.Distribution("Distribution", DistributionConfig=cloudfront.DistributionConfig(**config))
+
+    @staticmethod
+    def _bucket_policy(bucket: s3.Bucket, distribution_arn: Any) -> s3.BucketPolicy:
+        objects = Join("", [GetAtt(bucket, "Arn"), "/*"])
+        return s3.BucketPolicy(
+            "BucketPolicy",
+            Bucket=Ref(bucket),
+            PolicyDocument={
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Sid": "AllowThisDistributionToRead",
+                        "Effect": "Allow",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": objects,
+                        "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+                    },
+                    {
+                        "Sid": "DenyInsecureTransport",
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": [GetAtt(bucket, "Arn"), objects],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    },
+                ],
+            },
+        )
+
+
+def _unique_name(prefix: str) -> Join:
+    """``prefix`` + the stack's GUID: unique per account, short enough for CloudFront's 64-character names."""
+    return Join("", [prefix, Select(2, Split("/", StackId))])
+
+
+__all__ = ["CACHING_OPTIMIZED_POLICY_ID", "DIRECTORY_INDEX_FUNCTION", "StaticSiteCdn", "logging_bucket_domain"]

@@ -1,0 +1,221 @@
+"""The static-site CDN blueprint: rendered through CFNgin's stack machinery, checked by cfn-lint and node.
+
+moto's CloudFormation creates no CloudFront resources (see the local-mode work for that), so this
+blueprint is checked by rendering and linting here; its full deploy belongs to local mode.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from blueprint_support import lint_errors, render, resources_of
+
+from blueprints.cdn import CACHING_OPTIMIZED_POLICY_ID, DIRECTORY_INDEX_FUNCTION, logging_bucket_domain
+
+CLASS_PATH = "blueprints.cdn.StaticSiteCdn"
+CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+WEB_ACL = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/site-acl/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
+FULLY_LOADED: dict[str, Any] = {
+    "BucketName": "example-site-bucket",
+    "Versioning": True,
+    "NoncurrentVersionExpirationDays": 14,
+    "DirectoryIndexRewrite": True,
+    "NotFoundPage": "/404.html",
+    "Aliases": ["www.example.com", "example.com"],
+    "AcmCertificateArn": CERTIFICATE,
+    "PriceClass": "PriceClass_All",
+    "LoggingBucket": "example-logs",
+    "LoggingPrefix": "cdn/",
+    "WebAclArn": WEB_ACL,
+    "ContentSecurityPolicy": "default-src 'self'; img-src 'self' data:",
+    "Comment": "example.com static site",
+}
+
+
+def distribution_config(template: str) -> dict[str, Any]:
+    (distribution,) = resources_of(template, "AWS::CloudFront::Distribution").values()
+    return distribution["Properties"]["DistributionConfig"]
+
+
+# -- cfn-lint -------------------------------------------------------------------------------
+
+
+def test_default_variables_pass_cfn_lint(tmp_path: Path) -> None:
+    assert lint_errors(render(CLASS_PATH, tmp_path)) == []
+
+
+def test_fully_loaded_variant_passes_cfn_lint(tmp_path: Path) -> None:
+    assert lint_errors(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
+
+
+def test_spa_variant_passes_cfn_lint(tmp_path: Path) -> None:
+    assert lint_errors(render(CLASS_PATH, tmp_path, SpaFallback=True, DirectoryIndexRewrite=False)) == []
+
+
+def test_lint_catches_a_broken_template(tmp_path: Path) -> None:
+    """The lint check can fail: the same template with one bad value is rejected."""
+    template = json.loads(render(CLASS_PATH, tmp_path))
+    (name,) = resources_of(json.dumps(template), "AWS::CloudFront::Distribution")
+    template["Resources"][name]["Properties"]["DistributionConfig"]["HttpVersion"] = "http9"
+    assert any("http9" in error for error in lint_errors(json.dumps(template)))
+
+
+# -- what the template holds ------------------------------------------------------------------
+
+
+def test_bucket_is_private_and_encrypted(tmp_path: Path) -> None:
+    (bucket,) = resources_of(render(CLASS_PATH, tmp_path), "AWS::S3::Bucket").values()
+    properties = bucket["Properties"]
+    assert properties["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True,
+        "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True,
+        "RestrictPublicBuckets": True,
+    }
+    assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
+    rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
+    assert "VersioningConfiguration" not in properties and "BucketName" not in properties
+
+
+def test_versioning_variable(tmp_path: Path) -> None:
+    (bucket,) = resources_of(render(CLASS_PATH, tmp_path, Versioning=True, NoncurrentVersionExpirationDays=14), "AWS::S3::Bucket").values()
+    assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 14}
+
+
+def test_origin_access_control_not_identity(tmp_path: Path) -> None:
+    template = render(CLASS_PATH, tmp_path)
+    assert not resources_of(template, "AWS::CloudFront::CloudFrontOriginAccessIdentity")
+    (control,) = resources_of(template, "AWS::CloudFront::OriginAccessControl").values()
+    config = control["Properties"]["OriginAccessControlConfig"]
+    assert (config["OriginAccessControlOriginType"], config["SigningBehavior"], config["SigningProtocol"]) == ("s3", "always", "sigv4")
+    (origin,) = distribution_config(template)["Origins"]
+    assert origin["OriginAccessControlId"] == {"Fn::GetAtt": ["OriginAccessControl", "Id"]}
+    assert origin["S3OriginConfig"] == {"OriginAccessIdentity": ""}
+    assert origin["DomainName"] == {"Fn::GetAtt": ["Bucket", "RegionalDomainName"]}
+
+
+def test_bucket_policy_grants_only_this_distribution(tmp_path: Path) -> None:
+    (policy,) = resources_of(render(CLASS_PATH, tmp_path), "AWS::S3::BucketPolicy").values()
+    allow, deny = policy["Properties"]["PolicyDocument"]["Statement"]
+    assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
+    assert allow["Action"] == "s3:GetObject"
+    assert allow["Condition"] == {
+        "StringEquals": {"AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}
+    }
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_distribution_defaults(tmp_path: Path) -> None:
+    config = distribution_config(render(CLASS_PATH, tmp_path))
+    behavior = config["DefaultCacheBehavior"]
+    assert behavior["CachePolicyId"] == CACHING_OPTIMIZED_POLICY_ID
+    assert behavior["ResponseHeadersPolicyId"] == {"Ref": "SecurityHeadersPolicy"}
+    assert behavior["Compress"] is True and behavior["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert "ForwardedValues" not in behavior
+    assert (config["HttpVersion"], config["DefaultRootObject"], config["PriceClass"]) == ("http2and3", "index.html", "PriceClass_100")
+    assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
+    (association,) = behavior["FunctionAssociations"]
+    assert association == {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["DirectoryIndexFunction", "FunctionARN"]}}
+    for absent in ("Aliases", "Logging", "WebACLId", "CustomErrorResponses"):
+        assert absent not in config
+
+
+def test_security_headers(tmp_path: Path) -> None:
+    (policy,) = resources_of(render(CLASS_PATH, tmp_path, ContentSecurityPolicy="default-src 'self'"), "AWS::CloudFront::ResponseHeadersPolicy").values()
+    headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
+    assert headers["FrameOptions"]["FrameOption"] == "DENY"
+    assert headers["ContentTypeOptions"] == {"Override": True}
+    assert headers["ContentSecurityPolicy"] == {"ContentSecurityPolicy": "default-src 'self'", "Override": True}
+
+
+def test_directory_rewrite_can_be_switched_off(tmp_path: Path) -> None:
+    template = render(CLASS_PATH, tmp_path, DirectoryIndexRewrite=False)
+    assert not resources_of(template, "AWS::CloudFront::Function")
+    assert "FunctionAssociations" not in distribution_config(template)["DefaultCacheBehavior"]
+
+
+def test_spa_fallback(tmp_path: Path) -> None:
+    responses = distribution_config(render(CLASS_PATH, tmp_path, SpaFallback=True))["CustomErrorResponses"]
+    assert [(item["ErrorCode"], item["ResponseCode"], item["ResponsePagePath"]) for item in responses] == [
+        (403, 200, "/index.html"),
+        (404, 200, "/index.html"),
+    ]
+
+
+def test_fully_loaded_options(tmp_path: Path) -> None:
+    config = distribution_config(render(CLASS_PATH, tmp_path, **FULLY_LOADED))
+    assert config["Aliases"] == ["www.example.com", "example.com"]
+    assert config["ViewerCertificate"] == {"AcmCertificateArn": CERTIFICATE, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+    assert config["Logging"] == {"Bucket": "example-logs.s3.amazonaws.com", "IncludeCookies": False, "Prefix": "cdn/"}
+    assert config["WebACLId"] == WEB_ACL
+    assert config["PriceClass"] == "PriceClass_All"
+    assert [(item["ErrorCode"], item["ResponseCode"]) for item in config["CustomErrorResponses"]] == [(403, 404), (404, 404)]
+
+
+def test_outputs(tmp_path: Path) -> None:
+    outputs = json.loads(render(CLASS_PATH, tmp_path))["Outputs"]
+    assert set(outputs) == {"BucketName", "BucketArn", "DistributionId", "DistributionDomainName", "DistributionArn"}
+    assert outputs["DistributionId"]["Value"] == {"Ref": "Distribution"}
+    assert outputs["DistributionDomainName"]["Value"] == {"Fn::GetAtt": ["Distribution", "DomainName"]}
+
+
+def test_logging_bucket_domain() -> None:
+    assert logging_bucket_domain("logs") == "logs.s3.amazonaws.com"
+    assert logging_bucket_domain("logs.s3.amazonaws.com") == "logs.s3.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"Aliases": ["www.example.com"]}, "Aliases need AcmCertificateArn"),
+        ({"AcmCertificateArn": CERTIFICATE}, "AcmCertificateArn is only used with Aliases"),
+        ({"Aliases": ["a.example.com"], "AcmCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")}, "not an ACM certificate ARN in us-east-1"),
+        ({"PriceClass": "PriceClass_Cheap"}, "expected one of"),
+        ({"SpaFallback": True, "NotFoundPage": "/404.html"}, "exclude each other"),
+        ({"NotFoundPage": "404.html"}, "must be a path starting with '/'"),
+        ({"BucketName": "Not_A_Bucket"}, "not a valid S3 bucket name"),
+        ({"WebAclArn": "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/x/y"}, "scope CLOUDFRONT"),
+    ],
+)
+def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - Runway wraps validator errors in its own types
+        render(CLASS_PATH, tmp_path, **variables)
+    text = str(raised.value) + str(raised.value.__cause__ or "")
+    assert message in text
+
+
+# -- the CloudFront Function, run by a real JavaScript engine ---------------------------------
+
+NODE = shutil.which("node")
+
+
+@pytest.mark.skipif(NODE is None, reason="node is not installed")
+def test_directory_index_function_rewrites_like_cloudfront_would() -> None:
+    uris = ["/", "/about/", "/about", "/blog/2024/post", "/app.js", "/assets/logo.svg", "/v1.2/docs", "/a/b.json", "/_next/static/x.css"]
+    harness = DIRECTORY_INDEX_FUNCTION + (
+        "\nconst uris = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
+        "\nconsole.log(JSON.stringify(uris.map(u => handler({request: {uri: u, method: 'GET'}}).uri)));\n"
+    )
+    run = subprocess.run(  # noqa: S603 - argv list
+        [NODE, "-e", harness], input=json.dumps(uris), capture_output=True, text=True, timeout=30, check=True
+    )
+    assert json.loads(run.stdout) == [
+        "/index.html",
+        "/about/index.html",
+        "/about/index.html",
+        "/blog/2024/post/index.html",
+        "/app.js",
+        "/assets/logo.svg",
+        "/v1.2/docs/index.html",
+        "/a/b.json",
+        "/_next/static/x.css",
+    ]

@@ -1,0 +1,211 @@
+"""The ECR repository blueprint: rendered through CFNgin, cfn-lint clean, deployed by real ``runway`` to moto."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from blueprint_support import lint_errors, render, resources_of
+from moto.ecr import models as ecr_models
+
+from blueprints.ecr import PULL_ACTIONS, lifecycle_policy
+from runway_ext.testing.runway_cli import run_runway
+
+CLASS_PATH = "blueprints.ecr.EcrRepository"
+FULLY_LOADED: dict[str, Any] = {
+    "RepositoryName": "team/web-app",
+    "ScanOnPush": False,
+    "ImageTagMutability": "MUTABLE",
+    "MutabilityExceptions": ["v*", "release-*"],
+    "KeepTaggedImages": 50,
+    "UntaggedImageExpiryDays": 1,
+    "EncryptionType": "KMS",
+    "KmsKey": "alias/ecr-images",
+    "PullAccountIds": ["111122223333", "444455556666"],
+    "EmptyOnDelete": True,
+}
+
+
+def repository_properties(template: str) -> dict[str, Any]:
+    (repository,) = resources_of(template, "AWS::ECR::Repository").values()
+    return repository["Properties"]
+
+
+# -- cfn-lint -------------------------------------------------------------------------------
+
+
+def test_default_variables_pass_cfn_lint(tmp_path: Path) -> None:
+    assert lint_errors(render(CLASS_PATH, tmp_path)) == []
+
+
+def test_fully_loaded_variant_passes_cfn_lint(tmp_path: Path) -> None:
+    assert lint_errors(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
+
+
+def test_lint_catches_a_broken_template(tmp_path: Path) -> None:
+    template = json.loads(render(CLASS_PATH, tmp_path))
+    template["Resources"]["Repository"]["Properties"]["ImageTagMutability"] = "SOMETIMES"
+    assert any("SOMETIMES" in error for error in lint_errors(json.dumps(template)))
+
+
+# -- what the template holds ------------------------------------------------------------------
+
+
+def test_defaults(tmp_path: Path) -> None:
+    properties = repository_properties(render(CLASS_PATH, tmp_path))
+    assert properties["ImageScanningConfiguration"] == {"ScanOnPush": True}
+    assert properties["ImageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert properties["ImageTagMutabilityExclusionFilters"] == [
+        {"ImageTagMutabilityExclusionFilterType": "WILDCARD", "ImageTagMutabilityExclusionFilterValue": "latest"}
+    ]
+    assert properties["EncryptionConfiguration"] == {"EncryptionType": "AES256"}
+    assert json.loads(properties["LifecyclePolicy"]["LifecyclePolicyText"]) == lifecycle_policy(30, 7)
+    assert "RepositoryPolicyText" not in properties and "RepositoryName" not in properties
+
+
+def test_fully_loaded(tmp_path: Path) -> None:
+    properties = repository_properties(render(CLASS_PATH, tmp_path, **FULLY_LOADED))
+    assert properties["RepositoryName"] == "team/web-app"
+    assert properties["ImageTagMutability"] == "MUTABLE_WITH_EXCLUSION"
+    assert [item["ImageTagMutabilityExclusionFilterValue"] for item in properties["ImageTagMutabilityExclusionFilters"]] == ["v*", "release-*"]
+    assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS", "KmsKey": "alias/ecr-images"}
+    assert properties["EmptyOnDelete"] is True
+    (statement,) = properties["RepositoryPolicyText"]["Statement"]
+    assert statement["Principal"]["AWS"] == [
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::111122223333:root"},
+        {"Fn::Sub": "arn:${AWS::Partition}:iam::444455556666:root"},
+    ]
+    assert statement["Action"] == PULL_ACTIONS
+
+
+def test_no_exceptions_means_plain_mutability(tmp_path: Path) -> None:
+    properties = repository_properties(render(CLASS_PATH, tmp_path, MutabilityExceptions=[]))
+    assert properties["ImageTagMutability"] == "IMMUTABLE"
+    assert "ImageTagMutabilityExclusionFilters" not in properties
+
+
+def test_lifecycle_rules() -> None:
+    policy = lifecycle_policy(keep_tagged=10, untagged_days=3)
+    untagged, tagged = policy["rules"]
+    assert untagged["selection"] == {"tagStatus": "untagged", "countType": "sinceImagePushed", "countUnit": "days", "countNumber": 3}
+    assert tagged["selection"] == {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": 10}
+    assert lifecycle_policy(0, 3)["rules"] == [untagged]
+    assert lifecycle_policy(0, 0) is None
+
+
+def test_no_lifecycle_rules_means_no_policy(tmp_path: Path) -> None:
+    properties = repository_properties(render(CLASS_PATH, tmp_path, KeepTaggedImages=0, UntaggedImageExpiryDays=0))
+    assert "LifecyclePolicy" not in properties
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"RepositoryName": "My_App"}, "not a valid ECR repository name"),
+        ({"PullAccountIds": ["1234"]}, "not a 12-digit AWS account id"),
+        ({"KmsKey": "alias/x"}, "KmsKey needs EncryptionType: KMS"),
+        ({"MutabilityExceptions": ["a", "b", "c", "d", "e", "f"]}, "at most 5 tag patterns"),
+        ({"MutabilityExceptions": ["bad tag"]}, "is not a tag pattern"),
+        ({"ImageTagMutability": "SOMETIMES"}, "expected one of"),
+        ({"KeepTaggedImages": -1}, "must be 0 (no rule) or more"),
+    ],
+)
+def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
+    with pytest.raises(Exception) as raised:  # noqa: PT011 - Runway wraps validator errors in its own types
+        render(CLASS_PATH, tmp_path, **variables)
+    assert message in str(raised.value) + str(raised.value.__cause__ or "")
+
+
+# -- deployed by real Runway against the moto server ------------------------------------------
+
+
+@pytest.fixture
+def moto_applies_repository_properties(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Close a moto gap for this test: its CloudFormation ignores four ``AWS::ECR::Repository`` properties.
+
+    moto 5.2 creates the repository but drops ``LifecyclePolicy`` and ``RepositoryPolicyText`` and
+    stores ``ImageScanningConfiguration``/``EncryptionConfiguration`` in CloudFormation's casing,
+    which its API then cannot return. This wrapper hands those properties to moto's own ECR API
+    backend (``put_lifecycle_policy`` and ``set_repository_policy`` validate them as AWS does),
+    which is what CloudFormation does in AWS. The moto server runs in this process, so the patch
+    reaches the ``runway`` subprocess's requests; monkeypatch removes it after the test.
+    """
+    original_create = ecr_models.Repository.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+    original_update = ecr_models.Repository.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
+
+    def apply(repository: Any, cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
+        properties = cloudformation_json.get("Properties", {})
+        backend = ecr_models.ecr_backends[account_id][region_name]
+        scanning = properties.get("ImageScanningConfiguration")
+        if scanning is not None:
+            repository.image_scanning_configuration = {"scanOnPush": str(scanning.get("ScanOnPush", False)).lower() == "true"}
+        encryption = properties.get("EncryptionConfiguration")
+        if encryption is not None:
+            api_shape = {"encryptionType": encryption["EncryptionType"]}
+            if encryption.get("KmsKey"):
+                api_shape["kmsKey"] = encryption["KmsKey"]
+            repository.encryption_configuration = repository._determine_encryption_config(api_shape)
+        if "LifecyclePolicy" in properties:
+            backend.put_lifecycle_policy(None, repository.name, properties["LifecyclePolicy"]["LifecyclePolicyText"])
+        if "RepositoryPolicyText" in properties:
+            backend.set_repository_policy(None, repository.name, json.dumps(properties["RepositoryPolicyText"]))
+        return repository
+
+    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        repository = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return apply(repository, cloudformation_json, account_id, region_name)
+
+    def update(cls: Any, original: Any, new_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
+        repository = original_update(cls, original, new_name, cloudformation_json, account_id, region_name)
+        return apply(repository, cloudformation_json, account_id, region_name)
+
+    monkeypatch.setattr(ecr_models.Repository, "create_from_cloudformation_json", classmethod(create))
+    monkeypatch.setattr(ecr_models.Repository, "update_from_cloudformation_json", classmethod(update))
+
+
+def write_project(root: Path, variables: dict[str, Any]) -> None:
+    module = root / "app.cfn"
+    module.mkdir(exist_ok=True)
+    (root / "runway.yml").write_text("deployments:\n  - modules:\n      - path: app.cfn\n    regions:\n      - us-east-1\n")
+    (module / "dev.env").write_text("namespace: demo\n")
+    (module / "config.yml").write_text(
+        "namespace: ${namespace}\n"
+        'cfngin_bucket: ""\n'
+        "stacks:\n"
+        "  - name: registry\n"
+        f"    class_path: {CLASS_PATH}\n"
+        f"    variables: {json.dumps(variables)}\n"
+    )
+
+
+@pytest.mark.runway
+def test_runway_deploys_the_repository(tmp_path: Path, aws, moto_applies_repository_properties: None) -> None:  # type: ignore[no-untyped-def]
+    write_project(tmp_path, {"RepositoryName": "demo/web", "KeepTaggedImages": 20, "UntaggedImageExpiryDays": 3, "PullAccountIds": ["111122223333"]})
+    run = run_runway(tmp_path, ["deploy", "--ci"], environment=aws.environment())
+    assert run.ok, run.output
+
+    ecr = boto3.client("ecr")
+    (repository,) = ecr.describe_repositories(repositoryNames=["demo/web"])["repositories"]
+    assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+    assert repository["imageTagMutability"] == "IMMUTABLE_WITH_EXCLUSION"
+    assert repository["imageTagMutabilityExclusionFilters"] == [{"filterType": "WILDCARD", "filter": "latest"}]
+    assert repository["encryptionConfiguration"] == {"encryptionType": "AES256"}
+    policy = json.loads(ecr.get_lifecycle_policy(repositoryName="demo/web")["lifecyclePolicyText"])
+    assert policy == lifecycle_policy(keep_tagged=20, untagged_days=3)
+    pull = json.loads(ecr.get_repository_policy(repositoryName="demo/web")["policyText"])
+    assert pull["Statement"][0]["Principal"] == {"AWS": ["arn:aws:iam::111122223333:root"]}
+
+    (stack,) = boto3.client("cloudformation").describe_stacks(StackName="demo-registry")["Stacks"]
+    outputs = {item["OutputKey"]: item["OutputValue"] for item in stack["Outputs"]}
+    assert outputs == {
+        "RepositoryName": "demo/web",
+        "RepositoryUri": repository["repositoryUri"],
+        "RepositoryArn": repository["repositoryArn"],
+    }
+
+    destroyed = run_runway(tmp_path, ["destroy", "--ci"], environment=aws.environment())
+    assert destroyed.ok, destroyed.output
+    assert ecr.describe_repositories()["repositories"] == []
