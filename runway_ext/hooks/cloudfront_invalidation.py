@@ -212,8 +212,8 @@ def _is_retryable(error: Exception) -> bool:
     return error_code(error) in RETRYABLE_CODES
 
 
-def _create(client: Any, distribution_id: str, paths: list[str], reference: str, timeout: float) -> dict[str, Any]:
-    """CreateInvalidation, retried while CloudFront is busy or throttling, until ``timeout``."""
+def _create(client: Any, distribution_id: str, paths: list[str], reference: str, remaining: float, timeout: int) -> dict[str, Any]:
+    """CreateInvalidation, retried while CloudFront is busy or throttling, for ``remaining`` seconds of the hook's ``timeout``."""
 
     def create() -> dict[str, Any]:
         return client.create_invalidation(
@@ -222,10 +222,10 @@ def _create(client: Any, distribution_id: str, paths: list[str], reference: str,
         )["Invalidation"]
 
     try:
-        return retry(create, should_retry=_is_retryable, timeout=timeout, what=f"invalidating {distribution_id}")
+        return retry(create, should_retry=_is_retryable, timeout=remaining, what=f"invalidating {distribution_id}")
     except HookError as error:  # retries spent: name the last AWS error in one line
         cause = error.__cause__ or error
-        raise HookError(f"gave up invalidating {distribution_id} after {timeout:.0f}s: {error_message(cause)}") from None
+        raise HookError(f"gave up invalidating {distribution_id} (timeout {timeout}s): {error_message(cause)}") from None
     except Exception as error:
         failure = _fail_for(error, distribution_id)
         if failure is None:
@@ -233,8 +233,8 @@ def _create(client: Any, distribution_id: str, paths: list[str], reference: str,
         raise failure from None
 
 
-def _await(client: Any, distribution_id: str, invalidation_id: str, timeout: float, ctx: HookContext) -> str:
-    """Poll GetInvalidation until Completed (any letter case); fail clearly at ``timeout``."""
+def _await(client: Any, distribution_id: str, invalidation_id: str, remaining: float, timeout: int, ctx: HookContext) -> str:
+    """Poll GetInvalidation until Completed (any letter case) for ``remaining`` seconds of the hook's ``timeout``."""
     last = {"status": "InProgress"}
 
     def completed() -> bool:
@@ -252,10 +252,10 @@ def _await(client: Any, distribution_id: str, invalidation_id: str, timeout: flo
         return last["status"] == "Completed"
 
     try:
-        wait_until(completed, timeout=max(timeout, 0.0), what=f"invalidation {invalidation_id}", interval=POLL_INTERVAL)
+        wait_until(completed, timeout=max(remaining, 0.0), what=f"invalidation {invalidation_id}", interval=POLL_INTERVAL)
     except HookError:
         raise HookError(
-            f"invalidation {invalidation_id} on {distribution_id} still {last['status']} after the {timeout:.0f}s timeout "
+            f"invalidation {invalidation_id} on {distribution_id} still {last['status']} when the {timeout}s timeout ran out "
             "(it goes on in CloudFront; raise timeout or set wait: false)"
         ) from None
     return "Completed"
@@ -307,12 +307,12 @@ def cfngin_hook(args: CloudFrontInvalidationArgs, ctx: HookContext) -> Invalidat
         ctx.log.info("dry run: would invalidate %s on %s: %s", summary, args.distribution_id, " ".join(paths))
         return result
     client = ctx.client("cloudfront")
-    invalidation = _create(client, args.distribution_id, paths, reference, deadline - time.monotonic())
+    invalidation = _create(client, args.distribution_id, paths, reference, deadline - time.monotonic(), args.timeout)
     invalidation_id = invalidation["Id"]
     status = canonical_status(invalidation.get("Status", "InProgress"))
     ctx.log.info("invalidation %s created on %s: %s (%s)", invalidation_id, args.distribution_id, summary, status)
     if args.wait and status != "Completed":
-        status = _await(client, args.distribution_id, invalidation_id, deadline - time.monotonic(), ctx)
+        status = _await(client, args.distribution_id, invalidation_id, deadline - time.monotonic(), args.timeout, ctx)
     if args.wait:
         ctx.log.info("invalidation %s completed", invalidation_id)
     return result.model_copy(update={"invalidation_id": invalidation_id, "status": status})
