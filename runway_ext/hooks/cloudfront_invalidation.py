@@ -201,7 +201,7 @@ def _fail_for(error: Exception, distribution_id: str) -> HookError | None:
         return HookError(f"distribution_id: no CloudFront distribution {distribution_id} in this account")
     if code in ("AccessDenied", "AccessDeniedException"):
         return HookError(f"not allowed to invalidate {distribution_id}: {error_message(error)}")
-    if code in ("InvalidArgument", "InvalidRelativePath", "BatchTooLarge", "TooManyInvalidationsInProgress"):
+    if code in ("InvalidArgument", "InvalidRelativePath", "BatchTooLarge"):
         return HookError(f"CloudFront refused the invalidation of {distribution_id}: {error_message(error)}")
     if code:
         return HookError(f"invalidating {distribution_id} failed: {error_message(error)}")
