@@ -1,0 +1,1 @@
+document.body.dataset.api = "__API_URL__";
