@@ -9,6 +9,11 @@ those caches after these classes exist.
 
 Cache and response-headers policies have no moto backend: they are recorded here with an id
 (what ``Ref``/``Fn::GetAtt Id`` return), which is all the distribution needs.
+
+moto evaluates bucket policies without request context: a ``Deny`` conditioned on
+``aws:SecureTransport`` (a TLS-only rule) matches every request there and locks the bucket, although
+on AWS it only refuses plain HTTP. The local bucket policy therefore leaves out statements on that
+key (the stand-in serves plain HTTP on loopback); everything else is stored as written.
 """
 
 from __future__ import annotations
@@ -347,7 +352,7 @@ class LocalBucketPolicy(CloudFormationModel):
         properties = cloudformation_json["Properties"]
         bucket = properties["Bucket"]
         document = properties["PolicyDocument"]
-        policy = document if isinstance(document, str) else json.dumps(document)
+        policy = json.dumps(without_transport_conditions(json.loads(document) if isinstance(document, str) else document))
         s3_backends[account_id][get_partition(region_name)].put_bucket_policy(bucket, policy.encode())
         return cls(bucket)
 
@@ -367,6 +372,15 @@ class LocalBucketPolicy(CloudFormationModel):
 
     def is_created(self) -> bool:
         return True
+
+
+def without_transport_conditions(document: dict[str, Any]) -> dict[str, Any]:
+    """The policy without statements conditioned on ``aws:SecureTransport`` (see the module docstring)."""
+    statements = document.get("Statement", [])
+    if isinstance(statements, dict):
+        statements = [statements]
+    kept = [statement for statement in statements if "aws:securetransport" not in json.dumps(statement.get("Condition", {})).lower()]
+    return {**document, "Statement": kept}
 
 
 def install() -> list[str]:

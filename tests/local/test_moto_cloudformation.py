@@ -119,3 +119,20 @@ def test_stack_creates_and_deletes_cloudfront_resources(taught) -> None:  # type
     with pytest.raises(cloudfront.exceptions.NoSuchDistribution):
         cloudfront.get_distribution(Id=outputs["DistributionId"])
     assert cloudfront.list_functions()["FunctionList"].get("Items", []) == []
+
+
+def test_bucket_policy_keeps_all_but_transport_conditions(taught) -> None:  # type: ignore[no-untyped-def]
+    """moto ignores request context, so a TLS-only Deny would lock the bucket; only that statement is left out."""
+    deny_http = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::tls-bucket/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+    allow = {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::tls-bucket/*"}
+    template = {
+        "Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "tls-bucket"}},
+            "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [allow, deny_http]}}},
+        }
+    }
+    boto3.client("cloudformation").create_stack(StackName="tls", TemplateBody=json.dumps(template))
+    s3 = boto3.client("s3")
+    assert json.loads(s3.get_bucket_policy(Bucket="tls-bucket")["Policy"])["Statement"] == [allow]
+    s3.put_object(Bucket="tls-bucket", Key="index.html", Body=b"ok")
+    assert s3.get_object(Bucket="tls-bucket", Key="index.html")["Body"].read() == b"ok"
