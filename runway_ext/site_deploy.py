@@ -58,8 +58,8 @@ def digest_file(path: Path) -> tuple[int, str, str]:
     sha256 = hashlib.sha256()
     md5 = hashlib.md5(usedforsecurity=False)
     size = 0
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
             size += len(chunk)
             sha256.update(chunk)
             md5.update(chunk)
@@ -141,6 +141,7 @@ class S3Site:
         self.workers = workers
         config = CLIENT_CONFIG.merge(Config(max_pool_connections=max(10, workers + 2)))
         self.client = session.client("s3", region_name=region or session.region_name, config=config)
+        self._manifest_bytes: bytes | None = None
 
     # -- reading ---------------------------------------------------------------------------------
     def read_manifest(self) -> SiteManifest | None:
@@ -149,6 +150,7 @@ class S3Site:
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             data = response["Body"].read()
+            self._manifest_bytes = data
         except ClientError as error:
             if error_code(error) in ("NoSuchKey", "404"):
                 return None
@@ -219,13 +221,20 @@ class S3Site:
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:
-        """Record the completed sync (one PutObject: readers see the old or the new manifest, never a mix)."""
+        """Record the completed sync (one PutObject: readers see the old or the new manifest, never a mix).
+
+        Not rewritten when it would hold the same bytes as the manifest read at the start.
+        """
         key = manifest_key(self.prefix)
+        body = render_manifest(manifest, written_by=written_by)
+        if body == self._manifest_bytes:
+            self.log.debug("site manifest unchanged")
+            return
         try:
             self.client.put_object(
                 Bucket=self.bucket,
                 Key=key,
-                Body=render_manifest(manifest, written_by=written_by),
+                Body=body,
                 ContentType="application/json",
                 CacheControl="no-store",
             )

@@ -296,9 +296,10 @@ def manifest_after_sync(
     multipart upload whose ETag was not read back) is left out, so the next sync inspects it.
     """
     objects: dict[str, ManifestEntry] = {}
+    unchanged = set(plan.unchanged)
     for path, file in local.items():
         key = prefix + path
-        etag = new_etags.get(key) or (remote[key].etag if key in plan.unchanged and key in remote else None)
+        etag = new_etags.get(key) or (remote[key].etag if key in unchanged and key in remote else None)
         if not etag:
             continue
         headers = plan.headers[key]
@@ -319,7 +320,16 @@ def render_manifest(manifest: SiteManifest, *, written_by: str) -> bytes:
         "written_by": written_by,
         "source_hash": manifest.source_hash,
         "settings_hash": manifest.settings_hash,
-        "objects": {key: asdict(entry) for key, entry in sorted(manifest.objects.items())},
+        "objects": {
+            key: {
+                "sha256": entry.sha256,
+                "size": entry.size,
+                "etag": entry.etag,
+                "content_type": entry.content_type,
+                "cache_control": entry.cache_control,
+            }
+            for key, entry in sorted(manifest.objects.items())
+        },
     }
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 

@@ -13,6 +13,7 @@ import hashlib
 import os
 from collections.abc import Iterable, Iterator
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 IGNORED_FOLDERS: frozenset[str] = frozenset(
     {"node_modules", ".git", ".hg", ".svn", ".next", ".nuxt", ".svelte-kit", ".turbo", ".parcel-cache", ".vercel"}
@@ -30,10 +31,15 @@ def is_ignored(relative_path: str, ignored_top_level: Iterable[str] = ()) -> boo
     parts = PurePosixPath(relative_path).parts
     if not parts:
         return False
-    tops = {PurePosixPath(top).as_posix().strip("/") for top in ignored_top_level}
-    if any(relative_path == top or relative_path.startswith(top + "/") for top in tops if top):
-        return True
-    return any(part in IGNORED_FOLDERS for part in parts[:-1]) or parts[-1] in IGNORED_FOLDERS
+    return _top_level_ignored(relative_path, _normalize_tops(ignored_top_level)) or any(part in IGNORED_FOLDERS for part in parts)
+
+
+def _normalize_tops(ignored_top_level: Iterable[str]) -> tuple[str, ...]:
+    return tuple(top for top in (PurePosixPath(entry).as_posix().strip("/") for entry in ignored_top_level) if top and top != ".")
+
+
+def _top_level_ignored(relative_path: str, tops: tuple[str, ...]) -> bool:
+    return any(relative_path == top or relative_path.startswith(top + "/") for top in tops)
 
 
 def combine(entries: Iterable[tuple[str, str]]) -> str:
@@ -49,29 +55,38 @@ def combine(entries: Iterable[tuple[str, str]]) -> str:
 
 def file_digest(path: Path) -> str:
     """The sha256 of a file's bytes, read in chunks."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(_CHUNK), b""):
-            digest.update(chunk)
+        return hashlib.file_digest(handle, "sha256").hexdigest() if hasattr(hashlib, "file_digest") else _digest_chunks(handle)
+
+
+def _digest_chunks(handle: BinaryIO) -> str:
+    """sha256 of an open file, for Pythons without ``hashlib.file_digest`` (3.10)."""
+    digest = hashlib.sha256()
+    for chunk in iter(lambda: handle.read(_CHUNK), b""):
+        digest.update(chunk)
     return digest.hexdigest()
 
 
 def iter_source_files(app_path: Path, ignored_top_level: Iterable[str] = ()) -> Iterator[tuple[str, Path]]:
     """Yield ``(relative posix path, path)`` for every file that counts, without following folder links."""
-    tops = tuple(ignored_top_level)
-    for folder, subfolders, files in os.walk(app_path):
-        relative_folder = Path(folder).relative_to(app_path).as_posix()
-        prefix = "" if relative_folder == "." else relative_folder + "/"
-        subfolders[:] = sorted(name for name in subfolders if not is_ignored(prefix + name, tops))
-        for name in files:
-            relative = prefix + name
-            if not is_ignored(relative, tops):
-                yield relative, Path(folder) / name
-        for name in list(subfolders):
-            candidate = Path(folder) / name
-            if candidate.is_symlink():
-                yield prefix + name, candidate
-                subfolders.remove(name)
+    for relative, entry in _walk(app_path, ignored_top_level):
+        yield relative, Path(entry.path)
+
+
+def _walk(app_path: Path, ignored_top_level: Iterable[str]) -> Iterator[tuple[str, os.DirEntry[str]]]:
+    tops = _normalize_tops(ignored_top_level)
+    pending = [(str(app_path), "")]
+    while pending:
+        folder, prefix = pending.pop()
+        with os.scandir(folder) as entries:
+            for entry in sorted(entries, key=lambda item: item.name):
+                relative = prefix + entry.name
+                if entry.name in IGNORED_FOLDERS or _top_level_ignored(relative, tops):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    pending.append((entry.path, relative + "/"))
+                else:
+                    yield relative, entry
 
 
 def hash_app_sources(app_path: Path, ignored_top_level: Iterable[str] = ()) -> tuple[str, int]:
@@ -80,9 +95,10 @@ def hash_app_sources(app_path: Path, ignored_top_level: Iterable[str] = ()) -> t
     ``ignored_top_level`` names folders relative to the app (the output folder) that do not count.
     """
     entries: list[tuple[str, str]] = []
-    for relative, path in iter_source_files(app_path, ignored_top_level):
-        if path.is_symlink():
-            entries.append((relative, "link:" + hashlib.sha256(os.readlink(path).encode("utf-8", "surrogateescape")).hexdigest()))
-        elif path.is_file():
-            entries.append((relative, file_digest(path)))
+    for relative, entry in _walk(app_path, ignored_top_level):
+        if entry.is_symlink():
+            target = os.readlink(entry.path).encode("utf-8", "surrogateescape")
+            entries.append((relative, "link:" + hashlib.sha256(target).hexdigest()))
+        elif entry.is_file():
+            entries.append((relative, file_digest(Path(entry.path))))
     return combine(entries), len(entries)

@@ -26,6 +26,7 @@ import json
 import os
 import re
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -371,12 +372,14 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     if args.build:
         run_build(app_path, package, args, ctx)
     output_dir = resolve_output_dir(app_path, args.output_dir, package)
-    local = scan_build(output_dir)
-    if not local:
-        raise HookError(f"output_dir: {output_dir} is empty; refusing to sync an empty site")
-    ctx.log.info("%d files in %s", len(local), output_dir)
-
-    remote = with_manifest_state(site.list_objects(), manifest)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-ext-list") as lister:
+        listing = lister.submit(site.list_objects)  # the bucket is listed while the build is hashed
+        local = scan_build(output_dir)
+        if not local:
+            listing.cancel()
+            raise HookError(f"output_dir: {output_dir} is empty; refusing to sync an empty site")
+        ctx.log.info("%d files in %s", len(local), output_dir)
+        remote = with_manifest_state(listing.result(), manifest)
     remote.update(site.inspect(keys_to_inspect(local, remote, prefix=args.prefix)))
     try:
         plan = plan_sync(local, remote, prefix=args.prefix, rules=rules, delete=args.delete, max_delete=args.max_delete)
