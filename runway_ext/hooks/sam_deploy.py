@@ -36,17 +36,14 @@ import time
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from ..core.args import HookArgs
-from ..core.aws import error_message
 from ..core.errors import HookError
 from ..core.files import atomic_write
 from ..core.hook import HookContext, HookGroup, hook, run_module
 from ..core.log import is_secret_name, register_secret
 from ..core.process import find_executable, run_process
-from ..core.waiting import wait_until
 from ..sam_plan import (
     CAPABILITIES,
     LOGICAL_ID,
@@ -56,11 +53,9 @@ from ..sam_plan import (
     DeployTarget,
     ParameterError,
     SamCommonOptions,
-    StackCondition,
     app_dir_metadata,
     build_command,
     check_parameter,
-    classify_stack,
     delete_command,
     deploy_command,
     merge_parameters,
@@ -75,9 +70,20 @@ from ..sam_plan import (
     sam_environment,
     secret_parameter_names,
 )
+from ..sam_stack import (
+    Deadline,
+    aws_call,
+    change_set_ids,
+    delete_stack_and_wait,
+    describe_stack,
+    failed_resources,
+    latest_event_id,
+    new_change_set,
+    present_resources,
+    wait_until_settled,
+)
 
 INSTALL_HINT = "install the AWS SAM CLI (pip install aws-sam-cli, e.g. in its own virtualenv) or set sam_executable"
-DEFAULT_POLL_SECONDS = 5.0
 VERSION_CHECK_TIMEOUT = 60.0
 BUILD_DIR = Path(".aws-sam") / "build"
 REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d+$")
@@ -249,116 +255,6 @@ class SamDeleteResult(BaseModel):
 # -- helpers -----------------------------------------------------------------------------------
 
 
-class _Deadline:
-    """The hook's overall time budget."""
-
-    def __init__(self, seconds: float) -> None:
-        self.seconds = seconds
-        self.end = time.monotonic() + seconds
-
-    def remaining(self, what: str) -> float:
-        left = self.end - time.monotonic()
-        if left <= 0:
-            raise HookError(f"timeout: the {self.seconds:g}s budget was spent before {what}")
-        return left
-
-
-def _poll_seconds() -> float:
-    """Status poll interval: Runway's CFNGIN_STACK_POLL_TIME when set, else 5 s."""
-    try:
-        return max(0.2, float(os.environ.get("CFNGIN_STACK_POLL_TIME", DEFAULT_POLL_SECONDS)))
-    except ValueError:
-        return DEFAULT_POLL_SECONDS
-
-
-def _aws_call(what: str, call: Any, **kwargs: Any) -> Any:
-    """Call a boto3 method, turning AWS errors into one-line HookErrors."""
-    try:
-        return call(**kwargs)
-    except (ClientError, BotoCoreError) as error:
-        raise HookError(f"{what}: {error_message(error)}") from None
-
-
-def _describe(cfn: Any, stack: str) -> dict[str, Any] | None:
-    """The stack (by name or id), or None if there is none."""
-    try:
-        return cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as error:
-        if "does not exist" in error_message(error):
-            return None
-        raise HookError(f"describe stack {stack}: {error_message(error)}") from None
-    except BotoCoreError as error:
-        raise HookError(f"describe stack {stack}: {error}") from None
-
-
-def _latest_event_id(cfn: Any, stack_id: str) -> str | None:
-    events = _aws_call("describe stack events", cfn.describe_stack_events, StackName=stack_id).get("StackEvents") or []
-    return events[0].get("EventId") if events else None
-
-
-def _failed_resources(cfn: Any, stack_id: str) -> dict[str, str]:
-    """Resources of the stack whose deletion failed: logical id -> reason."""
-    resources = _aws_call("describe stack resources", cfn.describe_stack_resources, StackName=stack_id).get("StackResources") or []
-    return {
-        item["LogicalResourceId"]: item.get("ResourceStatusReason", "")
-        for item in resources
-        if item.get("LogicalResourceId") and item.get("ResourceStatus") == "DELETE_FAILED"
-    }
-
-
-def _present_resources(cfn: Any, stack_id: str) -> list[str]:
-    resources = _aws_call("describe stack resources", cfn.describe_stack_resources, StackName=stack_id).get("StackResources") or []
-    return [item["LogicalResourceId"] for item in resources if item.get("LogicalResourceId") and item.get("ResourceStatus") != "DELETE_COMPLETE"]
-
-
-def _wait_settled(cfn: Any, stack: dict[str, Any], deadline: _Deadline, ctx: HookContext) -> dict[str, Any] | None:
-    """Wait until the stack is no longer in an ``*_IN_PROGRESS`` state; return it (None once deleted)."""
-    stack_id = stack["StackId"]
-    ctx.log.info("stack %s is %s; waiting for it to settle", stack["StackName"], stack["StackStatus"])
-    latest: dict[str, Any] = {"stack": stack}
-
-    def settled() -> bool:
-        current = _describe(cfn, stack_id)
-        latest["stack"] = current
-        return current is None or classify_stack(current["StackStatus"]) is not StackCondition.BUSY
-
-    wait_until(
-        settled,
-        timeout=deadline.remaining(f"stack {stack['StackName']} settled"),
-        what=f"stack {stack['StackName']} to leave {stack['StackStatus']}",
-        interval=_poll_seconds(),
-    )
-    current = latest["stack"]
-    if current is None or current["StackStatus"] == "DELETE_COMPLETE":
-        return None
-    return current
-
-
-def _delete_stack_and_wait(
-    cfn: Any, stack: dict[str, Any], deadline: _Deadline, ctx: HookContext, retain: list[str] | None = None
-) -> None:
-    """DeleteStack (optionally retaining resources) and wait until it is gone; DELETE_FAILED is an error."""
-    name, stack_id = stack["StackName"], stack["StackId"]
-    kwargs: dict[str, Any] = {"StackName": stack_id}
-    if retain:
-        kwargs["RetainResources"] = retain
-    _aws_call(f"delete stack {name}", cfn.delete_stack, **kwargs)
-    outcome: dict[str, str] = {}
-
-    def gone() -> bool:
-        current = _describe(cfn, stack_id)
-        status = current["StackStatus"] if current else "DELETE_COMPLETE"
-        outcome["status"] = status
-        return status in ("DELETE_COMPLETE", "DELETE_FAILED")
-
-    wait_until(gone, timeout=deadline.remaining(f"stack {name} deleted"), what=f"stack {name} to be deleted", interval=_poll_seconds())
-    if outcome["status"] == "DELETE_FAILED":
-        failed = _failed_resources(cfn, stack_id)
-        listing = "; ".join(f"{key} ({reason})" if reason else key for key, reason in failed.items()) or "see the stack events"
-        raise HookError(f"stack {name} is DELETE_FAILED; resources that could not be deleted: {listing}")
-    ctx.log.info("stack %s deleted", name)
-
-
 def _session_credentials(ctx: HookContext, region: str) -> Credentials:
     """The session's frozen credentials, registered as secrets so no log line shows them."""
     found = ctx.session(region).get_credentials()
@@ -371,7 +267,7 @@ def _session_credentials(ctx: HookContext, region: str) -> Credentials:
     return Credentials(frozen.access_key, frozen.secret_key, frozen.token or None)
 
 
-def _resolve_sam(args: SamDeployArgs | SamDeleteArgs, ctx: HookContext, deadline: _Deadline) -> str:
+def _resolve_sam(args: SamDeployArgs | SamDeleteArgs, ctx: HookContext, deadline: Deadline) -> str:
     """Find sam and check it is new enough."""
     sam = find_executable(args.sam_executable, install_hint=INSTALL_HINT)
     result = run_process(
@@ -415,7 +311,7 @@ class _SamRun:
         atomic_write(path, overrides_document(parameters), mode=0o600)
         return str(path)
 
-    def run(self, argv: list[str], *, what: str, cwd: Path, deadline: _Deadline) -> None:
+    def run(self, argv: list[str], *, what: str, cwd: Path, deadline: Deadline) -> None:
         run_process(argv, what=what, timeout=deadline.remaining(what), cwd=cwd, env=self.env, logger=self.ctx.log)
 
     def close(self) -> None:
@@ -467,38 +363,13 @@ def _register_secret_parameters(parameters: dict[str, str], template: Path) -> N
             register_secret(value)
 
 
-def _new_change_set(cfn: Any, stack_name: str, known: set[str]) -> str | None:
-    """The id of a change set sam created and left for us to execute (None: no changes)."""
-    try:
-        summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries") or []
-    except ClientError as error:
-        if "does not exist" in error_message(error):
-            return None
-        raise HookError(f"list change sets of {stack_name}: {error_message(error)}") from None
-    fresh = [
-        item
-        for item in summaries
-        if item.get("StackName") == stack_name and item["ChangeSetId"] not in known and item.get("ExecutionStatus") == "AVAILABLE"
-    ]
-    fresh.sort(key=lambda item: str(item.get("CreationTime", "")))
-    return fresh[-1]["ChangeSetId"] if fresh else None
-
-
-def _change_set_ids(cfn: Any, stack_name: str) -> set[str]:
-    try:
-        summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries") or []
-    except ClientError:
-        return set()
-    return {item["ChangeSetId"] for item in summaries}
-
-
 # -- deploy ------------------------------------------------------------------------------------
 
 
 @hook("sam_deploy", SamDeployArgs, summary="Build and deploy an AWS SAM application with the sam CLI (never prompts).")
 def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     """Build (unless skipped) and deploy a SAM application; return the stack's status and Outputs."""
-    deadline = _Deadline(args.timeout)
+    deadline = Deadline(args.timeout)
     workdir = _existing(Path.cwd(), args.working_directory or Path("."), "working_directory", kind="dir")
     template = _existing(workdir, args.template_file, "template_file")
     config_file = _existing(workdir, args.config_file, "config_file") if args.config_file else None
@@ -509,10 +380,10 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     cfn = ctx.client("cloudformation", args.region)
     name = args.stack_name
 
-    stack = _describe(cfn, name)
+    stack = describe_stack(cfn, name)
     decision = plan_deploy(name, stack["StackStatus"] if stack else None, delete_failed_stack=args.delete_failed_stack)
     if decision.action == "wait" and stack is not None:
-        stack = _wait_settled(cfn, stack, deadline, ctx)
+        stack = wait_until_settled(cfn, stack, deadline, ctx.log)
         decision = plan_deploy(name, stack["StackStatus"] if stack else None, delete_failed_stack=args.delete_failed_stack)
     if decision.action == "refuse":
         raise HookError(decision.reason)
@@ -534,12 +405,12 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
         replaced = None
         if decision.action == "delete_then_deploy" and stack is not None:
             ctx.log.warning("%s", decision.reason)
-            _delete_stack_and_wait(cfn, stack, deadline, ctx)
+            delete_stack_and_wait(cfn, stack, deadline, ctx.log)
             replaced, stack = stack["StackStatus"], None
 
         previous_id = stack["StackId"] if stack else None
-        previous_event = _latest_event_id(cfn, previous_id) if previous_id else None
-        known_change_sets = _change_set_ids(cfn, name) if stack else set()
+        previous_event = latest_event_id(cfn, previous_id) if previous_id else None
+        known_change_sets = change_set_ids(cfn, name) if stack else set()
         target = DeployTarget(
             stack_name=name,
             region=args.region,
@@ -553,12 +424,12 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
         run.run(deploy_command(common, str(deploy_template), target), what="sam deploy", cwd=workdir, deadline=deadline)
 
     if not args.wait:
-        change_set = _new_change_set(cfn, name, known_change_sets)
+        change_set = new_change_set(cfn, name, known_change_sets)
         if change_set is not None:
-            _aws_call(f"execute change set of {name}", cfn.execute_change_set, ChangeSetName=change_set, StackName=name)
+            aws_call(f"execute change set of {name}", cfn.execute_change_set, ChangeSetName=change_set, StackName=name)
             ctx.log.info("change set of %s started; not waiting (wait: false)", name)
 
-    final = _describe(cfn, name)
+    final = describe_stack(cfn, name)
     if final is None:
         raise HookError(f"sam deploy finished but stack {name} does not exist in {args.region}")
     if not args.wait:
@@ -567,7 +438,7 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     elif final["StackId"] != previous_id:
         changed, action = True, "created"
     else:
-        changed = _latest_event_id(cfn, final["StackId"]) != previous_event
+        changed = latest_event_id(cfn, final["StackId"]) != previous_event
         action = "updated" if changed else "unchanged"
     if action == "unchanged":
         ctx.log.info("stack %s: no changes to deploy (success)", name)
@@ -592,22 +463,22 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
 @hook("sam_delete", SamDeleteArgs, summary="Delete an AWS SAM application's stack (sam delete --no-prompts).")
 def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult:
     """Delete the stack and its uploaded artifacts; retain listed resources where CloudFormation allows it."""
-    deadline = _Deadline(args.timeout)
+    deadline = Deadline(args.timeout)
     name = args.stack_name
     sam = _resolve_sam(args, ctx, deadline)
     credentials = _session_credentials(ctx, args.region)
     cfn = ctx.client("cloudformation", args.region)
 
-    stack = _describe(cfn, name)
+    stack = describe_stack(cfn, name)
     if stack is not None and args.wait:
         decision = plan_delete(stack["StackStatus"], args.retain_resources)
         if decision.action == "wait":
-            stack = _wait_settled(cfn, stack, deadline, ctx)
+            stack = wait_until_settled(cfn, stack, deadline, ctx.log)
     if stack is None:
         ctx.log.info("stack %s does not exist in %s; nothing to delete", name, args.region)
         return SamDeleteResult(stack_name=name, region=args.region, status="DELETE_COMPLETE", deleted=False)
 
-    present = _present_resources(cfn, stack["StackId"]) if stack["StackStatus"] == "DELETE_FAILED" and args.retain_resources else []
+    present = present_resources(cfn, stack["StackId"]) if stack["StackStatus"] == "DELETE_FAILED" and args.retain_resources else []
     decision = plan_delete(stack["StackStatus"], args.retain_resources, present)
     if args.retain_resources and decision.action == "sam_delete":
         ctx.log.info("retain_resources: CloudFormation keeps only resources whose deletion fails; the others are deleted")
@@ -616,9 +487,9 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
         kwargs: dict[str, Any] = {"StackName": stack["StackId"]}
         if decision.action == "delete_retaining" and decision.retain:
             kwargs["RetainResources"] = list(decision.retain)
-        _aws_call(f"delete stack {name}", cfn.delete_stack, **kwargs)
+        aws_call(f"delete stack {name}", cfn.delete_stack, **kwargs)
         ctx.log.info("deletion of %s started; not waiting (wait: false; sam's uploaded artifacts are left in place)", name)
-        current = _describe(cfn, stack["StackId"])
+        current = describe_stack(cfn, stack["StackId"])
         return SamDeleteResult(
             stack_name=name,
             region=args.region,
@@ -629,7 +500,7 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
 
     if decision.action == "delete_retaining":
         ctx.log.info("stack %s is DELETE_FAILED; deleting it and retaining %s", name, ", ".join(decision.retain) or "nothing")
-        _delete_stack_and_wait(cfn, stack, deadline, ctx, retain=list(decision.retain))
+        delete_stack_and_wait(cfn, stack, deadline, ctx.log, retain=list(decision.retain))
         return SamDeleteResult(stack_name=name, region=args.region, status="DELETE_COMPLETE", deleted=True, retained_resources=list(decision.retain))
 
     retained: list[str] = []
@@ -637,10 +508,10 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
         try:
             run.run(delete_command(sam, name, args.region), what="sam delete", cwd=Path.cwd(), deadline=deadline)
         except HookError as error:
-            current = _describe(cfn, stack["StackId"])
+            current = describe_stack(cfn, stack["StackId"])
             if current is None or current["StackStatus"] != "DELETE_FAILED":
                 raise
-            failed = _failed_resources(cfn, stack["StackId"])
+            failed = failed_resources(cfn, stack["StackId"])
             retained, blocking = plan_retain_retry(failed, args.retain_resources)
             if blocking or not retained:
                 raise HookError(
@@ -649,7 +520,7 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
                     f"and finish the deletion\n{error}"
                 ) from None
             ctx.log.info("stack %s is DELETE_FAILED; deleting it again and retaining %s", name, ", ".join(retained))
-            _delete_stack_and_wait(cfn, current, deadline, ctx, retain=retained)
+            delete_stack_and_wait(cfn, current, deadline, ctx.log, retain=retained)
     ctx.log.info("stack %s deleted", name)
     return SamDeleteResult(stack_name=name, region=args.region, status="DELETE_COMPLETE", deleted=True, retained_resources=retained)
 
