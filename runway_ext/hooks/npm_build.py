@@ -346,13 +346,14 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     else:
         package = read_package(app_path) if (app_path / "package.json").is_file() else {}
 
-    source_hash, file_count = hash_app_sources(app_path, ignored_output_folders(args.output_dir))
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-ext-hash") as hasher:
+        hashing = hasher.submit(hash_app_sources, app_path, ignored_output_folders(args.output_dir))
+        site = S3Site(ctx.session(args.region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=args.region)
+        manifest = site.read_manifest()
+        source_hash, file_count = hashing.result()
     rules = [rule.to_rule() for rule in args.cache_rules]
     settings = settings_hash(prefix=args.prefix, rules=rules, delete=args.delete, version=__version__)
     ctx.log.info("source hash %s (%d files)", source_hash[:16], file_count)
-
-    site = S3Site(ctx.session(args.region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=args.region)
-    manifest = site.read_manifest()
     base = {
         "bucket_name": args.bucket_name,
         "prefix": args.prefix,

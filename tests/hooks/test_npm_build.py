@@ -240,6 +240,17 @@ def test_a_failing_build_fails_with_npms_last_lines_and_writes_nothing(app: Path
     assert bucket_state(s3) == {}
 
 
+def test_a_build_that_hangs_is_stopped_at_build_timeout(app: Path, s3: Any, log: Records) -> None:
+    package = json.loads((app / "package.json").read_text())
+    package["scripts"]["build"] = "node -e \"console.log('compiling forever'); setTimeout(() => {}, 120000)\""
+    (app / "package.json").write_text(json.dumps(package))
+    started = time.monotonic()
+    assert deploy(app, build_timeout=3) is False
+    assert time.monotonic() - started < 30
+    assert "npm run build timed out after 3s" in log.text and "compiling forever" in log.text
+    assert bucket_state(s3) == {}
+
+
 def test_changed_cache_rules_update_metadata_without_uploading(app: Path, s3: Any) -> None:
     deploy(app)
     etag = s3.head_object(Bucket=BUCKET, Key="images/logo.svg")["ETag"]
