@@ -2,7 +2,7 @@
 
 The public kit for writing hooks of your own lives here too::
 
-    from runway_ext import HookArgs, HookContext, hook
+    from runway_ext import HookArgs, HookContext, hook, run_module
 
 Importing this package is cheap: the kit is loaded on first use.
 """
@@ -13,19 +13,35 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-__all__ = ["HookArgs", "HookContext", "HookError", "__version__", "hook", "wait_until"]
+__all__ = [
+    "HookArgs",
+    "HookContext",
+    "HookError",
+    "HookGroup",
+    "__version__",
+    "hook",
+    "register_secret",
+    "retry",
+    "run_module",
+    "wait_until",
+]
 
 if TYPE_CHECKING:
     from .core.args import HookArgs
     from .core.errors import HookError
-    from .core.hook import HookContext, hook
-    from .core.waiting import wait_until
+    from .core.hook import HookContext, HookGroup, hook, run_module
+    from .core.log import register_secret
+    from .core.waiting import retry, wait_until
 
 _LAZY = {
     "HookArgs": ("runway_ext.core.args", "HookArgs"),
     "HookError": ("runway_ext.core.errors", "HookError"),
     "HookContext": ("runway_ext.core.hook", "HookContext"),
+    "HookGroup": ("runway_ext.core.hook", "HookGroup"),
     "hook": ("runway_ext.core.hook", "hook"),
+    "register_secret": ("runway_ext.core.log", "register_secret"),
+    "retry": ("runway_ext.core.waiting", "retry"),
+    "run_module": ("runway_ext.core.hook", "run_module"),
     "wait_until": ("runway_ext.core.waiting", "wait_until"),
 }
 

@@ -1,26 +1,32 @@
-"""Session-wide real services for the tests: a moto server on 127.0.0.1 standing in for AWS."""
+"""Session-wide real services for the tests: a moto server on 127.0.0.1 standing in for AWS.
+
+The fixtures come from the pytest plugin runway_ext ships to its users
+(:mod:`runway_ext.testing.pytest_plugin`, loaded through its ``pytest11`` entry point); ``moto`` and
+``aws`` are this suite's short names for ``runway_ext_moto`` and ``runway_ext_aws``.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from runway_ext.testing.moto_server import MotoServer, moto_server
+from runway_ext.testing.moto_server import MotoServer
+
+PLUGIN_MODULE = "runway_ext.testing.pytest_plugin"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Load the plugin by hand when entry-point plugins are off (``PYTEST_DISABLE_PLUGIN_AUTOLOAD``)."""
+    if not config.pluginmanager.has_plugin("runway_ext") and not config.pluginmanager.has_plugin(PLUGIN_MODULE):
+        config.pluginmanager.import_plugin(PLUGIN_MODULE)
 
 
 @pytest.fixture(scope="session")
-def moto() -> Iterator[MotoServer]:
+def moto(runway_ext_moto: MotoServer) -> MotoServer:
     """One moto server for the whole session (started once, stopped at the end)."""
-    with moto_server() as server:
-        yield server
+    return runway_ext_moto
 
 
 @pytest.fixture
-def aws(moto: MotoServer, monkeypatch: pytest.MonkeyPatch) -> MotoServer:
+def aws(runway_ext_aws: MotoServer) -> MotoServer:
     """The moto server, emptied, with ``AWS_*`` pointing every client of this test at it."""
-    moto.reset()
-    for name, value in moto.environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    return moto
+    return runway_ext_aws
