@@ -16,7 +16,7 @@ from typing import Any
 from .core.cli import add_common_flags, configure_cli_logging
 from .core.hook import Hook
 
-TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command",)
+TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command", "runway_ext.scaffold")
 """Modules outside ``runway_ext.hooks`` that contribute a ``COMMAND`` (project tools)."""
 
 

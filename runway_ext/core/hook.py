@@ -173,7 +173,7 @@ class Hook(Generic[ArgsT]):
         """Parse ``argv`` (default ``sys.argv[1:]``) and run; used by ``python -m``."""
         from .cli import build_parser
 
-        parser = build_parser(prog or f"python -m {_module_name(self.__module__)}", self)
+        parser = build_parser(prog or _default_prog(self.__module__), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
         return namespace._command.run_cli(namespace)
@@ -204,7 +204,7 @@ class HookGroup:
         from .cli import build_parser
 
         module = next(iter(self.hooks.values())).__module__
-        parser = build_parser(prog or f"python -m {_module_name(module)}", self)
+        parser = build_parser(prog or _default_prog(module), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
         return namespace._command.run_cli(namespace)
@@ -248,6 +248,13 @@ def run_module(command: Hook[Any] | HookGroup) -> None:
 def _error_lines(error: HookError) -> list[str]:
     """An error's lines: one per bad field, or a summary followed by a program's last output."""
     return str(error).splitlines() or [type(error).__name__]
+
+
+def _default_prog(module: str) -> str:
+    """How the command was started: ``python -m package.module``, or ``python path/to/file.py`` for a script."""
+    if module == "__main__" and getattr(sys.modules["__main__"], "__spec__", None) is None and sys.argv and sys.argv[0]:
+        return f"python {sys.argv[0]}"
+    return f"python -m {_module_name(module)}"
 
 
 def _module_name(module: str) -> str:
