@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
@@ -37,6 +38,7 @@ from ..core.args import HookArgs
 from ..core.errors import HookError
 from ..core.files import atomic_write
 from ..core.hook import HookContext, hook, run_module
+from ..core.log import has_url_credentials, is_secret_name, register_secret
 from ..core.process import find_executable, run_process
 from ..site_deploy import S3Site, format_bytes, scan_build
 from ..site_headers import CacheRule, CacheRuleError, compile_glob
@@ -225,6 +227,7 @@ def copy_env_file(app_path: Path, environment: str, *, required: bool, ctx: Hook
         note = f"; the existing {ENV_LOCAL} is left as it is" if target.exists() else ""
         ctx.log.warning("no %s in %s: building without an environment file%s", source.name, app_path, note)
         return False
+    _register_env_secrets(source)
     content = source.read_bytes()
     if target.is_file() and not target.is_symlink() and target.read_bytes() == content:
         ctx.log.info("%s already matches %s", ENV_LOCAL, source.name)
@@ -232,6 +235,13 @@ def copy_env_file(app_path: Path, environment: str, *, required: bool, ctx: Hook
     atomic_write(target, content, mode=0o600)
     ctx.log.info("copied %s to %s", source.name, ENV_LOCAL)
     return True
+
+
+def _register_env_secrets(env_file: Path) -> None:
+    """Mask the env file's secret-looking values in every log line (npm's output included)."""
+    for name, value in dotenv_values(env_file).items():
+        if value and (is_secret_name(name) or has_url_credentials(value)):
+            register_secret(value)
 
 
 def npm_environment() -> dict[str, str]:

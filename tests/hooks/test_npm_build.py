@@ -339,6 +339,17 @@ def test_a_missing_env_file_is_a_notice_unless_required(app: Path, s3: Any, log:
     assert ".env.qa does not exist (require_env_file is set)" in log.text
 
 
+def test_secret_values_of_the_env_file_are_masked_in_npm_output(app: Path, s3: Any, log: Records) -> None:
+    secret = "s3cr3t-token-value-42"
+    (app / ".env.dev").write_text(f"NEXT_PUBLIC_API_URL=https://api.dev.example.com\nAPI_TOKEN={secret}\n")
+    package = json.loads((app / "package.json").read_text())
+    package["scripts"]["build"] = "node -e \"console.log(require('fs').readFileSync('.env.local', 'utf8'))\" && node build.mjs"
+    (app / "package.json").write_text(json.dumps(package))
+    assert deploy(app)
+    assert "API_TOKEN=***" in log.text
+    assert secret not in log.text
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
