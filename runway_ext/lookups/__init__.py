@@ -4,6 +4,7 @@ Register them in config.yml::
 
     lookups:
       dotenv: runway_ext.lookups.DotenvLookup
+      ecr_image: runway_ext.lookups.EcrImageLookup
 
 or all at once from Python with :func:`register_all`.
 """
@@ -11,10 +12,11 @@ or all at once from Python with :func:`register_all`.
 from __future__ import annotations
 
 from .dotenv import DotenvLookup
+from .ecr_image import EcrImageLookup
 
-__all__ = ["ALL_LOOKUPS", "DotenvLookup", "register_all"]
+__all__ = ["ALL_LOOKUPS", "DotenvLookup", "EcrImageLookup", "register_all"]
 
-ALL_LOOKUPS = {DotenvLookup.TYPE_NAME: DotenvLookup}
+ALL_LOOKUPS = {DotenvLookup.TYPE_NAME: DotenvLookup, EcrImageLookup.TYPE_NAME: EcrImageLookup}
 
 
 def register_all() -> list[str]:

@@ -1,0 +1,159 @@
+"""``${ecr_image REPOSITORY::tag=TAG}``: an ECR image pinned by digest.
+
+Returns ``ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:…`` for the image that ``TAG`` points
+at now, so a stack using it changes exactly when the image behind a moving tag changes. Arguments:
+
+``tag``
+    The tag to resolve (default ``latest``).
+``region``
+    The repository's region (default: the deploy's region).
+``registry_id``
+    The account owning the repository (default: the caller's).
+``form``
+    What to return: ``digest_uri`` (default), ``uri`` (``HOST/REPOSITORY:TAG``), ``digest``
+    (``sha256:…``), or ``tag`` (the image's immutable ``content-…`` tag written by the
+    docker_build_push hook, else ``TAG`` itself). Named ``form`` so Runway's common ``get`` arg keeps
+    its meaning.
+``registry``
+    Host (``host[:port][/prefix]``) to put in the URI forms instead of the ECR host, e.g. the local
+    registry in local mode: ``registry=${envvar RUNWAY_EXT_REGISTRY}``.
+
+Runway's common args (``default``, ``transform``, ``load``, ``get``, ``indent``) apply. One
+``DescribeImages`` call per (repository, tag, region, account) per run, however many stacks use it:
+results are cached on the CFNgin context (only found images; a missing one is asked again).
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from botocore.exceptions import BotoCoreError, ClientError
+from runway.lookups.handlers.base import LookupHandler
+
+from ..core.aws import error_code, error_message, make_client
+from ..image_refs import CONTENT_TAG_PREFIX, digest_uri, ecr_registry_host, image_uri, registry_problem, tag_problem
+
+if TYPE_CHECKING:
+    from runway.context import CfnginContext
+
+FORMS = ("digest_uri", "uri", "digest", "tag")
+DEFAULT_TAG = "latest"
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    """What ``DescribeImages`` said about one tag."""
+
+    registry_id: str
+    digest: str
+    tags: tuple[str, ...]
+
+    def content_tag(self) -> str | None:
+        """The immutable ``content-…`` tag the docker_build_push hook puts on every image, if any."""
+        return next((tag for tag in self.tags if tag.startswith(CONTENT_TAG_PREFIX)), None)
+
+
+CacheKey = tuple[str, str, str, str]
+_CACHE: weakref.WeakKeyDictionary[Any, dict[CacheKey, ResolvedImage]] = weakref.WeakKeyDictionary()
+_CACHE_LOCK = threading.Lock()
+
+
+class ImageNotFound(ValueError):
+    """The repository or the tag does not exist."""
+
+
+def forget_cached_images(context: Any, repository: str | None = None) -> None:
+    """Drop cached lookups of ``context`` (of one repository, or all): the next lookup asks ECR again."""
+    with _CACHE_LOCK:
+        cached = _CACHE.get(context)
+        if cached is None:
+            return
+        for key in [key for key in cached if repository is None or key[1] == repository]:
+            del cached[key]
+
+
+def describe_tag(context: Any, repository: str, tag: str, region: str, registry_id: str) -> ResolvedImage:
+    """The image ``repository:tag`` in ``region``, asked once per run (cached on ``context``)."""
+    key = (registry_id, repository, tag, region)
+    with _CACHE_LOCK:
+        cached = _CACHE.setdefault(context, {}).get(key)
+    if cached is not None:
+        return cached
+    client = make_client(context.get_session(region=region), "ecr", region)
+    request: dict[str, Any] = {"repositoryName": repository, "imageIds": [{"imageTag": tag}]}
+    if registry_id:
+        request["registryId"] = registry_id
+    try:
+        details = client.describe_images(**request)["imageDetails"]
+    except ClientError as error:
+        code = error_code(error)
+        if code == "RepositoryNotFoundException":
+            raise ImageNotFound(
+                f"ecr_image: no image {repository}:{tag} in {region}: repository {repository} does not exist"
+            ) from None
+        if code == "ImageNotFoundException":
+            raise ImageNotFound(
+                f"ecr_image: no image {repository}:{tag} in {region}: tag {tag} not found in repository {repository}"
+            ) from None
+        raise ValueError(f"ecr_image: {repository}:{tag} in {region}: {error_message(error)}") from None
+    except BotoCoreError as error:
+        raise ValueError(f"ecr_image: {repository}:{tag} in {region}: {error}") from None
+    if not details:
+        raise ImageNotFound(f"ecr_image: no image {repository}:{tag} in {region}: tag {tag} not found in repository {repository}")
+    detail = details[0]
+    resolved = ResolvedImage(
+        registry_id=str(detail.get("registryId") or registry_id),
+        digest=str(detail["imageDigest"]),
+        tags=tuple(sorted(detail.get("imageTags") or ())),
+    )
+    with _CACHE_LOCK:
+        _CACHE.setdefault(context, {})[key] = resolved
+    return resolved
+
+
+def render(image: ResolvedImage, *, form: str, repository: str, tag: str, region: str, registry: str | None) -> str:
+    """The requested form of a resolved image. Pure."""
+    if form == "digest":
+        return image.digest
+    if form == "tag":
+        return image.content_tag() or tag
+    host = registry or ecr_registry_host(image.registry_id, region)
+    if form == "uri":
+        return image_uri(host, repository, tag)
+    return digest_uri(host, repository, image.digest)
+
+
+class EcrImageLookup(LookupHandler["CfnginContext"]):
+    """Resolve an ECR image tag to its digest (or URI, tag, digest URI)."""
+
+    TYPE_NAME: ClassVar[str] = "ecr_image"
+
+    @classmethod
+    def handle(cls, value: str, context: CfnginContext, **_kwargs: Any) -> Any:
+        """Return the image ``REPOSITORY::tag=…`` in the asked ``form``; fail naming repository and tag (or use ``default``)."""
+        query, args = cls.parse(value)
+        repository = query.strip()
+        options: dict[str, Any] = dict(args)
+        tag = str(options.pop("tag", DEFAULT_TAG)).strip()
+        region = str(options.pop("region", "") or "").strip() or context.env.aws_region
+        registry_id = str(options.pop("registry_id", "") or "").strip()
+        form = str(options.pop("form", "digest_uri")).strip()
+        registry = str(options.pop("registry", "") or "").strip().rstrip("/") or None
+        if not repository:
+            raise ValueError("ecr_image: a repository name is required (${ecr_image REPOSITORY::tag=TAG})")
+        if form not in FORMS:
+            raise ValueError(f"ecr_image: form must be one of {', '.join(FORMS)}, not {form!r}")
+        problem = tag_problem(tag) or (registry_problem(registry) if registry else None)
+        if problem:
+            raise ValueError(f"ecr_image: {problem}")
+        try:
+            image = describe_tag(context, repository, tag, region, registry_id)
+        except ImageNotFound:
+            if "default" in options:
+                return cls.format_results(options["default"], **options)
+            raise
+        result = render(image, form=form, repository=repository, tag=tag, region=region, registry=registry)
+        return cls.format_results(result, **options)
