@@ -71,9 +71,9 @@ def field_kind(info: FieldInfo) -> str:
 def _help(info: FieldInfo) -> str:
     """CLI help for a field: its docstring, plus its default."""
     text = (info.description or "").replace("%", "%%")
-    if not info.is_required() and info.default not in (None, "", [], {}, ()):
-        default = info.default
-        text += f" (default: {json.dumps(default) if not isinstance(default, (str, Path)) else default})".replace("%", "%%")
+    default = info.get_default(call_default_factory=True) if not info.is_required() else None
+    if default not in (None, "", [], {}, ()):
+        text += f" (default: {json.dumps(default, default=str) if not isinstance(default, (str, Path)) else default})".replace("%", "%%")
     return text
 
 

@@ -24,15 +24,18 @@ from ..core.log import get_logger
 from ..testing.runway_cli import runway_executable
 from .session import LocalAws, clean_environment, local_aws
 from .summary import render_summary
+from .tools import DockerMode, local_tools
 
 LOG = get_logger("runway_ext.local")
 
 
-def run_runway_locally(project: Path, action: str, aws: LocalAws, *, deploy_environment: str, timeout: float) -> int:
+def run_runway_locally(
+    project: Path, action: str, aws: LocalAws, *, deploy_environment: str, timeout: float, extra_environment: dict[str, str] | None = None
+) -> int:
     """Run ``runway ACTION --ci`` in ``project`` against ``aws``; Runway's output goes straight to the terminal."""
     if not (project / "runway.yml").is_file() and not (project / "runway.yaml").is_file():
         raise HookError(f"path: {project} has no runway.yml")
-    env = {**clean_environment(), **aws.environment(deploy_environment)}
+    env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
     try:
         completed = subprocess.run(  # noqa: S603 - argv list
             [runway_executable(), action, "--ci"], cwd=project, env=env, stdin=subprocess.DEVNULL, timeout=timeout, check=False
@@ -58,11 +61,19 @@ def describe_stacks(aws: LocalAws) -> list[dict[str, Any]]:
     return stacks
 
 
-def local_run(project: Path, action: str, *, endpoint: str | None, deploy_environment: str, timeout: float) -> tuple[int, str]:
+def local_run(
+    project: Path, action: str, *, endpoint: str | None, deploy_environment: str, timeout: float, docker: DockerMode = "auto"
+) -> tuple[int, str]:
     """Deploy or destroy ``project`` locally; return Runway's exit code and the summary text."""
-    with local_aws(endpoint) as aws:
-        code = run_runway_locally(project, action, aws, deploy_environment=deploy_environment, timeout=timeout)
+    with local_aws(endpoint) as aws, local_tools(docker) as tools:
+        for notice in tools.notices:
+            LOG.warning("%s", notice)
+        code = run_runway_locally(
+            project, action, aws, deploy_environment=deploy_environment, timeout=timeout, extra_environment=tools.environment
+        )
         summary = render_summary(action, aws.endpoint, describe_stacks(aws), journal.read(aws.journal_file), code == 0)
+    if tools.notices:
+        summary += "\nnot available here:\n" + "\n".join(f"  {notice}" for notice in tools.notices)
     return code, summary
 
 
@@ -82,6 +93,12 @@ class LocalCommand:
             sub.add_argument("--environment", default="dev", help="Runway deploy environment (default: dev)")
             sub.add_argument("--endpoint", help="use the local AWS of a running `runway-ext local serve` (loopback only)")
             sub.add_argument("--timeout", type=float, default=3600, help="seconds before the run is stopped (default: 3600)")
+            sub.add_argument(
+                "--docker",
+                choices=("auto", "off"),
+                default="auto",
+                help="auto: use DOCKER_HOST + RUNWAY_EXT_REGISTRY if set, else start a private engine and registry when this machine can (default)",
+            )
             sub.set_defaults(_command=self, _action=action)
         serve = actions.add_parser("serve", help="keep a local AWS up for several commands")
         serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
@@ -99,6 +116,7 @@ class LocalCommand:
                 endpoint=namespace.endpoint,
                 deploy_environment=namespace.environment,
                 timeout=namespace.timeout,
+                docker=namespace.docker,
             )
         except HookError as error:
             LOG.error("%s", error)

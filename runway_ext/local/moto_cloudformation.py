@@ -7,6 +7,10 @@ support"), so a ``Ref`` to them is empty and their outputs vanish. Each class be
 ``CloudFormationModel.__subclasses__()`` behind ``functools.lru_cache``; :func:`install` clears
 those caches after these classes exist.
 
+moto does create ``AWS::ECR::Repository`` but drops ``LifecyclePolicy``, ``RepositoryPolicyText`` and
+``EmptyOnDelete``, and keeps scanning/encryption settings in a casing its API cannot return; the
+repository model here hands them to moto's own ECR API, as CloudFormation does on AWS.
+
 Cache and response-headers policies have no moto backend: they are recorded here with an id
 (what ``Ref``/``Fn::GetAtt Id`` return), which is all the distribution needs.
 
@@ -24,10 +28,12 @@ from typing import Any
 
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
+from moto.ecr import models as ecr_models
 from moto.s3.models import s3_backends
 from moto.utilities.utils import get_partition
 
 SUPPORTED_TYPES = (
+    "AWS::ECR::Repository",
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudFront::Function",
@@ -247,6 +253,76 @@ class LocalCloudFrontFunction(CloudFormationModel):
     ) -> None:
         name = resource_name.rsplit("function/", 1)[-1]
         _cloudfront(account_id, region_name).functions.pop(name, None)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalEcrRepository(CloudFormationModel):
+    """``AWS::ECR::Repository`` created by moto, with the properties moto's own model drops applied."""
+
+    def __init__(self, repository: Any, empty_on_delete: bool) -> None:
+        self.repository = repository
+        self.empty_on_delete = empty_on_delete
+
+    @staticmethod
+    def cloudformation_name_type() -> str:
+        return "RepositoryName"
+
+    @staticmethod
+    def cloudformation_type() -> str:
+        return "AWS::ECR::Repository"
+
+    @classmethod
+    def has_cfn_attr(cls, attr: str) -> bool:
+        return attr in ("Arn", "RepositoryUri")
+
+    @property
+    def physical_resource_id(self) -> str:
+        return str(self.repository.name)
+
+    def get_cfn_attribute(self, attribute_name: str) -> Any:
+        return self.repository.get_cfn_attribute(attribute_name)
+
+    @classmethod
+    def _wrap(cls, repository: Any, cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> LocalEcrRepository:
+        properties = cloudformation_json.get("Properties", {})
+        backend = ecr_models.ecr_backends[account_id][region_name]
+        scanning = properties.get("ImageScanningConfiguration")
+        if scanning is not None:
+            repository.image_scanning_configuration = {"scanOnPush": str(scanning.get("ScanOnPush", False)).lower() == "true"}
+        encryption = properties.get("EncryptionConfiguration")
+        if encryption is not None:
+            api_shape = {"encryptionType": encryption["EncryptionType"]}
+            if encryption.get("KmsKey"):
+                api_shape["kmsKey"] = encryption["KmsKey"]
+            repository.encryption_configuration = repository._determine_encryption_config(api_shape)
+        if "LifecyclePolicy" in properties:
+            backend.put_lifecycle_policy(None, repository.name, properties["LifecyclePolicy"]["LifecyclePolicyText"])
+        if "RepositoryPolicyText" in properties:
+            policy = properties["RepositoryPolicyText"]
+            backend.set_repository_policy(None, repository.name, policy if isinstance(policy, str) else json.dumps(policy))
+        return cls(repository, str(properties.get("EmptyOnDelete", False)).lower() == "true")
+
+    @classmethod
+    def create_from_cloudformation_json(  # type: ignore[override]
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalEcrRepository:
+        repository = ecr_models.Repository.create_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        return cls._wrap(repository, cloudformation_json, account_id, region_name)
+
+    @classmethod
+    def update_from_cloudformation_json(  # type: ignore[override]
+        cls, original_resource: LocalEcrRepository, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> LocalEcrRepository:
+        repository = ecr_models.Repository.update_from_cloudformation_json(
+            original_resource.repository, new_resource_name, cloudformation_json, account_id, region_name
+        )
+        return cls._wrap(repository, cloudformation_json, account_id, region_name)
+
+    def delete(self, account_id: str, region_name: str) -> None:
+        """Delete the repository; with ``EmptyOnDelete`` also when it still holds images (as on AWS)."""
+        ecr_models.ecr_backends[account_id][region_name].delete_repository(self.repository.name, force=self.empty_on_delete)
 
     def is_created(self) -> bool:
         return True

@@ -64,6 +64,15 @@ def clean_environment() -> dict[str, str]:
     return env
 
 
+def quiet_moto() -> None:
+    """Keep moto's per-resource notices ("No Moto CloudFormation support for …") out of the run's output."""
+    import logging
+    import warnings
+
+    logging.getLogger("moto").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", module=r"moto\..*")
+
+
 @contextmanager
 def local_aws(endpoint: str | None = None) -> Iterator[LocalAws]:
     """A local AWS: the server at ``endpoint`` (must be loopback) or a new in-process one, stopped afterwards."""
@@ -75,6 +84,7 @@ def local_aws(endpoint: str | None = None) -> Iterator[LocalAws]:
             yield LocalAws(require_loopback(endpoint), journal_file)
             return
         install()
+        quiet_moto()
         server = MotoServer().start()
         try:
             yield LocalAws(require_loopback(server.endpoint), journal_file)

@@ -9,9 +9,9 @@ from typing import Any
 import boto3
 import pytest
 from blueprint_support import lint_errors, render, resources_of
-from moto.ecr import models as ecr_models
 
 from blueprints.ecr import PULL_ACTIONS, lifecycle_policy
+from runway_ext.local.moto_cloudformation import install
 from runway_ext.testing.runway_cli import run_runway
 
 CLASS_PATH = "blueprints.ecr.EcrRepository"
@@ -123,47 +123,14 @@ def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_
 
 
 @pytest.fixture
-def moto_applies_repository_properties(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Close a moto gap for this test: its CloudFormation ignores four ``AWS::ECR::Repository`` properties.
-
-    moto 5.2 creates the repository but drops ``LifecyclePolicy`` and ``RepositoryPolicyText`` and
-    stores ``ImageScanningConfiguration``/``EncryptionConfiguration`` in CloudFormation's casing,
-    which its API then cannot return. This wrapper hands those properties to moto's own ECR API
-    backend (``put_lifecycle_policy`` and ``set_repository_policy`` validate them as AWS does),
-    which is what CloudFormation does in AWS. The moto server runs in this process, so the patch
-    reaches the ``runway`` subprocess's requests; monkeypatch removes it after the test.
+def moto_applies_repository_properties() -> None:
+    """Close a moto gap: its CloudFormation drops ``LifecyclePolicy``, ``RepositoryPolicyText`` and
+    ``EmptyOnDelete`` of ``AWS::ECR::Repository`` and stores scanning/encryption in a casing its API
+    cannot return. Local mode's models (:mod:`runway_ext.local.moto_cloudformation`) hand them to moto's
+    own ECR API, as CloudFormation does on AWS; the moto server runs in this process, so they apply to
+    the ``runway`` subprocess's requests too.
     """
-    original_create = ecr_models.Repository.create_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-    original_update = ecr_models.Repository.update_from_cloudformation_json.__func__  # type: ignore[attr-defined]
-
-    def apply(repository: Any, cloudformation_json: dict[str, Any], account_id: str, region_name: str) -> Any:
-        properties = cloudformation_json.get("Properties", {})
-        backend = ecr_models.ecr_backends[account_id][region_name]
-        scanning = properties.get("ImageScanningConfiguration")
-        if scanning is not None:
-            repository.image_scanning_configuration = {"scanOnPush": str(scanning.get("ScanOnPush", False)).lower() == "true"}
-        encryption = properties.get("EncryptionConfiguration")
-        if encryption is not None:
-            api_shape = {"encryptionType": encryption["EncryptionType"]}
-            if encryption.get("KmsKey"):
-                api_shape["kmsKey"] = encryption["KmsKey"]
-            repository.encryption_configuration = repository._determine_encryption_config(api_shape)
-        if "LifecyclePolicy" in properties:
-            backend.put_lifecycle_policy(None, repository.name, properties["LifecyclePolicy"]["LifecyclePolicyText"])
-        if "RepositoryPolicyText" in properties:
-            backend.set_repository_policy(None, repository.name, json.dumps(properties["RepositoryPolicyText"]))
-        return repository
-
-    def create(cls: Any, resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
-        repository = original_create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
-        return apply(repository, cloudformation_json, account_id, region_name)
-
-    def update(cls: Any, original: Any, new_name: str, cloudformation_json: Any, account_id: str, region_name: str) -> Any:
-        repository = original_update(cls, original, new_name, cloudformation_json, account_id, region_name)
-        return apply(repository, cloudformation_json, account_id, region_name)
-
-    monkeypatch.setattr(ecr_models.Repository, "create_from_cloudformation_json", classmethod(create))
-    monkeypatch.setattr(ecr_models.Repository, "update_from_cloudformation_json", classmethod(update))
+    install()
 
 
 def write_project(root: Path, variables: dict[str, Any]) -> None:

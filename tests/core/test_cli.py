@@ -114,3 +114,18 @@ def test_bad_choice_is_refused_by_argparse(capsys: pytest.CaptureFixture[str]) -
         parse(["T", "--mode", "reckless"])
     assert exit_info.value.code == 2
     assert "invalid choice: 'reckless'" in capsys.readouterr().err
+
+
+def test_help_shows_defaults_including_factories(capsys: pytest.CaptureFixture[str]) -> None:
+    class FactoryArgs(HookArgs):
+        rules: list[dict[str, str]] = Field(default_factory=lambda: [{"glob": "*.html"}])
+        """Rules."""
+        where: Path = Path("out dir")
+        """A path default."""
+
+    parser = argparse.ArgumentParser()
+    add_model_arguments(parser, FactoryArgs)
+    parser.print_help()
+    text = " ".join(capsys.readouterr().out.split())
+    assert '(default: [{"glob": "*.html"}])' in text
+    assert "(default: out dir)" in text
