@@ -171,10 +171,11 @@ class DockerBuildPushArgs(HookArgs):
     def _registry(cls, value: str | None) -> str | None:
         if value is None or value == ECR_KEYWORD:
             return value
+        value = value.rstrip("/")
         problem = registry_problem(value)
         if problem:
             raise ValueError(problem)
-        return value.rstrip("/")
+        return value
 
     def requested_tags(self) -> list[str]:
         """``image_tag`` then the extra ``tags``, each once."""

@@ -9,6 +9,7 @@ client), so the tests can see exactly which commands ran — and with which argv
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 import logging
 import os
@@ -359,6 +360,26 @@ def test_registry_password_only_through_stdin(docker_calls: DockerCalls, aws, tm
     # docker did receive it (through stdin): the login was stored for the registry
     stored = json.loads((tmp_path / "docker-config" / "config.json").read_text())["auths"][engine.registry]["auth"]
     assert base64.b64decode(stored).decode() == f"deployer:{secret}"
+
+
+@pytest.mark.parametrize("builder", ["buildx", "docker"])
+def test_secret_build_args_reach_the_build_through_the_environment(docker_calls: DockerCalls, aws, tmp_path: Path, caplog: pytest.LogCaptureFixture, builder: str) -> None:  # type: ignore[no-untyped-def]
+    engine = docker_calls.engine
+    app = make_app(tmp_path / "app", engine.base_image)
+    (app / "docker" / "Dockerfile").write_text(
+        f"FROM {engine.base_image}\nARG NPM_TOKEN\nARG APP_VERSION\n"
+        'RUN echo "$APP_VERSION" > /version && printf %s "$NPM_TOKEN" | sha256sum | cut -c1-64 > /token.sha\n'
+    )
+    token = f"tok-{uuid.uuid4().hex}"
+    caplog.set_level(logging.DEBUG, logger="runway_ext")
+    result = run_hook(engine, app, unique_repository(), build_args={"NPM_TOKEN": token, "APP_VERSION": 3}, builder=builder, verbose=True)
+    [build] = docker_calls.builds()
+    assert build[:2] == (["buildx", "build"] if builder == "buildx" else ["build", "--pull=false"])
+    assert "NPM_TOKEN" in build and "APP_VERSION=3" in build
+    assert all(token not in arg for argv in docker_calls.all() for arg in argv)
+    assert token not in caplog.text
+    inside = engine.run_docker("run", "--rm", result["image_uri"], "cat", "/version", "/token.sha").stdout.split()
+    assert inside == ["3", hashlib.sha256(token.encode()).hexdigest()]
 
 
 # -- inside Runway -----------------------------------------------------------------------------

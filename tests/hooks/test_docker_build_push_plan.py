@@ -81,7 +81,7 @@ def test_registry_arg_then_environment_then_ecr() -> None:
     local = {"RUNWAY_EXT_REGISTRY": "127.0.0.1:5000/"}
     assert resolve_registry(args(), {}) is None
     assert resolve_registry(args(), local) == "127.0.0.1:5000"
-    assert resolve_registry(args(registry="registry.example.com/team"), local) == "registry.example.com/team"
+    assert resolve_registry(args(registry="registry.example.com/team/"), local) == "registry.example.com/team"
     assert resolve_registry(args(registry="ecr"), local) is None
     with pytest.raises(HookError, match=r"^registry: \$RUNWAY_EXT_REGISTRY: invalid registry"):
         resolve_registry(args(), {"RUNWAY_EXT_REGISTRY": "not a host"})
