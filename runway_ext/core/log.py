@@ -17,7 +17,7 @@ _SECRET_NAME = re.compile(
     r"SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|(^|_)KEY($|_)|AUTH",
     re.IGNORECASE,
 )
-_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]*://[^/\s:@]*:)(?P<secret>[^@\s/]+)@")
+_URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:)(?P<secret>[^@\s/]+)@")
 _MIN_SECRET_LENGTH = 4
 
 _secrets: set[str] = set()
