@@ -354,7 +354,6 @@ def test_never_healthy_fails_within_wait_timeout_naming_it_with_its_logs(
 def test_missing_env_file_or_unknown_service_starts_nothing(docker_env: DockerEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     folder = write_project(tmp_path, docker_env.base_image)
     name = project_name_from_folder(folder.name)
-    images_before = docker("images", "--quiet", "--all")
     caplog.set_level(logging.INFO, logger="runway_ext")
     assert start_containers_hook(None, None, working_directory=str(folder), env_file="missing.env") is False
     assert f"docker_compose_start: env_file: {folder.resolve()}/missing.env not found; nothing was started" in caplog.text
@@ -364,7 +363,7 @@ def test_missing_env_file_or_unknown_service_starts_nothing(docker_env: DockerEn
     assert start_containers_hook(None, None, working_directory=str(folder)) is False
     assert "required variable BASE_IMAGE is missing a value" in caplog.text
     assert project_containers(name) == {}
-    assert docker("images", "--quiet", "--all") == images_before
+    assert not [image for image in docker("images", "--format", "{{.Repository}}").split() if image.startswith(f"{name}-")]  # nothing built
     assert name not in docker("network", "ls", "--format", "{{.Name}}")
 
 
