@@ -76,6 +76,8 @@ def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack) -> None:
     if "DOCKER_HOST" in given and "RUNWAY_EXT_REGISTRY" in given and _engine_answers({}):
         tools.environment.update(given)
         tools.environment["RUNWAY_EXT_CONTAINERS"] = "true"
+        if "RUNWAY_EXT_BASE_IMAGE" in given:
+            tools.environment.setdefault("BASE_IMAGE", given["RUNWAY_EXT_BASE_IMAGE"])
         return
     from ..testing.docker_engine import DockerEngine, engine_unavailable_reason
 

@@ -57,7 +57,8 @@ def registry_catalog(registry: str) -> list[str]:
         return json.loads(response.read())["repositories"]
 
 
-def test_sample_project_local_lifecycle(tmp_path: Path, docker_env, sam_on_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_sample_project_local_lifecycle(tmp_path: Path, aws, docker_env, sam_on_path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    """``aws`` empties moto first: every moto server in one process shares one state, so "nothing left" is exact."""
     project = tmp_path / "sample-project"
     shutil.copytree(SAMPLE, project, ignore=shutil.ignore_patterns("node_modules", "out", ".env.local", ".runway", ".aws-sam"))
     monkeypatch.setenv("RUNWAY_EXT_REGISTRY", docker_env.registry)
