@@ -2,7 +2,22 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+import re
+from typing import Annotated
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+
+_ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
+
+
+def _environment_name(name: str) -> str:
+    if not _ENVIRONMENT_NAME.fullmatch(name):
+        raise ValueError(f"{name!r} is not a valid environment name (letters, digits, '_', '.', '-'; no slashes)")
+    return name
+
+
+EnvironmentName = Annotated[str, AfterValidator(_environment_name)]
+"""A deploy environment name (``dev``, ``prod-eu``): safe in file names, tags and stack names."""
 
 
 class HookArgs(BaseModel):

@@ -34,7 +34,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ..core.args import HookArgs
+from ..core.args import EnvironmentName, HookArgs
 from ..core.errors import HookError
 from ..core.hook import HookContext, hook, run_module
 from ..core.log import is_secret_name, redact, register_secret
@@ -52,7 +52,6 @@ ECR_KEYWORD = "ecr"
 DAEMON_PROBE_TIMEOUT = 30.0
 INSTALL_HINT = "install Docker (the docker CLI, with the buildx plugin for BuildKit) or put docker on PATH"
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
-_ENVIRONMENT = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 _BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
@@ -74,7 +73,7 @@ class DockerBuildPushArgs(HookArgs):
     region: str = "us-east-1"
     """AWS region of the ECR repository."""
 
-    environment: str = "dev"
+    environment: EnvironmentName = "dev"
     """Deploy environment: tagged on the repository when it is created (Environment=...) and reported; it does not change the image, so one build can be promoted from dev to prod by digest."""
 
     working_directory: Path | None = None
@@ -149,13 +148,6 @@ class DockerBuildPushArgs(HookArgs):
     def _platform(cls, value: str) -> str:
         if not _PLATFORM.fullmatch(value):
             raise ValueError(f"invalid platform {value!r} (one os/arch[/variant], e.g. linux/amd64)")
-        return value
-
-    @field_validator("environment")
-    @classmethod
-    def _environment(cls, value: str) -> str:
-        if not _ENVIRONMENT.fullmatch(value):
-            raise ValueError(f"invalid environment {value!r} (letters, digits, '_', '.', '-')")
         return value
 
     @field_validator("build_args")

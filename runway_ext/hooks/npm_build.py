@@ -34,7 +34,7 @@ from dotenv import dotenv_values
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .. import __version__
-from ..core.args import HookArgs
+from ..core.args import EnvironmentName, HookArgs
 from ..core.errors import HookError
 from ..core.files import atomic_write
 from ..core.hook import HookContext, hook, run_module
@@ -56,7 +56,6 @@ from ..site_sync import (
 from ..source_hash import OUTPUT_FOLDER_CANDIDATES, hash_app_sources
 
 _BUCKET_NAME = re.compile(r"\A[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\Z")
-_ENVIRONMENT = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.-]*\Z")
 LOCKFILES = ("package-lock.json", "npm-shrinkwrap.json")
 NEXT_CONFIGS = ("next.config.js", "next.config.mjs", "next.config.cjs", "next.config.ts")
 ENV_LOCAL = ".env.local"
@@ -106,7 +105,7 @@ class NpmBuildArgs(HookArgs):
     app_path: Path = Path("./app")
     """Folder of the app (holds package.json), relative to the working directory."""
 
-    environment: str = "dev"
+    environment: EnvironmentName = "dev"
     """Deploy environment: ``.env.<environment>`` in the app is copied to ``.env.local`` before building."""
 
     output_dir: Path | None = None
@@ -150,13 +149,6 @@ class NpmBuildArgs(HookArgs):
     def _bucket_name(cls, name: str) -> str:
         if not _BUCKET_NAME.match(name) or ".." in name:
             raise ValueError(f"{name!r} is not a valid S3 bucket name (3-63 lower-case letters, digits, dots, hyphens)")
-        return name
-
-    @field_validator("environment")
-    @classmethod
-    def _environment_name(cls, name: str) -> str:
-        if not _ENVIRONMENT.match(name):
-            raise ValueError(f"{name!r} is not a valid environment name (letters, digits, '_', '.', '-'; no slashes)")
         return name
 
     @field_validator("prefix")
