@@ -20,6 +20,7 @@ import pytest
 
 from runway_ext.hooks.cloudfront_invalidation import cfngin_hook as invalidation_hook
 from runway_ext.hooks.docker_build_push import cfngin_hook as docker_hook
+from runway_ext.hooks.docker_compose_integration import start_containers_hook, stop_containers_hook
 from runway_ext.hooks.env_file_generator import cfngin_hook as env_file_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.sam_deploy import cfngin_delete_hook as sam_delete_hook
@@ -126,6 +127,20 @@ def cases() -> list[Any]:
         (sam, "sam-missing-template-file", {"template_file": "../../nowhere/template.yaml", "stack_name": "s"}, "template_file"),
         (sam_delete_hook, "sam-delete-shell-stack", {"stack_name": SHELL[1]}, "stack_name"),
     ]
+    up, down = start_containers_hook, stop_containers_hook
+    table += [
+        (up, "compose-shell-project", {"project_name": SHELL[0]}, "project_name"),
+        (up, "compose-upper-project", {"project_name": "MyProject"}, "project_name"),
+        (up, "compose-shell-service", {"services": [SHELL[2]]}, "services"),
+        (up, "compose-option-service", {"services": ["--privileged"]}, "services"),
+        (up, "compose-unicode-service", {"services": "wéb"}, "services"),
+        (up, "compose-bad-pull", {"pull": f"never; touch {MARKER}"}, "pull"),
+        (up, "compose-timeout-zero", {"wait_timeout": 0}, "wait_timeout"),
+        (up, "compose-extra-arg", {"project": "x"}, "project"),
+        (up, "compose-missing-file", {"compose_file": "../../nowhere/compose.yml"}, "compose_file"),
+        (down, "compose-stop-shell-project", {"project_name": SHELL[1]}, "project_name"),
+        (down, "compose-stop-negative-timeout", {"timeout": -1}, "timeout"),
+    ]
     return table
 
 
@@ -198,6 +213,8 @@ CLI_CASES = [
     ("sam_deploy", ["deploy", "--template-file", "template.yaml", "--stack-name", SHELL[0]], "stack_name"),
     ("sam_deploy", ["deploy", "--template-file", "template.yaml", "--stack-name", "s", "--region", "ünïcode"], "region"),
     ("sam_deploy", ["delete", "--stack-name", SHELL[1]], "stack_name"),
+    ("docker_compose_integration", ["start", "--project-name", SHELL[0]], "project_name"),
+    ("docker_compose_integration", ["stop", "--services", f"a;touch {MARKER}"], "services"),
 ]
 
 
