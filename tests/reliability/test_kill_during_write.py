@@ -9,7 +9,6 @@ that fails mid-sync leaves no manifest), so S3's whole-object put is what it rel
 
 from __future__ import annotations
 
-import os
 import random
 import signal
 import subprocess
