@@ -38,17 +38,48 @@ class HookArgs(BaseModel):
     """Log every step in detail (secret values are still redacted)."""
 
 
+_UNION_MEMBER = re.compile(r"(str|int|float|bool|none|bytes|[a-z-]+\[.*\])")
+_MAX_LINE = 300
+
+
 def describe_validation_error(error: ValidationError) -> list[str]:
-    """Turn a pydantic error into one ``field: problem`` line per bad field."""
+    """Turn a pydantic error into one short ``field: problem`` line per bad field.
+
+    A value matching none of a union's members is one line naming what was expected (pydantic
+    reports one error per member), and a line quoting a huge value is cut to a readable length.
+    """
+    items = error.errors(include_url=False)
+    locations = [tuple(item["loc"]) for item in items]
     lines: list[str] = []
-    for item in error.errors(include_url=False):
-        location = ".".join(str(part) for part in item["loc"]) or "arguments"
-        message = item["msg"]
-        if item["type"] == "missing":
-            message = "field required"
-        elif item["type"] == "extra_forbidden":
-            message = "unknown argument"
-        elif message.startswith("Value error, "):
-            message = message[len("Value error, ") :]
-        lines.append(f"{location}: {message}")
+    unions: dict[tuple[object, ...], tuple[int, list[str]]] = {}  # union location -> (its line, member names)
+    for item, loc in zip(items, locations):
+        member, parent = (loc[-1], loc[:-1]) if loc else (None, ())
+        if isinstance(member, str) and _UNION_MEMBER.fullmatch(member) and sum(other[:-1] == parent for other in locations) > 1:
+            if parent not in unions:
+                unions[parent] = (len(lines), [])
+                lines.append("")
+            unions[parent][1].append("null" if member == "none" else member)
+            continue
+        lines.append(_shorten(f"{_location(loc)}: {_message(item)}"))
+    for parent, (index, members) in unions.items():
+        lines[index] = _shorten(f"{_location(parent)}: expected {' or '.join(dict.fromkeys(members))}")
     return lines
+
+
+def _location(loc: tuple[object, ...]) -> str:
+    return ".".join(str(part) for part in loc) or "arguments"
+
+
+def _message(item: dict[str, object]) -> str:
+    message = str(item["msg"])
+    if item["type"] == "missing":
+        return "field required"
+    if item["type"] == "extra_forbidden":
+        return "unknown argument"
+    if message.startswith("Value error, "):
+        return message[len("Value error, ") :]
+    return message
+
+
+def _shorten(line: str) -> str:
+    return line if len(line) <= _MAX_LINE else line[: _MAX_LINE - 1] + "…"

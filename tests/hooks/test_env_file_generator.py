@@ -52,7 +52,7 @@ class TestArgs:
             ({"output_file": ".env", "variables": {}}, "variables: Dictionary should have at least 1 item"),
             ({"output_file": ".env", "variables": {"1BAD": "x"}}, "variables: invalid variable name '1BAD'"),
             ({"output_file": ".env", "variables": {"A-B": "x"}}, "variables: invalid variable name 'A-B'"),
-            ({"output_file": ".env", "variables": {"A": {"nested": 1}}}, "variables.A.str: Input should be a valid string"),
+            ({"output_file": ".env", "variables": {"A": {"nested": 1}}}, "variables.A: expected str or int or float or bool"),
             ({"output_file": ".env", "variables": {"A": "1"}, "overwite": True}, "overwite: unknown argument"),
         ],
     )
