@@ -23,7 +23,7 @@ def _hash(text: str, length: int = 16) -> str:
 def nextjs_site(build: str = "build-1") -> list[str]:
     """Object keys of a static Next.js export (``trailingSlash: true``) with ~6,000 files."""
     keys = ["index.html", "404.html", "favicon.ico", "robots.txt", "sitemap.xml", "manifest.json"]
-    keys += [f"about/index.html", "contact/index.html", "pricing/index.html"]
+    keys += ["about/index.html", "contact/index.html", "pricing/index.html"]
     keys += [f"blog/{slug}/index.html" for slug in (f"post-{n:04d}" for n in range(1500))]
     keys += [f"blog/page/{n}/index.html" for n in range(2, 151)]
     keys += [f"docs/{section}/{page}/index.html" for section in ("guide", "api", "cli", "faq") for page in range(250)]

@@ -7,6 +7,10 @@ The fixtures come from the pytest plugin runway_ext ships to its users
 
 from __future__ import annotations
 
+import os
+import shutil
+from pathlib import Path
+
 import pytest
 
 from runway_ext.testing.moto_server import MotoServer
@@ -30,3 +34,21 @@ def moto(runway_ext_moto: MotoServer) -> MotoServer:
 def aws(runway_ext_aws: MotoServer) -> MotoServer:
     """The moto server, emptied, with ``AWS_*`` pointing every client of this test at it."""
     return runway_ext_aws
+
+
+@pytest.fixture(scope="session")
+def sam() -> str:
+    """Path of the real sam CLI: on PATH, else the repository's ``.venv-sam`` (where ``.ci/sam-install.sh`` puts it).
+
+    Without it the tests skip saying why, or fail when ``RUNWAY_EXT_REQUIRE_SAM=1`` (CI).
+    """
+    found = shutil.which("sam")
+    if found is None:
+        local = Path(__file__).resolve().parents[1] / ".venv-sam" / "bin" / "sam"
+        found = str(local) if local.is_file() else None
+    if found is None:
+        reason = "the sam CLI is not installed (bash .ci/sam-install.sh, or put sam on PATH)"
+        if os.environ.get("RUNWAY_EXT_REQUIRE_SAM") == "1":
+            pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
+        pytest.skip(reason)
+    return found

@@ -47,27 +47,6 @@ ARTIFACTS = "sam-artifacts"
 TRICKY_GREETING = 'say "hi" to a=b, it\'s 5 o\'clock'
 
 
-def find_sam() -> str | None:
-    """``sam`` on PATH, else the repository's own ``.venv-sam`` (where CI installs it)."""
-    found = shutil.which("sam")
-    if found:
-        return found
-    local = REPO / ".venv-sam" / "bin" / "sam"
-    return str(local) if local.is_file() else None
-
-
-@pytest.fixture(scope="module")
-def sam() -> str:
-    """Path of the real sam CLI. Without it the tests skip saying why, or fail with RUNWAY_EXT_REQUIRE_SAM=1 (CI)."""
-    found = find_sam()
-    if found is None:
-        reason = "the sam CLI is not installed (pip install aws-sam-cli into .venv-sam/ or put sam on PATH)"
-        if os.environ.get("RUNWAY_EXT_REQUIRE_SAM") == "1":
-            pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
-        pytest.skip(reason)
-    return found
-
-
 @pytest.fixture
 def sam_app(tmp_path: Path) -> Path:
     """A copy of the tiny SAM app, its runtime set to this Python (sam build needs that interpreter)."""

@@ -27,16 +27,10 @@ pytestmark = [pytest.mark.runway, pytest.mark.docker, pytest.mark.sam]
 
 
 @pytest.fixture
-def sam_on_path(monkeypatch: pytest.MonkeyPatch) -> str:
-    """The real sam CLI on PATH (PATH, else the repository's .venv-sam); skip saying why, or fail in CI."""
-    found = shutil.which("sam") or next((str(p) for p in [SAMPLE.parent / ".venv-sam" / "bin" / "sam"] if p.is_file()), None)
-    if found is None:
-        reason = "the sam CLI is not installed (bash .ci/sam-install.sh)"
-        if os.environ.get("RUNWAY_EXT_REQUIRE_SAM") == "1":
-            pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
-        pytest.skip(reason)
-    monkeypatch.setenv("PATH", f"{Path(found).parent}{os.pathsep}{os.environ['PATH']}")
-    return found
+def sam_on_path(sam: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The real sam CLI (the suite's ``sam`` fixture), put on PATH for the runway subprocesses."""
+    monkeypatch.setenv("PATH", f"{Path(sam).parent}{os.pathsep}{os.environ['PATH']}")
+    return sam
 
 
 def hooks_of(entries: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:

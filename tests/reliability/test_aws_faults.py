@@ -174,7 +174,7 @@ def test_connection_lost_mid_sync_then_the_next_run_completes_exactly(site: Any,
     first = sync(tmp_path, app, session)
     assert first is False
     errors = [line for line in lines.lines if line.startswith("npm_build: ")]
-    assert len(errors) == 1 and errors[0].startswith(f"npm_build: could not upload ") and "Connection was closed" in errors[0], errors
+    assert len(errors) == 1 and errors[0].startswith("npm_build: could not upload ") and "Connection was closed" in errors[0], errors
     s3 = boto3.client("s3")
     partial = bucket_contents(s3)
     assert MANIFEST_NAME not in partial  # no manifest vouches for a half-done sync

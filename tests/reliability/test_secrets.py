@@ -168,26 +168,6 @@ def test_npm_build_keeps_env_file_secrets_out_of_logs_argv_and_hook_data(aws, tm
         assert_no_secret(f"s3 object {item['Key']}", s3.get_object(Bucket="secret-site", Key=item["Key"])["Body"].read().decode(errors="replace"))
 
 
-def find_sam() -> str | None:
-    """``sam`` on PATH, else the repository's ``.venv-sam`` (as tests/hooks/test_sam_deploy.py finds it)."""
-    found = shutil.which("sam")
-    if found:
-        return found
-    local = REPO / ".venv-sam" / "bin" / "sam"
-    return str(local) if local.is_file() else None
-
-
-@pytest.fixture
-def sam() -> str:
-    found = find_sam()
-    if found is None:
-        reason = "the sam CLI is not installed (pip install aws-sam-cli into .venv-sam/ or put sam on PATH)"
-        if os.environ.get("RUNWAY_EXT_REQUIRE_SAM") == "1":
-            pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
-        pytest.skip(reason)
-    return found
-
-
 @pytest.mark.sam
 def test_sam_deploy_token_parameter_never_on_argv_or_in_logs(sam: str, aws, tmp_path: Path, logs: Everything, journal: Path) -> None:  # type: ignore[no-untyped-def]
     boto3.client("s3").create_bucket(Bucket="sam-artifacts")

@@ -10,7 +10,6 @@ suites and cited in docs/reliability.md: a registry that refuses the push
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import sys
 import time
@@ -48,26 +47,6 @@ def errors() -> Iterator[Errors]:
 
 
 # -- sam -----------------------------------------------------------------------------------------
-
-
-def find_sam() -> str | None:
-    """``sam`` on PATH, else the repository's ``.venv-sam`` (as tests/hooks/test_sam_deploy.py finds it)."""
-    found = shutil.which("sam")
-    if found:
-        return found
-    local = REPO / ".venv-sam" / "bin" / "sam"
-    return str(local) if local.is_file() else None
-
-
-@pytest.fixture
-def sam() -> str:
-    found = find_sam()
-    if found is None:
-        reason = "the sam CLI is not installed (pip install aws-sam-cli into .venv-sam/ or put sam on PATH)"
-        if os.environ.get("RUNWAY_EXT_REQUIRE_SAM") == "1":
-            pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
-        pytest.skip(reason)
-    return found
 
 
 @pytest.fixture
