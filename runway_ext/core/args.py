@@ -6,6 +6,7 @@ import re
 from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, ValidationError
+from pydantic_core import ErrorDetails
 
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -52,7 +53,8 @@ def describe_validation_error(error: ValidationError) -> list[str]:
     locations = [tuple(item["loc"]) for item in items]
     lines: list[str] = []
     unions: dict[tuple[object, ...], tuple[int, list[str]]] = {}  # union location -> (its line, member names)
-    for item, loc in zip(items, locations):
+    parent: tuple[object, ...]
+    for item, loc in zip(items, locations, strict=True):
         member, parent = (loc[-1], loc[:-1]) if loc else (None, ())
         if isinstance(member, str) and _UNION_MEMBER.fullmatch(member) and sum(other[:-1] == parent for other in locations) > 1:
             if parent not in unions:
@@ -70,7 +72,7 @@ def _location(loc: tuple[object, ...]) -> str:
     return ".".join(str(part) for part in loc) or "arguments"
 
 
-def _message(item: dict[str, object]) -> str:
+def _message(item: ErrorDetails) -> str:
     message = str(item["msg"])
     if item["type"] == "missing":
         return "field required"

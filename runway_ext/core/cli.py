@@ -1,7 +1,7 @@
 """Command-line flags derived from an args model, so config.yml keys and CLI flags cannot drift.
 
 Each field ``some_name`` becomes ``--some-name`` (or a positional argument): booleans get
-``--flag/--no-flag``; lists of plain values take several values (``--paths /a /b``);
+``--flag/--no-flag`` (a field named ``no_cache`` gets ``--no-cache/--cache``); lists of plain values take several values (``--paths /a /b``);
 dicts of plain values take ``KEY=VALUE`` pairs (``--variables A=1 B=2``) and, as
 ``--json-<name>``, a JSON object; anything richer takes JSON. Values are passed to the model
 unconverted, so the model's validation (and its messages) is the same for both faces.
@@ -25,6 +25,7 @@ from .errors import HookError
 
 _SCALARS = (str, int, float, Path)
 _JSON_PREFIX = "json_"
+_NEGATIVE_PREFIX = "no_"
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -100,8 +101,23 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
                 nargs = "+" if info.is_required() else "*"
             parser.add_argument(name, metavar=name.upper(), nargs=nargs, help=help_text, default=argparse.SUPPRESS)
             continue
-        if kind == "bool":
-            parser.add_argument(_flag(name), *aliases, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text)
+        if kind == "bool" and name.startswith(_NEGATIVE_PREFIX):
+            # ``no_cache`` is ``--no-cache`` (true) and ``--cache`` (false), never ``--no-no-cache``.
+            parser.add_argument(
+                _flag(name), *aliases, dest=name, action="store_const", const=True, default=argparse.SUPPRESS, help=help_text
+            )
+            parser.add_argument(
+                _flag(name[len(_NEGATIVE_PREFIX) :]),
+                dest=name,
+                action="store_const",
+                const=False,
+                default=argparse.SUPPRESS,
+                help=argparse.SUPPRESS,
+            )
+        elif kind == "bool":
+            parser.add_argument(
+                _flag(name), *aliases, dest=name, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS, help=help_text
+            )
         elif kind == "list":
             parser.add_argument(_flag(name), *aliases, dest=name, nargs="*", metavar="VALUE", default=argparse.SUPPRESS, help=help_text)
         elif kind == "dict":
@@ -177,18 +193,18 @@ def build_parser(prog: str, command: Any) -> argparse.ArgumentParser:
     return parser
 
 
-class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+class _StderrHandler(logging.StreamHandler):
     """A stream handler that always writes to the current ``sys.stderr`` (which may be replaced)."""
 
     def __init__(self) -> None:
         super().__init__(sys.stderr)
 
-    @property  # type: ignore[override]
-    def stream(self):  # type: ignore[no-untyped-def]
+    @property
+    def stream(self):
         return sys.stderr
 
     @stream.setter
-    def stream(self, _value) -> None:  # type: ignore[no-untyped-def]
+    def stream(self, _value) -> None:
         pass
 
 
@@ -206,7 +222,11 @@ _CLI_HANDLER_NAME = "runway_ext.cli"
 
 
 def configure_cli_logging(*, verbose: bool) -> None:
-    """Send ``runway_ext`` logs to stderr (debug when verbose); idempotent."""
+    """Send ``runway_ext`` logs to stderr (debug when verbose); idempotent.
+
+    Records still propagate (a command line has no root handlers, so nothing is printed twice; a test's
+    ``caplog`` keeps seeing them after a CLI ran in the same process).
+    """
     logger = logging.getLogger("runway_ext")
     handler = next((h for h in logger.handlers if h.get_name() == _CLI_HANDLER_NAME), None)
     if handler is None:
@@ -214,7 +234,6 @@ def configure_cli_logging(*, verbose: bool) -> None:
         handler.set_name(_CLI_HANDLER_NAME)
         handler.setFormatter(_CliFormatter("%(message)s"))
         logger.addHandler(handler)
-        logger.propagate = False
     logger.setLevel(logging.DEBUG if verbose else logging.INFO)
 
 

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
     from runway.context import CfnginContext
 
 ArgsT = TypeVar("ArgsT", bound=HookArgs)
+DEFAULT_REGION = "us-east-1"
+"""The region used when neither the args, the deploy nor the environment names one."""
 HOOK_DATA_NAMESPACE = "runway_ext"
 """hook_data key under which every runway_ext hook stores its result, by hook name."""
 
@@ -64,6 +66,17 @@ class HookContext:
         if region not in self._sessions:
             self._sessions[region] = make_session(self.cfngin, region)
         return self._sessions[region]
+
+    def region(self, explicit: str | None = None) -> str:
+        """The AWS region a hook works in: ``explicit`` when given, else the deploy's region inside Runway,
+        else the CLI environment's (``AWS_REGION``/``AWS_DEFAULT_REGION``/the profile's), else ``us-east-1``."""
+        if explicit:
+            return explicit
+        if self.cfngin is not None:
+            region = getattr(getattr(self.cfngin, "env", None), "aws_region", None)
+            if region:
+                return str(region)
+        return self.session().region_name or DEFAULT_REGION
 
     def client(self, service: str, region: str | None = None) -> Any:
         """A boto3 client with bounded standard retries."""
@@ -100,7 +113,7 @@ class Hook(Generic[ArgsT]):
         self.log = get_logger(f"runway_ext.hooks.{name}")
         self.__doc__ = body.__doc__
         self.__name__ = getattr(body, "__name__", name)
-        self.__module__ = getattr(body, "__module__", __name__)
+        self.__module__ = public_module(getattr(body, "__module__", __name__))
 
     # -- the CFNgin face -------------------------------------------------------------------------
     def __call__(self, context: CfnginContext | None = None, provider: Any = None, **kwargs: Any) -> Any:
@@ -115,7 +128,7 @@ class Hook(Generic[ArgsT]):
                 self.log.error("%s: %s", self.name, line)
             journal.record(self.name, error=_error_lines(error)[0])
             return False
-        except Exception as error:  # noqa: BLE001 - a hook never leaks a traceback into the run
+        except Exception as error:
             self.log.error("%s: unexpected %s: %s", self.name, type(error).__name__, error)
             self.log.debug("traceback", exc_info=True)
             journal.record(self.name, error=f"unexpected {type(error).__name__}: {error}")
@@ -161,7 +174,7 @@ class Hook(Generic[ArgsT]):
             for line in _error_lines(error):
                 self.log.error("%s", line)
             return 1
-        except Exception as error:  # noqa: BLE001 - the CLI shows one line; --debug shows the traceback
+        except Exception as error:
             self.log.error("unexpected %s: %s", type(error).__name__, error)
             if getattr(namespace, "_debug", False):
                 raise
@@ -224,6 +237,16 @@ def hook(
         return Hook(name, args_model, body, summary=summary, positional=positional, render=render)
 
     return decorate
+
+
+def public_module(module: str) -> str:
+    """Where users address a hook: a body written in ``<package>/hook.py`` is ``<package>.<entry>``.
+
+    A hook package re-exports its entry points from ``__init__.py``, so its config.yml ``path:``, its docs and
+    its ``python -m`` command name the package, not the file the body happens to live in.
+    """
+    package, _, leaf = module.rpartition(".")
+    return package if leaf == "hook" and package else module
 
 
 def to_result_dict(result: Any) -> dict[str, Any]:

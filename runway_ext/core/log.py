@@ -1,9 +1,11 @@
 """Loggers under the ``runway_ext.`` name, with redaction of secret values.
 
-Secrets are redacted in two ways: values registered with :func:`register_secret` are replaced
-wherever they appear, and credentials embedded in URLs (``scheme://user:password@host``) are
-masked. Every logger obtained through :func:`get_logger` carries the redacting filter, so a
-record is cleaned before any handler (Runway's or the CLI's) formats it.
+Secrets are redacted in two ways: values registered with :func:`register_secret` (or, by their
+name or shape, :func:`register_secrets`) are replaced wherever they appear, and values whose shape
+says they are credentials are masked wherever they appear: passwords in URLs
+(``scheme://user:password@host``), DSN keys (``https://KEY@host``) and ``Password=…;`` pairs.
+Every logger obtained through :func:`get_logger` carries the redacting filter, so a record is
+cleaned before any handler (Runway's or the CLI's) formats it.
 """
 
 from __future__ import annotations
@@ -11,13 +13,13 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from collections.abc import Iterable, Mapping
 
 MASK = "***"
-_SECRET_NAME = re.compile(
-    r"SECRET|PASSWORD|PASSWD|PASSPHRASE|TOKEN|CREDENTIAL|PRIVATE|API_?KEY|ACCESS_?KEY|(^|_)KEY($|_)|AUTH",
-    re.IGNORECASE,
-)
+_SECRET_NAME = re.compile(r"PASS|SECRET|TOKEN|SALT|DSN|CREDENTIAL|PRIVATE|AUTH|(^|_)KEY($|_)|API_?KEY|ACCESS_?KEY|SSH_?KEY", re.IGNORECASE)
 _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]*:)(?P<secret>[^@\s/]+)@")
+_URL_KEY = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://)(?P<secret>[^/\s:@]{4,})@")
+_PASSWORD_PAIR = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^;\s]+)", re.IGNORECASE)
 _MIN_SECRET_LENGTH = 4
 
 _secrets: set[str] = set()
@@ -25,13 +27,42 @@ _secrets_lock = threading.Lock()
 
 
 def is_secret_name(name: str) -> bool:
-    """Whether a variable name looks like it holds a secret (``*SECRET*``, ``*TOKEN*``, ``*KEY*`` …)."""
+    """Whether a variable name looks like it holds a secret.
+
+    A name containing PASS, SECRET, TOKEN, SALT, DSN, CREDENTIAL, PRIVATE or AUTH, or KEY as a word part
+    (any case): ``DB_PASS``, ``SENTRY_DSN``, ``SESSION_SALT``, ``api_key``, ``KEY_ID``, ``APIKEY``, ``SSHKEY`` — not
+    ``MONKEY_COUNT`` or ``KEYBOARD_LAYOUT``.
+    """
     return bool(_SECRET_NAME.search(name))
 
 
 def has_url_credentials(value: str) -> bool:
-    """Whether a value embeds ``user:password@`` credentials in a URL."""
-    return bool(_URL_CREDENTIALS.search(value))
+    """Whether a value carries credentials by its shape.
+
+    ``scheme://user:password@host``, a DSN with a key (``https://KEY@host/…``) or a connection string's
+    ``Password=…;`` / ``Pwd=…;`` pair.
+    """
+    return bool(_URL_CREDENTIALS.search(value) or _URL_KEY.search(value) or _PASSWORD_PAIR.search(value))
+
+
+def looks_secret(name: str, value: str) -> bool:
+    """Whether a named value must be treated as a secret: by its name or by its shape."""
+    return is_secret_name(name) or has_url_credentials(value)
+
+
+def register_secrets(values: Mapping[str, object], *, also: Iterable[str] = ()) -> list[str]:
+    """Register every value of ``values`` that looks secret (by name or shape), plus the names in ``also``.
+
+    Returns the names whose values were registered, in order.
+    """
+    forced = set(also)
+    registered = []
+    for name, value in values.items():
+        text = "" if value is None else str(value)
+        if text and (name in forced or looks_secret(name, text)):
+            register_secret(text)
+            registered.append(name)
+    return registered
 
 
 def register_secret(value: str | None) -> None:
@@ -51,7 +82,9 @@ def redact(text: str) -> str:
     for secret in known:
         if secret in text:
             text = text.replace(secret, MASK)
-    return _URL_CREDENTIALS.sub(lambda match: match.group("head") + MASK + "@", text)
+    text = _URL_CREDENTIALS.sub(lambda match: match.group("head") + MASK + "@", text)
+    text = _URL_KEY.sub(lambda match: match.group("head") + MASK + "@", text)
+    return _PASSWORD_PAIR.sub(lambda match: match.group("head") + MASK, text)
 
 
 class RedactingFilter(logging.Filter):
@@ -94,4 +127,5 @@ def adopt_runway_logging() -> None:
     for handler in runway.handlers:
         ours.addHandler(handler)
     ours.setLevel(runway.getEffectiveLevel())
-    ours.propagate = False
+    if logging.getLogger().handlers:
+        ours.propagate = False  # the root would print them a second time

@@ -64,7 +64,7 @@ def run_process(
     log = logger or LOGGER
     log.debug("running: %s", " ".join(arguments))
     try:
-        process = subprocess.Popen(  # noqa: S603 - argv list, no shell
+        process = subprocess.Popen(
             arguments,
             cwd=cwd,
             env=dict(env) if env is not None else None,
@@ -84,7 +84,7 @@ def run_process(
     tail: deque[str] = deque(maxlen=TAIL_LINES)
     captured: list[str] = []
 
-    def stream(pipe, keep: list[str] | None) -> None:  # type: ignore[no-untyped-def]
+    def stream(pipe, keep: list[str] | None) -> None:
         for raw in pipe:
             line = raw.rstrip("\n")
             if keep is not None:

@@ -11,6 +11,27 @@ from .errors import HookError
 T = TypeVar("T")
 
 
+class Deadline:
+    """A hook's overall time budget, started when it is made; every bounded step asks it what is left."""
+
+    def __init__(self, seconds: float, *, clock: Callable[[], float] = time.monotonic) -> None:
+        """Start a budget of ``seconds`` now."""
+        self.seconds = seconds
+        self._clock = clock
+        self.end = clock() + seconds
+
+    def left(self) -> float:
+        """Seconds left (negative once spent)."""
+        return self.end - self._clock()
+
+    def remaining(self, what: str) -> float:
+        """Seconds left; past the deadline a :class:`HookError` naming ``what`` (the step that could not start)."""
+        left = self.left()
+        if left <= 0:
+            raise HookError(f"timeout: the {self.seconds:g}s budget was spent before {what}")
+        return left
+
+
 def wait_until(
     check: Callable[[], T | None],
     *,

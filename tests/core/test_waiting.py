@@ -59,3 +59,16 @@ def test_retry_gives_up_at_timeout_and_does_not_retry_other_errors() -> None:
         retry(busy, should_retry=lambda e: True, timeout=10, what="the call", sleep=clock.sleep, clock=clock)
     with pytest.raises(KeyError):
         retry(lambda: {}["x"], should_retry=lambda e: isinstance(e, ValueError), timeout=10, what="x", sleep=clock.sleep, clock=clock)
+
+
+def test_deadline_counts_down_and_names_the_step_it_stops() -> None:
+    from runway_ext.core.waiting import Deadline
+
+    now = [100.0]
+    deadline = Deadline(30, clock=lambda: now[0])
+    assert deadline.remaining("the build") == 30
+    now[0] += 29.5
+    assert deadline.left() == pytest.approx(0.5)
+    now[0] += 1
+    with pytest.raises(HookError, match=r"^timeout: the 30s budget was spent before the push$"):
+        deadline.remaining("the push")

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from runway_ext.image_refs import (
+from runway_ext.core.image_refs import (
     TAG_PATTERN,
     digest_uri,
     ecr_registry_host,

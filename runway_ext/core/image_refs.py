@@ -27,7 +27,7 @@ REGISTRY_HOST_PATTERN = re.compile(
 """A registry as users write it: ``host[:port]`` with an optional path prefix (``ghcr.io/my-org``)."""
 
 CONTENT_TAG_PREFIX = "content-"
-"""Tags starting with this record a build's content hash (see :mod:`runway_ext.docker_context_hash`)."""
+"""Tags starting with this record a build's content hash (see :mod:`runway_ext.hooks.docker_build_push.context_hash`)."""
 
 _REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 MAX_REPOSITORY_LENGTH = 256
@@ -49,10 +49,7 @@ def repository_problem(name: str) -> str | None:
     if len(name) < 2 or len(name) > MAX_REPOSITORY_LENGTH:
         return f"repository name {name!r} must be 2 to {MAX_REPOSITORY_LENGTH} characters long"
     if not REPOSITORY_PATTERN.fullmatch(name):
-        return (
-            f"invalid repository name {name!r} (lowercase letters, digits, '.', '_', '-' between them, "
-            "'/' between path parts)"
-        )
+        return f"invalid repository name {name!r} (lowercase letters, digits, '.', '_', '-' between them, '/' between path parts)"
     return None
 
 
