@@ -13,7 +13,7 @@ import hashlib
 import random
 import time
 
-from runway_ext.invalidation_paths import plan_invalidation
+from runway_ext.hooks.cloudfront_invalidation.plan import plan_invalidation
 
 
 def _hash(text: str, length: int = 16) -> str:

@@ -25,8 +25,8 @@ from pathlib import Path
 import boto3
 
 from runway_ext.hooks.sam_deploy import cfngin_delete_hook, cfngin_hook
-from runway_ext.sam_plan import app_dir_metadata
-from runway_ext.testing.moto_server import moto_server, patched_environ
+from runway_ext.hooks.sam_deploy.plan import app_dir_metadata
+from runway_ext.local.moto_server import moto_server, patched_environ
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"

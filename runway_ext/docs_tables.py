@@ -123,6 +123,8 @@ def cli_text(name: str, info: FieldInfo, positional: Iterable[str]) -> str:
     flag = "--" + name.replace("_", "-")
     kind = field_kind(info)
     aliases = "".join(f", `{alias}`" for alias in cli_aliases(info))
+    if kind == "bool" and flag.startswith("--no-"):
+        return f"`{flag}` / `--{flag[5:]}`{aliases}"
     if kind == "bool":
         return f"`{flag}` / `--no-{flag[2:]}`{aliases}"
     if kind == "list":

@@ -14,8 +14,8 @@ import pytest
 from runway_ext import __version__
 from runway_ext.cli import main
 from runway_ext.core.errors import HookError
+from runway_ext.local.moto_server import MotoServer
 from runway_ext.scaffold import class_prefix, render, scaffold, validate_name
-from runway_ext.testing.moto_server import MotoServer
 from runway_ext.testing.runway_cli import run_runway
 
 HOOK = "seed_greeting"

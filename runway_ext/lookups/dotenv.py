@@ -44,7 +44,7 @@ class DotenvLookup(LookupHandler["CfnginContext"]):
         """Return the value of ``KEY`` in ``file`` (or ``default``); fail naming the file and key."""
         key, args = cls.parse(value)
         key = key.strip()
-        file_arg = str(args.pop("file", DEFAULT_FILE)).strip()  # type: ignore[misc]
+        file_arg = str(args.pop("file", DEFAULT_FILE)).strip()
         path = Path(file_arg).expanduser()
         if not path.is_absolute():
             path = base_folder(context) / path

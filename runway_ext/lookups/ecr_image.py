@@ -34,7 +34,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from runway.lookups.handlers.base import LookupHandler
 
 from ..core.aws import error_code, error_message, make_client
-from ..image_refs import CONTENT_TAG_PREFIX, digest_uri, ecr_registry_host, image_uri, registry_problem, tag_problem
+from ..core.image_refs import CONTENT_TAG_PREFIX, digest_uri, ecr_registry_host, image_uri, registry_problem, tag_problem
 
 if TYPE_CHECKING:
     from runway.context import CfnginContext
@@ -91,9 +91,7 @@ def describe_tag(context: Any, repository: str, tag: str, region: str, registry_
     except ClientError as error:
         code = error_code(error)
         if code == "RepositoryNotFoundException":
-            raise ImageNotFound(
-                f"ecr_image: no image {repository}:{tag} in {region}: repository {repository} does not exist"
-            ) from None
+            raise ImageNotFound(f"ecr_image: no image {repository}:{tag} in {region}: repository {repository} does not exist") from None
         if code == "ImageNotFoundException":
             raise ImageNotFound(
                 f"ecr_image: no image {repository}:{tag} in {region}: tag {tag} not found in repository {repository}"

@@ -22,8 +22,8 @@ import pytest
 
 from runway_ext.hooks.cloudfront_invalidation import cfngin_hook as invalidation_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
+from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, parse_manifest
 from runway_ext.lookups.ecr_image import EcrImageLookup
-from runway_ext.site_sync import MANIFEST_NAME, parse_manifest
 from runway_ext.testing.cfngin import make_cfngin_context
 
 from .faults import Fault, session_with, use_session

@@ -214,7 +214,7 @@ CLI_CASES = [
 @pytest.mark.parametrize(("module", "argv", "field"), CLI_CASES, ids=[f"{m}-{f}-{i}" for i, (m, _, f) in enumerate(CLI_CASES)])
 def test_cli_face_refuses_in_one_clear_line(module: str, argv: list[str], field: str, workdir: Path, aws) -> None:  # type: ignore[no-untyped-def]
     before = snapshot(workdir)
-    done = subprocess.run(  # noqa: S603 - argv list
+    done = subprocess.run(
         [sys.executable, "-m", f"runway_ext.hooks.{module}", *argv],
         cwd=workdir, env=aws.environment(), capture_output=True, text=True, timeout=120, check=False,
     )

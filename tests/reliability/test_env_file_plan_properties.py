@@ -13,8 +13,9 @@ from dotenv import dotenv_values
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runway_ext.dotenv_writer import UnrepresentableValue, render_body
-from runway_ext.hooks.env_file_generator import EnvFileArgs, make_header, plan_env_file
+from runway_ext.hooks.env_file_generator.args import EnvFileArgs
+from runway_ext.hooks.env_file_generator.dotenv_format import UnrepresentableValue, render_body
+from runway_ext.hooks.env_file_generator.plan import make_header, plan_env_file
 
 NAMES = st.from_regex(r"\A[A-Za-z_][A-Za-z0-9_]{0,12}\Z")
 VALUES = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)

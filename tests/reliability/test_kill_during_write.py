@@ -35,7 +35,7 @@ def command(output: Path, variables: dict[str, str]) -> list[str]:
 
 
 def start(output: Path, variables: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(command(output, variables), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
+    return subprocess.Popen(command(output, variables), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
 def wait_for_temporary_file(folder: Path, process: subprocess.Popen[bytes], before: set[str], limit: float = 30.0) -> None:
@@ -50,9 +50,9 @@ def wait_for_temporary_file(folder: Path, process: subprocess.Popen[bytes], befo
 def test_sigkill_at_any_moment_leaves_the_old_or_the_new_file(tmp_path: Path) -> None:
     output = tmp_path / "app" / ".env"
     generations = {0: variant(0), 1: variant(1)}
-    assert subprocess.run(command(output, generations[0]), capture_output=True, check=False, timeout=60).returncode == 0  # noqa: S603
+    assert subprocess.run(command(output, generations[0]), capture_output=True, check=False, timeout=60).returncode == 0
     started = time.monotonic()
-    assert subprocess.run(command(output, generations[1]), capture_output=True, check=False, timeout=60).returncode == 0  # noqa: S603
+    assert subprocess.run(command(output, generations[1]), capture_output=True, check=False, timeout=60).returncode == 0
     full_run = time.monotonic() - started
     on_disk = 1
 
@@ -84,6 +84,6 @@ def test_sigkill_at_any_moment_leaves_the_old_or_the_new_file(tmp_path: Path) ->
     assert all(name.startswith(f".{output.name}.") and name.endswith(".tmp") for name in leftovers), leftovers  # only unfinished temp files
     # the next, undisturbed run works and writes the new version
     final = variant(2)
-    assert subprocess.run(command(output, final), capture_output=True, check=False, timeout=60).returncode == 0  # noqa: S603
+    assert subprocess.run(command(output, final), capture_output=True, check=False, timeout=60).returncode == 0
     assert dotenv_values(output) == final
     print(f"full run {full_run:.2f}s; SIGKILL x{ITERATIONS}: old {outcomes['old']}, new {outcomes['new']}, partial 0, temp files left {len(leftovers)}")

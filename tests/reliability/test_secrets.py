@@ -25,11 +25,11 @@ from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.testing.cfngin import make_cfngin_context
 
 REPO = Path(__file__).resolve().parents[2]
-DB_PASSWORD = "Pw-d8f3c1e0a9b7"  # noqa: S105 - a test secret
+DB_PASSWORD = "Pw-d8f3c1e0a9b7"
 DATABASE_URL = f"postgres://app:{DB_PASSWORD}@db.internal:5432/app"
-API_TOKEN = "tok-5e2b7a91c4d6f0"  # noqa: S105
-REGISTRY_PASSWORD = "reg-pw-0b9c8d7e6f5a"  # noqa: S105
-NPM_TOKEN = "npm-tok-1a2b3c4d5e6f"  # noqa: S105
+API_TOKEN = "tok-5e2b7a91c4d6f0"
+REGISTRY_PASSWORD = "reg-pw-0b9c8d7e6f5a"
+NPM_TOKEN = "npm-tok-1a2b3c4d5e6f"
 SECRETS = (DB_PASSWORD, API_TOKEN, REGISTRY_PASSWORD, NPM_TOKEN)
 
 
@@ -94,7 +94,7 @@ def logs() -> Iterator[Everything]:
         logger.addHandler(handler)
         logger.setLevel(logging.DEBUG)
     yield handler
-    for logger, level in zip(loggers, saved):
+    for logger, level in zip(loggers, saved, strict=True):
         logger.removeHandler(handler)
         logger.setLevel(level)
 
@@ -141,7 +141,7 @@ def test_env_file_generator_keeps_secrets_out_of_everything_but_the_0600_file(tm
 
 def test_env_file_generator_cli_output_has_no_secret_values(tmp_path: Path, aws) -> None:  # type: ignore[no-untyped-def]
     """The CLI's own argv holds the values the user typed; its output and log lines must not repeat them."""
-    done = subprocess.run(  # noqa: S603
+    done = subprocess.run(
         [sys.executable, "-m", "runway_ext.hooks.env_file_generator", "--output-file", str(tmp_path / ".env"), "--verbose", "--json",
          "--variables", f"DATABASE_URL={DATABASE_URL}", f"API_TOKEN={API_TOKEN}"],
         env=aws.environment(), capture_output=True, text=True, timeout=60, check=False,

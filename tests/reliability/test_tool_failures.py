@@ -3,8 +3,8 @@
 Covered here: ``sam`` rejecting a template, CloudFormation throttling the ``sam_deploy`` hook's own
 reads (injected at the botocore level), and the Docker daemon not answering. Covered by the hook
 suites and cited in docs/reliability.md: a registry that refuses the push
-(``tests/hooks/test_docker_build_push.py``), ``npm run build`` failing or hanging
-(``tests/hooks/test_npm_build.py``).
+(``tests/hooks/docker_build_push/test_hook.py``), ``npm run build`` failing or hanging
+(``tests/hooks/npm_build/test_hook.py``).
 """
 
 from __future__ import annotations

@@ -1,0 +1,155 @@
+"""The content hash of a Docker build: what decides whether building again could give a different image.
+
+Contract: :func:`hash_build` only reads the files it is given (the context, the Dockerfile, the ignore
+file); it writes nothing and runs nothing.
+
+It covers everything the builder is given:
+
+* the files of the build context **as the ignore file filters them** — the same file set
+  ``docker build``/``buildx`` sends (path, bytes, executable bit; symbolic links by their target;
+  folders, so an empty one counts too). The ignore file is ``<Dockerfile>.dockerignore`` beside the
+  Dockerfile when it exists, else ``.dockerignore`` at the context root, as BuildKit chooses;
+* the Dockerfile's bytes (wherever it lives), the build args, the target stage and the platform.
+
+Modification times, owners and permission bits other than "executable" never count, so a fresh
+checkout of the same commit hashes the same. ``cache_from``/``no_cache`` and the tags do not change
+what is built and are left out.
+
+Pattern semantics come from the ``docker`` SDK's ``.dockerignore`` matcher (``*``, ``?``, ``[…]``,
+``**``, ``!`` exceptions, last match wins, a folder excluded with all it holds unless an exception
+reaches inside), with one correction: matching is **case-sensitive**, as Docker's own matcher is on
+Linux (the SDK lower-cases both sides, which would leave ``README.md`` out of the hash for a
+``readme.md`` pattern while the builder still sends it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import stat
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from docker.utils import build as sdk_build
+from docker.utils.fnmatch import fnmatchcase
+
+from ...core.hashing import file_sha256
+from ...core.image_refs import CONTENT_TAG_PREFIX
+
+HASH_SCHEME = "runway-ext/docker-context/1"
+"""Changes whenever the hashing rules change, so an old tag never matches a new rule's hash."""
+
+CONTENT_TAG_HEX_LENGTH = 32
+
+
+class _CaseSensitivePattern(sdk_build.Pattern):
+    """The SDK's ``.dockerignore`` pattern, matched case-sensitively (as Docker does on Linux)."""
+
+    def match(self, filepath: str) -> bool:
+        return fnmatchcase(sdk_build.normalize_slashes(filepath), self.cleaned_pattern)
+
+
+class DockerignoreMatcher(sdk_build.PatternMatcher):
+    """The SDK's ``PatternMatcher`` walk and parent-folder rules over case-sensitive patterns.
+
+    Unlike the SDK's own matcher it does not force ``.dockerignore`` back in: BuildKit sends what
+    the patterns leave, nothing more.
+    """
+
+    def __init__(self, patterns: Sequence[str]) -> None:
+        self.patterns = [pattern for pattern in map(_CaseSensitivePattern, patterns) if pattern.dirs]
+
+
+def parse_ignore_file(text: str) -> list[str]:
+    """The patterns of an ignore file: one per line, blank lines and ``#`` comments skipped, trimmed."""
+    patterns = []
+    for line in text.splitlines():
+        pattern = line.strip()
+        if pattern and not pattern.startswith("#"):
+            patterns.append(pattern)
+    return patterns
+
+
+def ignore_file_for(context_dir: Path, dockerfile: Path) -> Path | None:
+    """The ignore file the builder uses: ``<Dockerfile>.dockerignore`` first, else ``<context>/.dockerignore``."""
+    specific = dockerfile.with_name(dockerfile.name + ".dockerignore")
+    if specific.is_file():
+        return specific
+    general = context_dir / ".dockerignore"
+    return general if general.is_file() else None
+
+
+def context_paths(context_dir: Path, patterns: Sequence[str]) -> list[str]:
+    """Every path of the context the builder would send (posix, relative, sorted), parents implied."""
+    matcher = DockerignoreMatcher(patterns)
+    paths = {_posix(path) for path in matcher.walk(str(context_dir))}
+    return sorted(paths)
+
+
+@dataclass(frozen=True)
+class BuildInputs:
+    """What goes into one build; ``dockerfile`` and ``context_dir`` are real paths on disk."""
+
+    context_dir: Path
+    dockerfile: Path
+    build_args: Mapping[str, str] = field(default_factory=dict)
+    target: str | None = None
+    platform: str = "linux/amd64"
+
+
+@dataclass(frozen=True)
+class ContextHash:
+    """The hash of a build, and how many context entries it covered."""
+
+    hexdigest: str
+    entries: int
+    ignore_file: Path | None
+
+    @property
+    def tag(self) -> str:
+        """The image tag that records this hash (``content-`` + 32 hex digits)."""
+        return content_tag(self.hexdigest)
+
+
+def content_tag(hexdigest: str) -> str:
+    """The tag form of a content hash: ``content-`` and its first 32 hex digits (128 bits)."""
+    return CONTENT_TAG_PREFIX + hexdigest[:CONTENT_TAG_HEX_LENGTH]
+
+
+def hash_build(inputs: BuildInputs) -> ContextHash:
+    """Hash the context files (as the ignore file filters them), the Dockerfile, build args, target, platform."""
+    ignore_file = ignore_file_for(inputs.context_dir, inputs.dockerfile)
+    patterns = parse_ignore_file(ignore_file.read_text(encoding="utf-8")) if ignore_file else []
+    entries = list(_describe_entries(inputs.context_dir, context_paths(inputs.context_dir, patterns)))
+    document = {
+        "scheme": HASH_SCHEME,
+        "dockerfile": file_sha256(inputs.dockerfile),
+        "build_args": sorted([name, str(value)] for name, value in inputs.build_args.items()),
+        "target": inputs.target or "",
+        "platform": inputs.platform,
+        "context": entries,
+    }
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    digest = hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
+    return ContextHash(hexdigest=digest, entries=len(entries), ignore_file=ignore_file)
+
+
+def _describe_entries(root: Path, relative_paths: Sequence[str]) -> Iterator[list[str]]:
+    """``[kind, path, detail]`` per entry: ``f`` file (sha256, ``x`` if executable), ``l`` link, ``d`` folder."""
+    for relative in relative_paths:
+        path = root / relative
+        info = path.lstat()
+        if stat.S_ISLNK(info.st_mode):
+            yield ["l", relative, os.readlink(path)]
+        elif stat.S_ISDIR(info.st_mode):
+            yield ["d", relative, ""]
+        elif stat.S_ISREG(info.st_mode):
+            executable = "x" if info.st_mode & 0o111 else ""
+            yield ["f", relative, file_sha256(path) + executable]
+        # sockets, fifos and devices are not sent by the builder either
+
+
+def _posix(relative: str) -> str:
+    return relative.replace(os.sep, "/") if os.sep != "/" else relative

@@ -1,0 +1,176 @@
+"""The Docker build + push hook's body (the CFNgin entry point and CLI command) and its CLI summary.
+
+Contract: thin orchestration — validate (paths, registry, daemon), observe (the ECR repository, the
+build's content hash, the image ECR has under it, whether the override registry still holds it),
+plan (:func:`~.plan.plan_publish`), act (re-tag, or build then push and record), and report
+(:func:`~.plan.publish_result`). Every decision lives in :mod:`.plan`; every call to docker, ECR or
+the registry in :mod:`.docker_cli`, :mod:`.ecr` and :mod:`.registry`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ...core.hook import HookContext, hook
+from ...core.image_refs import is_loopback_registry
+from ...core.log import register_secrets
+from .args import DockerBuildPushArgs, DockerBuildPushResult
+from .context_hash import BuildInputs, hash_build
+from .docker_cli import DockerCli, docker_environment
+from .ecr import EcrRepository, add_tags, ensure_repository, find_image, login_credentials, pushed_digest, record_image
+from .plan import BuildPaths, PublishOutcome, PublishPlan, build_command, plan_publish, publish_result, resolve_paths, resolve_registry
+from .registry import (
+    REGISTRY_USERNAME_VARIABLE,
+    Credentials,
+    RegistryClient,
+    read_manifest,
+    registry_credentials,
+    registry_holds,
+    tag_manifest,
+)
+
+HOOK_NAME = "docker_build_push"
+
+
+def render_result(result: dict[str, Any]) -> str:
+    """The CLI's human summary."""
+    state = "skipped (already in ECR)" if result.get("skipped") else ("built and pushed" if result.get("pushed") else "built")
+    lines = [f"{result['image_uri']}: {state}"]
+    if result.get("digest_uri"):
+        lines.append(f"  digest uri:  {result['digest_uri']}")
+    if result.get("ecr_digest_uri") and result.get("ecr_digest_uri") != result.get("digest_uri"):
+        lines.append(f"  in ECR:      {result['ecr_digest_uri']}")
+    lines.append(f"  tags:        {', '.join(result.get('tags', []))}")
+    if result.get("retagged"):
+        lines.append(f"  tags added:  {', '.join(result['retagged'])}")
+    return "\n".join(lines)
+
+
+@hook(
+    HOOK_NAME,
+    DockerBuildPushArgs,
+    summary="Build a Docker image (BuildKit) and push it to ECR; skip both when ECR already has this build.",
+    positional=("repository_name",),
+    render=render_result,
+)
+def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushResult:
+    """Validate, ensure the repository, hash the build, then re-tag what ECR has or build, push and record."""
+    # validate: everything that can be checked before slow work
+    register_secrets(args.text_build_args())
+    environ = docker_environment()
+    paths = resolve_paths(args, Path.cwd())
+    registry = resolve_registry(args, environ)
+    docker = DockerCli.connect(environ, ctx.log)
+    region = ctx.region(args.region)
+
+    # observe
+    ecr = ctx.client("ecr", region)
+    repository, created = ensure_repository(
+        ecr,
+        args.repository_name,
+        region,
+        create=args.create_repository,
+        scan_on_push=args.scan_on_push,
+        tags={"Environment": args.environment},
+    )
+    if created:
+        ctx.log.info("created ECR repository %s (scan on push: %s)", repository.uri, args.scan_on_push)
+    content = hash_build(
+        BuildInputs(
+            context_dir=paths.context,
+            dockerfile=paths.dockerfile,
+            build_args=args.text_build_args(),
+            target=args.target,
+            platform=args.platform,
+        )
+    )
+    ctx.log.info("build content hash %s (%d context entries)", content.tag, content.entries)
+    existing = find_image(ecr, repository, content.tag)
+    credentials = registry_credentials(environ) if registry else None
+    client = RegistryClient(registry, credentials=credentials) if registry else None
+    registry_has_existing = existing is None or client is None or registry_holds(client, repository.name, existing.digest)
+
+    # plan
+    plan = plan_publish(args, repository, registry, content, existing, registry_has_existing=registry_has_existing)
+    _forget_lookup_cache(ctx, repository.name)
+
+    # act
+    if plan.action == "retag":
+        outcome = _retag(ctx, ecr, repository, plan, client)
+    else:
+        ctx.log.info("building %s (%s)", plan.image_uri, plan.reason)
+        image_id = _build(args, docker, paths, plan)
+        digest = None
+        if plan.action == "build_and_push":
+            _login(ctx, docker, ecr, repository, registry, credentials)
+            digest = _push_and_record(args, docker, ecr, repository, plan, client)
+            ctx.log.info("pushed %s as %s", ", ".join(plan.tags), digest)
+        else:
+            ctx.log.info("built %s (push is false: nothing pushed or recorded)", plan.image_uri)
+        outcome = PublishOutcome(digest=digest, image_id=image_id)
+
+    # result
+    return publish_result(args, region, repository, plan, content, outcome, repository_created=created)
+
+
+COMMAND = cfngin_hook
+
+
+def _retag(ctx: HookContext, ecr: Any, repository: EcrRepository, plan: PublishPlan, client: RegistryClient | None) -> PublishOutcome:
+    """Add the requested tags to the image ECR already has (and, first, in the override registry): no build, no push."""
+    assert plan.existing is not None
+    digest = plan.existing.digest
+    if client is not None:
+        tag_manifest(client, repository.name, digest, plan.requested_tags)
+    added = add_tags(ecr, repository, digest, plan.missing_tags)
+    ctx.log.info(
+        "skipped build and push: ECR already has %s as %s; %s",
+        plan.content_tag,
+        digest,
+        f"added tags {', '.join(added)}" if added else "tags already in place",
+    )
+    return PublishOutcome(digest=digest, retagged=tuple(added))
+
+
+def _build(args: DockerBuildPushArgs, docker: DockerCli, paths: BuildPaths, plan: PublishPlan) -> str | None:
+    """Build and tag every ref locally; the local image id."""
+    command = build_command(docker.executable, docker.choose_builder(args.builder), args, paths, plan.refs)
+    docker.build(command, cwd=paths.working_directory, timeout=args.timeout)
+    return docker.image_id(plan.image_uri)
+
+
+def _login(
+    ctx: HookContext, docker: DockerCli, ecr: Any, repository: EcrRepository, registry: str | None, credentials: Credentials | None
+) -> None:
+    """``docker login --password-stdin``: ECR's token for ECR; the optional credentials for an override."""
+    if registry is None:
+        login = login_credentials(ecr, repository)
+        docker.login(login.registry, login.username, login.password)
+    elif credentials is not None:
+        docker.login(registry.split("/", 1)[0], credentials.username, credentials.password)
+    else:
+        reason = "loopback registry" if is_loopback_registry(registry) else f"no ${REGISTRY_USERNAME_VARIABLE}/_PASSWORD"
+        ctx.log.debug("not logging in to %s (%s)", registry, reason)
+
+
+def _push_and_record(
+    args: DockerBuildPushArgs, docker: DockerCli, ecr: Any, repository: EcrRepository, plan: PublishPlan, client: RegistryClient | None
+) -> str:
+    """Push every ref (the content tag last); the digest ECR records (for an override: the registry's manifest, given to ECR)."""
+    for ref in plan.refs:
+        docker.push(ref, timeout=args.timeout)
+    if client is None:
+        return pushed_digest(ecr, repository, plan.content_tag)
+    manifest = read_manifest(client, repository.name, plan.content_tag)
+    digest = record_image(ecr, repository, manifest.text, manifest.media_type or None, manifest.digest, plan.tags)
+    docker.log.debug("recorded %s in the ECR API under %s", digest, ", ".join(plan.tags))
+    return digest
+
+
+def _forget_lookup_cache(ctx: HookContext, repository: str) -> None:
+    """Inside Runway, make ``${ecr_image}`` look this repository up afresh (its tags may move now)."""
+    if ctx.cfngin is not None:
+        from ...lookups.ecr_image import forget_cached_images
+
+        forget_cached_images(ctx.cfngin, repository)

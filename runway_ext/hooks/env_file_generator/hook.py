@@ -1,0 +1,44 @@
+"""The env file generator hook (CFNgin entry point ``cfngin_hook`` and CLI ``COMMAND``).
+
+Thin: register the secret-looking values, read the current file, plan, refuse or write, and build
+the result in one place.
+"""
+
+from __future__ import annotations
+
+from ...core.errors import HookError
+from ...core.hook import HookContext, hook
+from ...core.log import MASK, looks_secret, register_secrets
+from .args import EnvFileArgs, EnvFileResult
+from .env_file import read_existing, write_env_file
+from .plan import make_header, outcome, plan_env_file
+
+
+@hook("env_file_generator", EnvFileArgs, summary="Write a .env file from variables (atomic, 0600, backed up).")
+def cfngin_hook(args: EnvFileArgs, ctx: HookContext) -> EnvFileResult:
+    """Write (or check) the .env file described by ``args``."""
+    variables = args.text_variables()
+    register_secrets(variables)
+    for name, value in variables.items():
+        ctx.log.debug("variable %s=%s", name, MASK if looks_secret(name, value) else value)
+    path = args.output_file
+    keys = list(variables)
+    plan = plan_env_file(args, read_existing(path), make_header())
+    if plan.action == "drift":
+        raise HookError(f"output_file: {path} {plan.reason} (check mode; nothing written)")
+    if plan.action == "refuse":
+        raise HookError(f"output_file: {path} {plan.reason}")
+    backup = None
+    if plan.writes:
+        backup = write_env_file(path, plan.content, backup=plan.backup)
+        if backup is not None:
+            ctx.log.info("backed up %s to %s", path, backup.name)
+        ctx.log.info("%s %s with %d variables: %s", outcome(plan, check=args.check), path, len(keys), ", ".join(keys))
+    else:
+        ctx.log.info("%s already holds these %d variables; not rewritten", path, len(keys))
+    return EnvFileResult(
+        output_file=str(path), action=outcome(plan, check=args.check), keys=keys, backup_file=str(backup) if backup else None
+    )
+
+
+COMMAND = cfngin_hook

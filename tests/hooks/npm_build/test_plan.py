@@ -1,0 +1,328 @@
+"""The sync planner (pure): content comparison, metadata updates, deletes and their cap, the site manifest."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from runway_ext.hooks.npm_build.headers import IMMUTABLE, NO_CACHE, CacheRule, headers_for
+from runway_ext.hooks.npm_build.plan import (
+    COPY_LIMIT,
+    MANIFEST_NAME,
+    LocalFile,
+    ManifestEntry,
+    MetadataUpdate,
+    RemoteObject,
+    SiteManifest,
+    SyncPlanError,
+    Upload,
+    keys_to_inspect,
+    manifest_after_sync,
+    manifest_key,
+    normalize_prefix,
+    parse_manifest,
+    plan_sync,
+    render_manifest,
+    settings_hash,
+    strip_etag,
+    with_manifest_state,
+)
+
+
+def local_file(path: str, content: bytes) -> LocalFile:
+    return LocalFile(path, len(content), hashlib.sha256(content).hexdigest(), hashlib.md5(content, usedforsecurity=False).hexdigest())
+
+
+def synced(file: LocalFile, key: str | None = None, *, rules: tuple[CacheRule, ...] = ()) -> RemoteObject:
+    """The object a previous sync of ``file`` left (state known, headers as the rules say)."""
+    headers = headers_for(file.path, rules)
+    return RemoteObject(
+        key or file.path,
+        file.size,
+        file.md5,
+        sha256=file.sha256,
+        content_type=headers.content_type,
+        cache_control=headers.cache_control,
+        headers_known=True,
+    )
+
+
+def listed(file: LocalFile, key: str | None = None, *, etag: str | None = None) -> RemoteObject:
+    """An object as a bare listing shows it: key, size, ETag — nothing known about headers."""
+    return RemoteObject(key or file.path, file.size, etag if etag is not None else file.md5)
+
+
+INDEX = local_file("index.html", b"<h1>home</h1>")
+APP_JS = local_file("_next/static/chunks/app-0123456789abcdef.js", b"console.log(1)")
+LOGO = local_file("images/logo.svg", b"<svg/>")
+
+
+def test_new_files_are_uploaded_with_headers_from_the_rules() -> None:
+    plan = plan_sync({f.path: f for f in (INDEX, APP_JS)}, {})
+    assert [(u.key, u.reason) for u in plan.uploads] == [(APP_JS.path, "new"), (INDEX.path, "new")]
+    by_key = {u.key: u.headers for u in plan.uploads}
+    assert by_key[INDEX.path].cache_control == NO_CACHE
+    assert by_key[INDEX.path].content_type == "text/html; charset=utf-8"
+    assert by_key[APP_JS.path].cache_control == IMMUTABLE
+    assert plan.bytes_to_upload == INDEX.size + APP_JS.size
+
+
+def test_identical_content_and_headers_are_unchanged() -> None:
+    plan = plan_sync({INDEX.path: INDEX}, {INDEX.path: synced(INDEX)})
+    assert plan.unchanged == (INDEX.path,)
+    assert plan.is_noop
+    assert plan.changed_paths == []
+
+
+def test_changed_bytes_of_the_same_size_are_uploaded() -> None:
+    changed = local_file("index.html", b"<h1>HOME</h1>")
+    assert changed.size == INDEX.size
+    plan = plan_sync({changed.path: changed}, {INDEX.path: synced(INDEX)})
+    assert [(u.key, u.reason) for u in plan.uploads] == [("index.html", "changed")]
+
+
+def test_a_size_difference_needs_no_inspection() -> None:
+    bigger = local_file("index.html", b"<h1>home page</h1>")
+    remote = {INDEX.path: listed(INDEX)}
+    assert keys_to_inspect({bigger.path: bigger}, remote) == []
+    assert plan_sync({bigger.path: bigger}, remote).uploads[0].reason == "changed"
+
+
+def test_a_plain_etag_that_differs_from_the_md5_needs_no_inspection() -> None:
+    other = local_file("index.html", b"<h1>HOME</h1>")
+    remote = {INDEX.path: listed(INDEX)}
+    assert keys_to_inspect({other.path: other}, remote) == []
+    assert plan_sync({other.path: other}, remote).uploads[0].reason == "changed"
+
+
+def test_unknown_headers_or_multipart_etags_are_inspected_before_planning() -> None:
+    multipart = local_file("big.bin", b"x" * 100)
+    remote = {
+        INDEX.path: listed(INDEX),
+        multipart.path: listed(multipart, etag="0123456789abcdef0123456789abcdef-3"),
+    }
+    local = {INDEX.path: INDEX, multipart.path: multipart}
+    assert keys_to_inspect(local, remote) == ["big.bin", "index.html"]
+    uninspected = plan_sync(local, remote)
+    assert {u.reason for u in uninspected.uploads} == {"unverified"}
+    inspected = {key: synced(local[key]) for key in remote}
+    inspected["big.bin"] = RemoteObject(
+        "big.bin",
+        multipart.size,
+        "0123456789abcdef0123456789abcdef-3",
+        multipart.sha256,
+        "application/octet-stream",
+        headers_for("big.bin").cache_control,
+        headers_known=True,
+    )
+    assert plan_sync(local, inspected).unchanged == ("big.bin", "index.html")
+
+
+def test_multipart_etags_never_decide_equality_the_sha256_does() -> None:
+    file = local_file("big.bin", b"y" * 64)
+    remote = synced(file)
+    remote = RemoteObject(
+        file.path, file.size, "ffffffffffffffffffffffffffffffff-9", file.sha256, remote.content_type, remote.cache_control, True
+    )
+    assert plan_sync({file.path: file}, {file.path: remote}).unchanged == (file.path,)
+
+
+def test_same_bytes_with_other_headers_get_a_metadata_update() -> None:
+    rules = (CacheRule("*.svg", "public, max-age=60"),)
+    plan = plan_sync({LOGO.path: LOGO}, {LOGO.path: synced(LOGO)}, rules=rules)
+    assert plan.uploads == ()
+    assert [(m.key, m.headers.cache_control) for m in plan.metadata_updates] == [(LOGO.path, "public, max-age=60")]
+    assert plan.changed_paths == ["/images/logo.svg"]
+
+
+def test_a_content_type_rule_overrides_the_extension() -> None:
+    page = local_file("about", b"<h1>about</h1>")
+    rules = (CacheRule("about", NO_CACHE, content_type="text/html; charset=utf-8"),)
+    plan = plan_sync({page.path: page}, {}, rules=rules)
+    assert plan.uploads[0].headers.content_type == "text/html; charset=utf-8"
+
+
+def test_objects_too_large_to_copy_are_reuploaded_for_new_headers() -> None:
+    huge = LocalFile("video.mp4", COPY_LIMIT + 1, "a" * 64, "b" * 32)
+    remote = synced(huge)
+    rules = (CacheRule("*.mp4", "public, max-age=5"),)
+    plan = plan_sync({huge.path: huge}, {huge.path: remote}, rules=rules)
+    assert [u.key for u in plan.uploads] == ["video.mp4"] and plan.metadata_updates == ()
+
+
+def test_extra_objects_are_kept_unless_delete_is_on() -> None:
+    remote = {INDEX.path: synced(INDEX), "old.html": listed(local_file("old.html", b"old"))}
+    kept = plan_sync({INDEX.path: INDEX}, remote)
+    assert kept.deletes == () and kept.extra_remote == ("old.html",)
+    removed = plan_sync({INDEX.path: INDEX}, remote, delete=True)
+    assert removed.deletes == ("old.html",)
+    assert removed.changed_paths == ["/old.html"]
+
+
+def test_deletes_above_the_cap_are_refused_and_none_planned() -> None:
+    remote = {f"old/{n}.html": listed(local_file(f"old/{n}.html", b"x")) for n in range(5)}
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=4)
+    assert plan.deletes == ()
+    assert plan.delete_refusal is not None and "5 objects" in plan.delete_refusal and "max_delete (4)" in plan.delete_refusal
+    assert len(plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=5).deletes) == 5
+
+
+def test_the_manifest_and_keys_outside_the_prefix_are_never_deleted() -> None:
+    prefix = "site/"
+    remote = {
+        manifest_key(prefix): listed(local_file(manifest_key(prefix), b"{}")),
+        "other/index.html": listed(INDEX, "other/index.html"),
+        "site/gone.html": listed(local_file("site/gone.html", b"x")),
+    }
+    plan = plan_sync({INDEX.path: INDEX}, remote, prefix=prefix, delete=True)
+    assert plan.deletes == ("site/gone.html",)
+
+
+def test_prefix_goes_on_keys_while_rules_see_the_site_path() -> None:
+    plan = plan_sync({APP_JS.path: APP_JS}, {}, prefix="site/")
+    assert plan.uploads[0].key == "site/" + APP_JS.path
+    assert plan.uploads[0].headers.cache_control == IMMUTABLE
+    assert plan.changed_paths == ["/site/" + APP_JS.path]
+
+
+def test_changed_paths_are_keys_with_a_leading_slash_not_encoded() -> None:
+    page = local_file("café/a b.html", b"x")
+    assert plan_sync({page.path: page}, {}).changed_paths == ["/café/a b.html"]
+
+
+@pytest.mark.parametrize("bad", ["../escape.html", "/abs.html", "a//b.html", "./x.html", MANIFEST_NAME])
+def test_paths_that_are_no_clean_keys_are_refused(bad: str) -> None:
+    with pytest.raises(SyncPlanError):
+        plan_sync({bad: local_file(bad, b"x")}, {})
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [("", ""), ("/", ""), ("site", "site/"), ("/site/", "site/"), ("a/b", "a/b/")],
+)
+def test_normalize_prefix(given: str, expected: str) -> None:
+    assert normalize_prefix(given) == expected
+
+
+@pytest.mark.parametrize("bad", ["a//b", "../x", "a/./b"])
+def test_normalize_prefix_refuses_odd_segments(bad: str) -> None:
+    with pytest.raises(ValueError, match="invalid prefix"):
+        normalize_prefix(bad)
+
+
+def test_strip_etag_removes_quotes() -> None:
+    assert strip_etag('"abc-2"') == "abc-2"
+
+
+def test_manifest_state_applies_only_while_the_etag_still_matches() -> None:
+    headers = headers_for(INDEX.path)
+    entry = ManifestEntry(INDEX.sha256, INDEX.size, "etag-1", headers.content_type, headers.cache_control)
+    manifest = SiteManifest("src", "cfg", {INDEX.path: entry, LOGO.path: entry})
+    merged = with_manifest_state([RemoteObject(INDEX.path, INDEX.size, "etag-1"), RemoteObject(LOGO.path, INDEX.size, "etag-2")], manifest)
+    assert merged[INDEX.path].headers_known and merged[INDEX.path].sha256 == INDEX.sha256
+    assert not merged[LOGO.path].headers_known and merged[LOGO.path].sha256 is None
+    assert with_manifest_state([RemoteObject("x", 1, "e")], None)["x"].headers_known is False
+
+
+def test_manifest_round_trip_and_garbage() -> None:
+    entry = ManifestEntry("s" * 64, 3, "e" * 32, "text/html; charset=utf-8", NO_CACHE)
+    manifest = SiteManifest("source", "settings", {"café/index.html": entry})
+    data = render_manifest(manifest, written_by="test")
+    assert parse_manifest(data) == manifest
+    assert render_manifest(manifest, written_by="test") == data
+    for garbage in (b"", b"not json", b"[]", b'{"format": 99}', b'{"format": 1}', b"\xff\xfe"):
+        assert parse_manifest(garbage) is None
+
+
+def test_manifest_after_sync_records_every_key_with_a_known_etag() -> None:
+    local = {f.path: f for f in (INDEX, LOGO, APP_JS)}
+    remote = {INDEX.path: synced(INDEX)}
+    plan = plan_sync(local, remote)
+    objects = manifest_after_sync(plan, local, remote, {LOGO.path: "new-etag"})
+    assert set(objects) == {INDEX.path, LOGO.path}
+    assert objects[LOGO.path].etag == "new-etag" and objects[LOGO.path].sha256 == LOGO.sha256
+    assert objects[INDEX.path].etag == INDEX.md5
+    assert objects[LOGO.path].cache_control == headers_for(LOGO.path).cache_control
+
+
+def test_settings_hash_follows_every_setting() -> None:
+    base: dict[str, Any] = {"prefix": "", "rules": (), "delete": False, "version": "1"}
+    reference = settings_hash(**base)
+    assert settings_hash(**base) == reference
+    for change in ({"prefix": "x/"}, {"rules": (CacheRule("*", "x"),)}, {"delete": True}, {"version": "2"}):
+        assert settings_hash(**{**base, **change}) != reference
+
+
+# -- properties ----------------------------------------------------------------------------------
+SEGMENTS = st.sampled_from(["a", "b", "index.html", "app.js", "x.css", "_next", "static", "img.png", "data.json"])
+PATHS = st.lists(SEGMENTS, min_size=1, max_size=3).map("/".join)
+CONTENTS = st.binary(max_size=6)
+
+
+@st.composite
+def sync_states(draw: st.DrawFn) -> tuple[dict[str, LocalFile], dict[str, RemoteObject], str]:
+    prefix = draw(st.sampled_from(["", "site/"]))
+    local = {path: local_file(path, content) for path, content in draw(st.dictionaries(PATHS, CONTENTS, max_size=12)).items()}
+    remote: dict[str, RemoteObject] = {}
+    for path, content in draw(st.dictionaries(PATHS, CONTENTS, max_size=12)).items():
+        file = local_file(path, content)
+        key = draw(st.sampled_from([prefix + path, "elsewhere/" + path]))
+        kind = draw(st.sampled_from(["synced", "listed", "multipart"]))
+        if kind == "synced":
+            remote[key] = synced(file, key)
+        elif kind == "listed":
+            remote[key] = listed(file, key)
+        else:
+            remote[key] = listed(file, key, etag="0" * 32 + "-2")
+    if draw(st.booleans()):
+        remote[manifest_key(prefix)] = RemoteObject(manifest_key(prefix), 2, "1" * 32)
+    return local, remote, prefix
+
+
+@settings(max_examples=400, deadline=None)
+@given(state=sync_states(), delete=st.booleans(), max_delete=st.integers(min_value=0, max_value=6))
+def test_plan_never_deletes_a_built_key_nor_more_than_max_delete(
+    state: tuple[dict[str, LocalFile], dict[str, RemoteObject], str], delete: bool, max_delete: int
+) -> None:
+    local, remote, prefix = state
+    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=max_delete)
+    built = {prefix + path for path in local}
+    assert not set(plan.deletes) & built
+    assert len(plan.deletes) <= max_delete
+    assert set(plan.deletes) <= set(remote)
+    assert manifest_key(prefix) not in plan.deletes
+    assert all(key.startswith(prefix) for key in plan.deletes)
+    if not delete or plan.delete_refusal:
+        assert plan.deletes == ()
+    decided = [u.key for u in plan.uploads] + [m.key for m in plan.metadata_updates] + list(plan.unchanged)
+    assert sorted(decided) == sorted(built)
+
+
+@settings(max_examples=300, deadline=None)
+@given(state=sync_states(), delete=st.booleans())
+def test_carrying_out_a_plan_leaves_nothing_to_do(state: tuple[dict[str, LocalFile], dict[str, RemoteObject], str], delete: bool) -> None:
+    local, remote, prefix = state
+    remote = {**remote, **{key: _inspect(local, remote, key, prefix) for key in keys_to_inspect(local, remote, prefix=prefix)}}
+    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=100)
+    after = dict(remote)
+    written: list[Upload | MetadataUpdate] = [*plan.uploads, *plan.metadata_updates]
+    for item in written:
+        file = local[item.path]
+        after[item.key] = RemoteObject(
+            item.key, file.size, file.md5, file.sha256, item.headers.content_type, item.headers.cache_control, True
+        )
+    for key in plan.deletes:
+        del after[key]
+    again = plan_sync(local, after, prefix=prefix, delete=delete, max_delete=100)
+    assert again.is_noop
+    assert len(again.unchanged) == len(local)
+
+
+def _inspect(local: dict[str, LocalFile], remote: dict[str, RemoteObject], key: str, prefix: str) -> RemoteObject:
+    """What a HEAD returns for an object never written by this tool: headers, but no sha256 metadata."""
+    found = remote[key]
+    return RemoteObject(found.key, found.size, found.etag, None, "application/octet-stream", "max-age=1", True)
