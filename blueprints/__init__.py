@@ -1,1 +1,1 @@
-"""Troposphere blueprints for Runway's CFNgin: ``blueprints.cdn`` and ``blueprints.ecr``."""
+"""Troposphere blueprints for Runway's CFNgin: ``runway_ext.blueprints.cdn`` and ``runway_ext.blueprints.ecr``."""

@@ -4,21 +4,26 @@ Use it in a CFNgin config::
 
     stacks:
       - name: site
-        class_path: blueprints.cdn.StaticSiteCdn
+        class_path: runway_ext.blueprints.cdn.StaticSiteCdn
         variables:
           Aliases: [www.example.com]
           AcmCertificateArn: arn:aws:acm:us-east-1:111122223333:certificate/abcd-1234
           SpaFallback: false
 
-What it builds: a bucket with every public access blocked, SSE-S3 encryption and bucket-owner-enforced
-ownership; an Origin Access Control (SigV4, always sign) and a bucket policy that lets only this
-distribution read (``AWS:SourceArn``) and refuses plain HTTP; a distribution with the managed
-``CachingOptimized`` cache policy, a security-headers response policy, HTTP/2 and HTTP/3, IPv6,
-compression and ``index.html`` as default root object; optionally a viewer-request CloudFront
-Function that serves ``/docs/`` and ``/docs`` from ``/docs/index.html`` (a Next.js static export
-with ``trailingSlash: true``), an SPA fallback, a custom 404 page, aliases with an ACM certificate,
-access logs and a WAF web ACL. Outputs: BucketName, BucketArn, DistributionId,
-DistributionDomainName, DistributionArn.
+What it builds: a bucket with every public access blocked, SSE-S3 encryption, bucket-owner-enforced
+ownership and versioning (old versions expire after 30 days); an Origin Access Control (SigV4,
+always sign) and a bucket policy that lets only this distribution read (``AWS:SourceArn``) and
+refuses plain HTTP; a distribution with the managed ``CachingOptimized`` cache policy, a
+security-headers response policy, HTTP/2 and HTTP/3, IPv6, compression and ``index.html`` as
+default root object; optionally a viewer-request CloudFront Function that serves ``/docs/`` and
+``/docs`` from ``/docs/index.html`` (a Next.js static export with ``trailingSlash: true``), an SPA
+fallback, a custom 404 page, aliases with an ACM certificate (viewers then need TLS 1.2 or newer),
+S3 server access logs of the site bucket, CloudFront access logs and a WAF web ACL. Outputs:
+BucketName, BucketArn, DistributionId, DistributionDomainName, DistributionArn.
+
+Security settings that cost nothing are on by default; those that cost money (logs, WAF) or need
+something only the user has (a domain and its certificate) are one variable each: see
+``docs/blueprints/cdn.md`` for which scanner check each one satisfies.
 """
 
 from __future__ import annotations
@@ -27,7 +32,9 @@ import re
 from typing import Any, ClassVar
 
 from runway.cfngin.blueprints.base import Blueprint
-from troposphere import GetAtt, Join, Ref, Select, Split, StackId, StackName, Sub, cloudfront, s3
+from troposphere import GetAtt, Ref, Select, Split, StackId, StackName, Sub, cloudfront, s3
+
+from ..core.names import bucket_name_problem
 
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 """AWS managed cache policy ``Managed-CachingOptimized``."""
@@ -49,14 +56,16 @@ function handler(event) {
 """
 """Viewer-request code: ``/a/`` → ``/a/index.html``; ``/a`` (last segment without a dot) → ``/a/index.html``."""
 
-_BUCKET_NAME = re.compile(r"^(?!xn--)(?!.*\.\.)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 _WAFV2_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$")
+VIEWER_MINIMUM_PROTOCOL_VERSION = "TLSv1.2_2021"
+"""Security policy of the viewer certificate whenever ``AcmCertificateArn`` is given: TLS 1.2 or newer only."""
 
 
 def _bucket_name(value: str) -> str:
-    if value and not _BUCKET_NAME.match(value):
-        raise ValueError(f"{value!r} is not a valid S3 bucket name (3-63 lower-case letters, digits, '.', '-')")
+    problem = bucket_name_problem(value) if value else None
+    if problem:
+        raise ValueError(problem)
     return value
 
 
@@ -102,13 +111,24 @@ class StaticSiteCdn(Blueprint):
         },
         "Versioning": {
             "type": bool,
-            "default": False,
-            "description": "Keep old object versions (a build can be rolled back by copying them back).",
+            "default": True,
+            "description": "Keep old object versions (a build can be rolled back by copying them back); false turns versioning off.",
         },
         "NoncurrentVersionExpirationDays": {
             "type": int,
             "default": 30,
             "description": "With Versioning: delete old versions after this many days (0 keeps them forever).",
+        },
+        "ServerAccessLogBucket": {
+            "type": str,
+            "default": "",
+            "validator": _bucket_name,
+            "description": "Bucket (name, same account and region) receiving S3 server access logs of the site bucket. Empty: no logs.",
+        },
+        "ServerAccessLogPrefix": {
+            "type": str,
+            "default": "",
+            "description": "With ServerAccessLogBucket: key prefix of the server access logs, e.g. site-bucket/.",
         },
         "DirectoryIndexRewrite": {
             "type": bool,
@@ -216,9 +236,16 @@ class StaticSiteCdn(Blueprint):
             raise ValueError("SpaFallback and NotFoundPage exclude each other (both answer missing objects)")
         if variables["NoncurrentVersionExpirationDays"] < 0:
             raise ValueError("NoncurrentVersionExpirationDays must be 0 (keep) or more")
+        if variables["ServerAccessLogPrefix"] and not variables["ServerAccessLogBucket"]:
+            raise ValueError("ServerAccessLogPrefix is only used with ServerAccessLogBucket; name the bucket receiving the logs")
+        if variables["ServerAccessLogBucket"] and variables["ServerAccessLogBucket"] == variables["BucketName"]:
+            raise ValueError("ServerAccessLogBucket must be another bucket than the site bucket (a bucket logging into itself never stops)")
+        if variables["LoggingPrefix"] and not variables["LoggingBucket"]:
+            raise ValueError("LoggingPrefix is only used with LoggingBucket; name the bucket receiving the CloudFront logs")
 
     @staticmethod
     def _bucket(variables: dict[str, Any]) -> s3.Bucket:
+        """The private site bucket; versioned (old versions expiring) and logging only as the variables say."""
         properties: dict[str, Any] = {
             "PublicAccessBlockConfiguration": s3.PublicAccessBlockConfiguration(
                 BlockPublicAcls=True, BlockPublicPolicy=True, IgnorePublicAcls=True, RestrictPublicBuckets=True
@@ -232,6 +259,11 @@ class StaticSiteCdn(Blueprint):
         }
         if variables["BucketName"]:
             properties["BucketName"] = variables["BucketName"]
+        if variables["ServerAccessLogBucket"]:
+            access_logging: dict[str, Any] = {"DestinationBucketName": variables["ServerAccessLogBucket"]}
+            if variables["ServerAccessLogPrefix"]:
+                access_logging["LogFilePrefix"] = variables["ServerAccessLogPrefix"]
+            properties["LoggingConfiguration"] = s3.LoggingConfiguration(**access_logging)
         if variables["Versioning"]:
             properties["VersioningConfiguration"] = s3.VersioningConfiguration(Status="Enabled")
             if variables["NoncurrentVersionExpirationDays"]:
@@ -325,9 +357,11 @@ class StaticSiteCdn(Blueprint):
             config["ViewerCertificate"] = cloudfront.ViewerCertificate(
                 AcmCertificateArn=variables["AcmCertificateArn"],
                 SslSupportMethod="sni-only",
-                MinimumProtocolVersion="TLSv1.2_2021",
+                MinimumProtocolVersion=VIEWER_MINIMUM_PROTOCOL_VERSION,
             )
         else:
+            # The *.cloudfront.net certificate has no security policy to choose: CloudFront ignores a
+            # MinimumProtocolVersion given with it, so none is written (it would only look stricter).
             config["ViewerCertificate"] = cloudfront.ViewerCertificate(CloudFrontDefaultCertificate=True)
         if variables["SpaFallback"]:
             config["CustomErrorResponses"] = [
@@ -336,7 +370,9 @@ class StaticSiteCdn(Blueprint):
             ]
         elif variables["NotFoundPage"]:
             config["CustomErrorResponses"] = [
-                cloudfront.CustomErrorResponse(ErrorCode=code, ResponseCode=404, ResponsePagePath=variables["NotFoundPage"], ErrorCachingMinTTL=60)
+                cloudfront.CustomErrorResponse(
+                    ErrorCode=code, ResponseCode=404, ResponsePagePath=variables["NotFoundPage"], ErrorCachingMinTTL=60
+                )
                 for code in (403, 404)
             ]
         if variables["LoggingBucket"]:
@@ -351,7 +387,7 @@ class StaticSiteCdn(Blueprint):
 
     @staticmethod
     def _bucket_policy(bucket: s3.Bucket, distribution_arn: Any) -> s3.BucketPolicy:
-        objects = Join("", [GetAtt(bucket, "Arn"), "/*"])
+        objects = Sub(f"${{{bucket.title}.Arn}}/*")
         return s3.BucketPolicy(
             "BucketPolicy",
             Bucket=Ref(bucket),
@@ -379,9 +415,15 @@ class StaticSiteCdn(Blueprint):
         )
 
 
-def _unique_name(prefix: str) -> Join:
+def _unique_name(prefix: str) -> Sub:
     """``prefix`` + the stack's GUID: unique per account, short enough for CloudFront's 64-character names."""
-    return Join("", [prefix, Select(2, Split("/", StackId))])
+    return Sub(f"{prefix}${{StackGuid}}", StackGuid=Select(2, Split("/", StackId)))
 
 
-__all__ = ["CACHING_OPTIMIZED_POLICY_ID", "DIRECTORY_INDEX_FUNCTION", "StaticSiteCdn", "logging_bucket_domain"]
+__all__ = [
+    "CACHING_OPTIMIZED_POLICY_ID",
+    "DIRECTORY_INDEX_FUNCTION",
+    "VIEWER_MINIMUM_PROTOCOL_VERSION",
+    "StaticSiteCdn",
+    "logging_bucket_domain",
+]

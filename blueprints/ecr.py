@@ -4,7 +4,7 @@ Use it in a CFNgin config::
 
     stacks:
       - name: registry
-        class_path: blueprints.ecr.EcrRepository
+        class_path: runway_ext.blueprints.ecr.EcrRepository
         variables:
           RepositoryName: my-app
           KeepTaggedImages: 50
@@ -14,7 +14,11 @@ Tags are immutable by default, except ``latest``: a version or content-hash tag,
 names one image forever (what was deployed can always be found and redeployed), while the moving
 ``latest`` tag that ``docker push`` workflows (and the docker build hook's default ``image_tag``)
 re-push keeps working. Stacks pin images by digest through ``${ecr_image}``, so a moving tag
-never changes what a stack runs. Outputs: RepositoryName, RepositoryUri, RepositoryArn.
+never changes what a stack runs. ``MutabilityExceptions: []`` renders a fully immutable repository
+(plain ``IMMUTABLE``, what IaC scanners check for); then every tag, ``latest`` included, can be pushed
+only once. Encryption with KMS (``EncryptionType: KMS``) is opt-in: KMS requests are billed. See
+``docs/blueprints/ecr.md`` for which scanner check each variable satisfies. Outputs: RepositoryName,
+RepositoryUri, RepositoryArn.
 """
 
 from __future__ import annotations
@@ -78,7 +82,12 @@ def lifecycle_policy(keep_tagged: int, untagged_days: int) -> dict[str, Any] | N
             {
                 "rulePriority": 2,
                 "description": f"Keep the last {keep_tagged} tagged images",
-                "selection": {"tagStatus": "tagged", "tagPatternList": ["*"], "countType": "imageCountMoreThan", "countNumber": keep_tagged},
+                "selection": {
+                    "tagStatus": "tagged",
+                    "tagPatternList": ["*"],
+                    "countType": "imageCountMoreThan",
+                    "countNumber": keep_tagged,
+                },
                 "action": {"type": "expire"},
             }
         )
@@ -178,7 +187,9 @@ class EcrRepository(Blueprint):
                     {
                         "Sid": "CrossAccountPull",
                         "Effect": "Allow",
-                        "Principal": {"AWS": [Sub(f"arn:${{AWS::Partition}}:iam::{account}:root") for account in variables["PullAccountIds"]]},
+                        "Principal": {
+                            "AWS": [Sub(f"arn:${{AWS::Partition}}:iam::{account}:root") for account in variables["PullAccountIds"]]
+                        },
                         "Action": PULL_ACTIONS,
                     }
                 ],

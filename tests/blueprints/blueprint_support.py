@@ -25,8 +25,13 @@ def render(class_path: str, work_dir: Path, **variables: Any) -> str:
 
 def lint_errors(template: str) -> list[str]:
     """cfn-lint's errors (E rules) for a template, as ``rule: message (path)`` lines."""
-    matches = lint(template, config=ManualArgs(regions=LINT_REGIONS))
-    return [f"{match.rule.id}: {match.message} ({'/'.join(map(str, match.path))})" for match in matches if match.rule.id.startswith("E")]
+    return [finding for finding in lint_findings(template) if finding.startswith("E")]
+
+
+def lint_findings(template: str) -> list[str]:
+    """Every cfn-lint finding for a template, informational (I rules) included, as ``rule: message (path)`` lines."""
+    matches = lint(template, config=ManualArgs(regions=LINT_REGIONS, include_checks=["I"]))
+    return [f"{match.rule.id}: {match.message} ({'/'.join(map(str, match.path))})" for match in matches]
 
 
 def resources_of(template: str, resource_type: str) -> dict[str, Any]:

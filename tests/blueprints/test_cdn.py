@@ -13,17 +13,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from blueprint_support import lint_errors, render, resources_of
+from blueprint_support import lint_errors, lint_findings, render, resources_of
 
-from blueprints.cdn import CACHING_OPTIMIZED_POLICY_ID, DIRECTORY_INDEX_FUNCTION, logging_bucket_domain
+from runway_ext.blueprints.cdn import (
+    CACHING_OPTIMIZED_POLICY_ID,
+    DIRECTORY_INDEX_FUNCTION,
+    VIEWER_MINIMUM_PROTOCOL_VERSION,
+    logging_bucket_domain,
+)
 
-CLASS_PATH = "blueprints.cdn.StaticSiteCdn"
+CLASS_PATH = "runway_ext.blueprints.cdn.StaticSiteCdn"
 CERTIFICATE = "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 WEB_ACL = "arn:aws:wafv2:us-east-1:111122223333:global/webacl/site-acl/0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 FULLY_LOADED: dict[str, Any] = {
     "BucketName": "example-site-bucket",
     "Versioning": True,
     "NoncurrentVersionExpirationDays": 14,
+    "ServerAccessLogBucket": "example-logs",
+    "ServerAccessLogPrefix": "site-bucket/",
     "DirectoryIndexRewrite": True,
     "NotFoundPage": "/404.html",
     "Aliases": ["www.example.com", "example.com"],
@@ -46,15 +53,15 @@ def distribution_config(template: str) -> dict[str, Any]:
 
 
 def test_default_variables_pass_cfn_lint(tmp_path: Path) -> None:
-    assert lint_errors(render(CLASS_PATH, tmp_path)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path)) == []
 
 
 def test_fully_loaded_variant_passes_cfn_lint(tmp_path: Path) -> None:
-    assert lint_errors(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
 
 
 def test_spa_variant_passes_cfn_lint(tmp_path: Path) -> None:
-    assert lint_errors(render(CLASS_PATH, tmp_path, SpaFallback=True, DirectoryIndexRewrite=False)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path, SpaFallback=True, DirectoryIndexRewrite=False, Versioning=False)) == []
 
 
 def test_lint_catches_a_broken_template(tmp_path: Path) -> None:
@@ -80,14 +87,37 @@ def test_bucket_is_private_and_encrypted(tmp_path: Path) -> None:
     assert properties["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     rule = properties["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]
     assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] == "AES256"
-    assert "VersioningConfiguration" not in properties and "BucketName" not in properties
+    assert "BucketName" not in properties and "LoggingConfiguration" not in properties
 
 
-def test_versioning_variable(tmp_path: Path) -> None:
-    (bucket,) = resources_of(render(CLASS_PATH, tmp_path, Versioning=True, NoncurrentVersionExpirationDays=14), "AWS::S3::Bucket").values()
+def test_versioning_is_on_by_default_with_old_versions_expiring(tmp_path: Path) -> None:
+    (bucket,) = resources_of(render(CLASS_PATH, tmp_path), "AWS::S3::Bucket").values()
     assert bucket["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
     (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
+    assert rule == {"Id": "ExpireOldVersions", "Status": "Enabled", "NoncurrentVersionExpiration": {"NoncurrentDays": 30}}
+
+
+def test_versioning_variables(tmp_path: Path) -> None:
+    (bucket,) = resources_of(render(CLASS_PATH, tmp_path, NoncurrentVersionExpirationDays=14), "AWS::S3::Bucket").values()
+    (rule,) = bucket["Properties"]["LifecycleConfiguration"]["Rules"]
     assert rule["NoncurrentVersionExpiration"] == {"NoncurrentDays": 14}
+
+    (kept_forever,) = resources_of(render(CLASS_PATH, tmp_path, NoncurrentVersionExpirationDays=0), "AWS::S3::Bucket").values()
+    assert kept_forever["Properties"]["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert "LifecycleConfiguration" not in kept_forever["Properties"]
+
+    (unversioned,) = resources_of(render(CLASS_PATH, tmp_path, Versioning=False), "AWS::S3::Bucket").values()
+    assert "VersioningConfiguration" not in unversioned["Properties"]
+    assert "LifecycleConfiguration" not in unversioned["Properties"]
+
+
+def test_server_access_logging_variables(tmp_path: Path) -> None:
+    (bucket,) = resources_of(render(CLASS_PATH, tmp_path, ServerAccessLogBucket="example-logs"), "AWS::S3::Bucket").values()
+    assert bucket["Properties"]["LoggingConfiguration"] == {"DestinationBucketName": "example-logs"}
+    (prefixed,) = resources_of(
+        render(CLASS_PATH, tmp_path, ServerAccessLogBucket="example-logs", ServerAccessLogPrefix="site-bucket/"), "AWS::S3::Bucket"
+    ).values()
+    assert prefixed["Properties"]["LoggingConfiguration"] == {"DestinationBucketName": "example-logs", "LogFilePrefix": "site-bucket/"}
 
 
 def test_origin_access_control_not_identity(tmp_path: Path) -> None:
@@ -107,6 +137,7 @@ def test_bucket_policy_grants_only_this_distribution(tmp_path: Path) -> None:
     allow, deny = policy["Properties"]["PolicyDocument"]["Statement"]
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
+    assert allow["Resource"] == {"Fn::Sub": "${Bucket.Arn}/*"}
     assert allow["Condition"] == {
         "StringEquals": {"AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}
     }
@@ -129,7 +160,9 @@ def test_distribution_defaults(tmp_path: Path) -> None:
 
 
 def test_security_headers(tmp_path: Path) -> None:
-    (policy,) = resources_of(render(CLASS_PATH, tmp_path, ContentSecurityPolicy="default-src 'self'"), "AWS::CloudFront::ResponseHeadersPolicy").values()
+    (policy,) = resources_of(
+        render(CLASS_PATH, tmp_path, ContentSecurityPolicy="default-src 'self'"), "AWS::CloudFront::ResponseHeadersPolicy"
+    ).values()
     headers = policy["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     assert headers["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
     assert headers["FrameOptions"]["FrameOption"] == "DENY"
@@ -154,7 +187,12 @@ def test_spa_fallback(tmp_path: Path) -> None:
 def test_fully_loaded_options(tmp_path: Path) -> None:
     config = distribution_config(render(CLASS_PATH, tmp_path, **FULLY_LOADED))
     assert config["Aliases"] == ["www.example.com", "example.com"]
-    assert config["ViewerCertificate"] == {"AcmCertificateArn": CERTIFICATE, "SslSupportMethod": "sni-only", "MinimumProtocolVersion": "TLSv1.2_2021"}
+    assert VIEWER_MINIMUM_PROTOCOL_VERSION == "TLSv1.2_2021"
+    assert config["ViewerCertificate"] == {
+        "AcmCertificateArn": CERTIFICATE,
+        "SslSupportMethod": "sni-only",
+        "MinimumProtocolVersion": VIEWER_MINIMUM_PROTOCOL_VERSION,
+    }
     assert config["Logging"] == {"Bucket": "example-logs.s3.amazonaws.com", "IncludeCookies": False, "Prefix": "cdn/"}
     assert config["WebACLId"] == WEB_ACL
     assert config["PriceClass"] == "PriceClass_All"
@@ -178,16 +216,24 @@ def test_logging_bucket_domain() -> None:
     [
         ({"Aliases": ["www.example.com"]}, "Aliases need AcmCertificateArn"),
         ({"AcmCertificateArn": CERTIFICATE}, "AcmCertificateArn is only used with Aliases"),
-        ({"Aliases": ["a.example.com"], "AcmCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")}, "not an ACM certificate ARN in us-east-1"),
+        (
+            {"Aliases": ["a.example.com"], "AcmCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")},
+            "not an ACM certificate ARN in us-east-1",
+        ),
         ({"PriceClass": "PriceClass_Cheap"}, "expected one of"),
         ({"SpaFallback": True, "NotFoundPage": "/404.html"}, "exclude each other"),
         ({"NotFoundPage": "404.html"}, "must be a path starting with '/'"),
-        ({"BucketName": "Not_A_Bucket"}, "not a valid S3 bucket name"),
+        ({"BucketName": "Not_A_Bucket"}, "invalid bucket name"),
         ({"WebAclArn": "arn:aws:wafv2:eu-west-1:111122223333:regional/webacl/x/y"}, "scope CLOUDFRONT"),
+        ({"ServerAccessLogBucket": "Logs_Bucket"}, "invalid bucket name"),
+        ({"ServerAccessLogPrefix": "site/"}, "ServerAccessLogPrefix is only used with ServerAccessLogBucket"),
+        ({"BucketName": "example-site", "ServerAccessLogBucket": "example-site"}, "another bucket than the site bucket"),
+        ({"LoggingPrefix": "cdn/"}, "LoggingPrefix is only used with LoggingBucket"),
+        ({"NoncurrentVersionExpirationDays": -1}, "must be 0 (keep) or more"),
     ],
 )
 def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
-    with pytest.raises(Exception) as raised:  # noqa: PT011 - Runway wraps validator errors in its own types
+    with pytest.raises(Exception) as raised:  # Runway wraps validator errors in its own types
         render(CLASS_PATH, tmp_path, **variables)
     text = str(raised.value) + str(raised.value.__cause__ or "")
     assert message in text
@@ -205,9 +251,7 @@ def test_directory_index_function_rewrites_like_cloudfront_would() -> None:
         "\nconst uris = JSON.parse(require('fs').readFileSync(0, 'utf8'));"
         "\nconsole.log(JSON.stringify(uris.map(u => handler({request: {uri: u, method: 'GET'}}).uri)));\n"
     )
-    run = subprocess.run(  # noqa: S603 - argv list
-        [NODE, "-e", harness], input=json.dumps(uris), capture_output=True, text=True, timeout=30, check=True
-    )
+    run = subprocess.run([NODE, "-e", harness], input=json.dumps(uris), capture_output=True, text=True, timeout=30, check=True)
     assert json.loads(run.stdout) == [
         "/index.html",
         "/about/index.html",

@@ -8,13 +8,13 @@ from typing import Any
 
 import boto3
 import pytest
-from blueprint_support import lint_errors, render, resources_of
+from blueprint_support import lint_errors, lint_findings, render, resources_of
 
-from blueprints.ecr import PULL_ACTIONS, lifecycle_policy
+from runway_ext.blueprints.ecr import PULL_ACTIONS, lifecycle_policy
 from runway_ext.local.moto_cloudformation import install
 from runway_ext.testing.runway_cli import run_runway
 
-CLASS_PATH = "blueprints.ecr.EcrRepository"
+CLASS_PATH = "runway_ext.blueprints.ecr.EcrRepository"
 FULLY_LOADED: dict[str, Any] = {
     "RepositoryName": "team/web-app",
     "ScanOnPush": False,
@@ -38,11 +38,11 @@ def repository_properties(template: str) -> dict[str, Any]:
 
 
 def test_default_variables_pass_cfn_lint(tmp_path: Path) -> None:
-    assert lint_errors(render(CLASS_PATH, tmp_path)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path)) == []
 
 
 def test_fully_loaded_variant_passes_cfn_lint(tmp_path: Path) -> None:
-    assert lint_errors(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path, **FULLY_LOADED)) == []
 
 
 def test_lint_catches_a_broken_template(tmp_path: Path) -> None:
@@ -70,7 +70,10 @@ def test_fully_loaded(tmp_path: Path) -> None:
     properties = repository_properties(render(CLASS_PATH, tmp_path, **FULLY_LOADED))
     assert properties["RepositoryName"] == "team/web-app"
     assert properties["ImageTagMutability"] == "MUTABLE_WITH_EXCLUSION"
-    assert [item["ImageTagMutabilityExclusionFilterValue"] for item in properties["ImageTagMutabilityExclusionFilters"]] == ["v*", "release-*"]
+    assert [item["ImageTagMutabilityExclusionFilterValue"] for item in properties["ImageTagMutabilityExclusionFilters"]] == [
+        "v*",
+        "release-*",
+    ]
     assert properties["EncryptionConfiguration"] == {"EncryptionType": "KMS", "KmsKey": "alias/ecr-images"}
     assert properties["EmptyOnDelete"] is True
     (statement,) = properties["RepositoryPolicyText"]["Statement"]
@@ -114,7 +117,7 @@ def test_no_lifecycle_rules_means_no_policy(tmp_path: Path) -> None:
     ],
 )
 def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
-    with pytest.raises(Exception) as raised:  # noqa: PT011 - Runway wraps validator errors in its own types
+    with pytest.raises(Exception) as raised:  # Runway wraps validator errors in its own types
         render(CLASS_PATH, tmp_path, **variables)
     assert message in str(raised.value) + str(raised.value.__cause__ or "")
 
@@ -150,7 +153,9 @@ def write_project(root: Path, variables: dict[str, Any]) -> None:
 
 @pytest.mark.runway
 def test_runway_deploys_the_repository(tmp_path: Path, aws, moto_applies_repository_properties: None) -> None:  # type: ignore[no-untyped-def]
-    write_project(tmp_path, {"RepositoryName": "demo/web", "KeepTaggedImages": 20, "UntaggedImageExpiryDays": 3, "PullAccountIds": ["111122223333"]})
+    write_project(
+        tmp_path, {"RepositoryName": "demo/web", "KeepTaggedImages": 20, "UntaggedImageExpiryDays": 3, "PullAccountIds": ["111122223333"]}
+    )
     run = run_runway(tmp_path, ["deploy", "--ci"], environment=aws.environment())
     assert run.ok, run.output
 
