@@ -1,7 +1,7 @@
 """How long the docker compose hooks take to start a project until healthy, and to stop it.
 
 Run (root, after ``bash .ci/docker-install.sh``): ``python benchmarks/docker_compose.py [--repeat 5]``.
-Starts a private Docker engine (``runway_ext.testing.docker_engine``), writes a two-service project
+Starts a private Docker engine (``tests.support.docker_engine``), writes a two-service project
 built from the local busybox base image (one service with a 1 s healthcheck interval and a named
 volume, ``init: true``), and times through the hooks: the first start (images built), a start of
 the running project (nothing to do), stop without cleanup, a start of stopped containers, ``down``,
@@ -21,8 +21,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from runway_ext.hooks.docker_compose_integration import start_containers_hook, stop_containers_hook
-from runway_ext.testing.docker_engine import DockerEngine, engine_unavailable_reason
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the repository: its tests.support holds the private Docker engine
+
+from runway_ext.hooks.docker_compose_integration import start_containers_hook, stop_containers_hook  # noqa: E402
+from tests.support.docker_engine import DockerEngine, engine_unavailable_reason  # noqa: E402
 
 COMPOSE = """\
 services:

@@ -6,7 +6,7 @@ Usage (from the repository root, as root, after ``bash .ci/docker-install.sh``):
 
 What it does:
 
-1. starts a private dockerd + registry (:mod:`runway_ext.testing.docker_engine`; nothing is pulled,
+1. starts a private dockerd + registry (:mod:`tests.support.docker_engine`; nothing is pulled,
    the base image is imported locally) and a moto server on 127.0.0.1 for the ECR API;
 2. writes a service: ``--files`` source files (~10 KB each) and a Dockerfile that copies them and
    does some work in a ``RUN`` step (checksums and a tarball of the sources);
@@ -44,9 +44,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from runway_ext.registry_api import RegistryClient, RegistryError
-from runway_ext.testing.docker_engine import DockerEngine, engine_unavailable_reason
-from runway_ext.testing.moto_server import moto_server
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the repository: its tests.support holds the private Docker engine
+
+from runway_ext.hooks.docker_build_push.registry import RegistryClient, RegistryError  # noqa: E402
+from runway_ext.local.moto_server import moto_server  # noqa: E402
+from tests.support.docker_engine import DockerEngine, engine_unavailable_reason  # noqa: E402
 
 DOCKERFILE = """\
 FROM {base}

@@ -65,10 +65,10 @@ def main() -> int:
                 )
     header = ("step", "seconds", "runway", "objects uploaded", "paths invalidated", "image")
     widths = [max(len(str(row[index])) for row in [header, *rows]) for index in range(len(header))]
-    print("| " + " | ".join(text.ljust(width) for text, width in zip(header, widths)) + " |")
+    print("| " + " | ".join(text.ljust(width) for text, width in zip(header, widths, strict=True)) + " |")
     print("|" + "|".join("-" * (width + 2) for width in widths) + "|")
     for row in rows:
-        print("| " + " | ".join(text.ljust(width) for text, width in zip(row, widths)) + " |")
+        print("| " + " | ".join(text.ljust(width) for text, width in zip(row, widths, strict=True)) + " |")
     return 0
 
 

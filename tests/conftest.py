@@ -1,19 +1,26 @@
-"""Session-wide real services for the tests: a moto server on 127.0.0.1 standing in for AWS.
+"""Session-wide real services for the tests: a moto server on 127.0.0.1 standing in for AWS, and a Docker engine.
 
 The fixtures come from the pytest plugin runway_ext ships to its users
 (:mod:`runway_ext.testing.pytest_plugin`, loaded through its ``pytest11`` entry point); ``moto`` and
 ``aws`` are this suite's short names for ``runway_ext_moto`` and ``runway_ext_aws``.
+
+``docker_engine`` (session) starts one private dockerd + registry + locally built ``runway-ext/busybox:latest``
+via :mod:`tests.support.docker_engine`; it skips with a one-line reason only when this machine cannot run the
+engine at all (``RUNWAY_EXT_REQUIRE_DOCKER=1`` makes that a failure instead, as CI does). ``docker_env``
+(function) points ``docker``/``docker compose``/``docker buildx`` subprocesses of one test at that engine.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from runway_ext.testing.moto_server import MotoServer
+from runway_ext.local.moto_server import MotoServer
+from tests.support.docker_engine import DockerEngine, engine_unavailable_reason
 
 PLUGIN_MODULE = "runway_ext.testing.pytest_plugin"
 
@@ -52,3 +59,29 @@ def sam() -> str:
             pytest.fail(f"RUNWAY_EXT_REQUIRE_SAM=1 but {reason}")
         pytest.skip(reason)
     return found
+
+
+@pytest.fixture(scope="session")
+def docker_engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DockerEngine]:
+    """One engine for the session: ``.docker_host``, ``.registry``, ``.base_image``, ``.env()``."""
+    reason = engine_unavailable_reason()
+    if reason:
+        if os.environ.get("RUNWAY_EXT_REQUIRE_DOCKER") == "1":
+            pytest.fail(f"RUNWAY_EXT_REQUIRE_DOCKER=1 but {reason}")
+        pytest.skip(reason)
+    engine = DockerEngine(tmp_path_factory.mktemp("docker-engine")).start()
+    try:
+        yield engine
+    finally:
+        engine.stop()
+
+
+@pytest.fixture
+def docker_env(docker_engine: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> DockerEngine:
+    """The session engine, with ``DOCKER_HOST`` & co. set for this test's subprocesses."""
+    for name in ("DOCKER_CONTEXT", "DOCKER_TLS", "DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in docker_engine.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("PATH", str(docker_engine.bin_dir), prepend=os.pathsep)
+    return docker_engine

@@ -21,7 +21,7 @@ from ..core import journal
 from ..core.cli import configure_cli_logging
 from ..core.errors import HookError
 from ..core.log import get_logger
-from ..testing.runway_cli import runway_executable
+from .runway_cli import runway_executable
 from .session import LocalAws, clean_environment, local_aws
 from .summary import render_summary
 from .tools import DockerMode, local_tools
@@ -37,7 +37,7 @@ def run_runway_locally(
         raise HookError(f"path: {project} has no runway.yml")
     env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
     try:
-        completed = subprocess.run(  # noqa: S603 - argv list
+        completed = subprocess.run(
             [runway_executable(), action, "--ci"], cwd=project, env=env, stdin=subprocess.DEVNULL, timeout=timeout, check=False
         )
     except subprocess.TimeoutExpired:
@@ -97,7 +97,7 @@ class LocalCommand:
                 "--docker",
                 choices=("auto", "off"),
                 default="auto",
-                help="auto: use DOCKER_HOST + RUNWAY_EXT_REGISTRY if set, else start a private engine and registry when this machine can (default)",
+                help="auto: the Docker engine at DOCKER_HOST (or the default socket) with RUNWAY_EXT_REGISTRY, else a registry started on 127.0.0.1; off: skip the image steps (default: auto)",
             )
             sub.set_defaults(_command=self, _action=action)
         serve = actions.add_parser("serve", help="keep a local AWS up for several commands")
@@ -126,8 +126,8 @@ class LocalCommand:
 
     def serve(self, port: int) -> int:
         """Keep a local AWS up until interrupted; print how to use it."""
-        from ..testing.moto_server import MotoServer
         from .moto_cloudformation import install
+        from .moto_server import MotoServer
 
         install()
         server = MotoServer(port or None).start()

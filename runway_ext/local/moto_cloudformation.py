@@ -116,24 +116,30 @@ class LocalDistribution(CloudFormationModel):
         raise NotImplementedError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalDistribution:
         config = distribution_api_config(
-            cloudformation_json["Properties"]["DistributionConfig"], caller_reference=f"{kwargs.get('LogicalId', resource_name)}-{uuid.uuid4()}"
+            cloudformation_json["Properties"]["DistributionConfig"],
+            caller_reference=f"{kwargs.get('LogicalId', resource_name)}-{uuid.uuid4()}",
         )
         distribution, _location, _etag = _cloudfront(account_id, region_name).create_distribution(config, tags=[])
         return cls(distribution)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: LocalDistribution, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalDistribution,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalDistribution:
         _cloudfront(account_id, region_name).delete_distribution(original_resource.physical_resource_id, if_match=True)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         backend = _cloudfront(account_id, region_name)
@@ -172,22 +178,27 @@ class LocalOriginAccessControl(CloudFormationModel):
         raise NotImplementedError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalOriginAccessControl:
         config = dict(cloudformation_json["Properties"]["OriginAccessControlConfig"])
         return cls(_cloudfront(account_id, region_name).create_origin_access_control(config))
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: LocalOriginAccessControl, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalOriginAccessControl,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalOriginAccessControl:
         config = dict(cloudformation_json["Properties"]["OriginAccessControlConfig"])
         _cloudfront(account_id, region_name).update_origin_access_control(original_resource.physical_resource_id, config)
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
@@ -226,7 +237,7 @@ class LocalCloudFrontFunction(CloudFormationModel):
         raise NotImplementedError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalCloudFrontFunction:
         properties = cloudformation_json["Properties"]
@@ -241,14 +252,19 @@ class LocalCloudFrontFunction(CloudFormationModel):
         return cls(function)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: LocalCloudFrontFunction, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalCloudFrontFunction,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalCloudFrontFunction:
         _cloudfront(account_id, region_name).functions.pop(original_resource.function.name, None)
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         name = resource_name.rsplit("function/", 1)[-1]
@@ -298,22 +314,31 @@ class LocalEcrRepository(CloudFormationModel):
                 api_shape["kmsKey"] = encryption["KmsKey"]
             repository.encryption_configuration = repository._determine_encryption_config(api_shape)
         if "LifecyclePolicy" in properties:
-            backend.put_lifecycle_policy(None, repository.name, properties["LifecyclePolicy"]["LifecyclePolicyText"])
+            backend.put_lifecycle_policy(repository.registry_id, repository.name, properties["LifecyclePolicy"]["LifecyclePolicyText"])
         if "RepositoryPolicyText" in properties:
             policy = properties["RepositoryPolicyText"]
-            backend.set_repository_policy(None, repository.name, policy if isinstance(policy, str) else json.dumps(policy))
+            backend.set_repository_policy(
+                repository.registry_id, repository.name, policy if isinstance(policy, str) else json.dumps(policy)
+            )
         return cls(repository, str(properties.get("EmptyOnDelete", False)).lower() == "true")
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalEcrRepository:
-        repository = ecr_models.Repository.create_from_cloudformation_json(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        repository = ecr_models.Repository.create_from_cloudformation_json(
+            resource_name, cloudformation_json, account_id, region_name, **kwargs
+        )
         return cls._wrap(repository, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: LocalEcrRepository, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalEcrRepository,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalEcrRepository:
         repository = ecr_models.Repository.update_from_cloudformation_json(
             original_resource.repository, new_resource_name, cloudformation_json, account_id, region_name
@@ -359,7 +384,7 @@ class _RecordedPolicy:
         raise NotImplementedError(attribute_name)
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> _RecordedPolicy:
         policy_id = str(uuid.uuid4())
@@ -367,14 +392,19 @@ class _RecordedPolicy:
         return cls(policy_id)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: _RecordedPolicy, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: _RecordedPolicy,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> _RecordedPolicy:
         cls.RECORDED[original_resource.policy_id] = dict(cloudformation_json.get("Properties", {}))
         return original_resource
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         cls.RECORDED.pop(resource_name, None)
@@ -422,7 +452,7 @@ class LocalBucketPolicy(CloudFormationModel):
         return self.bucket_name
 
     @classmethod
-    def create_from_cloudformation_json(  # type: ignore[override]
+    def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalBucketPolicy:
         properties = cloudformation_json["Properties"]
@@ -433,13 +463,18 @@ class LocalBucketPolicy(CloudFormationModel):
         return cls(bucket)
 
     @classmethod
-    def update_from_cloudformation_json(  # type: ignore[override]
-        cls, original_resource: LocalBucketPolicy, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalBucketPolicy,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
     ) -> LocalBucketPolicy:
         return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
 
     @classmethod
-    def delete_from_cloudformation_json(  # type: ignore[override]
+    def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         backend = s3_backends[account_id][get_partition(region_name)]

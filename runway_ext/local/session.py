@@ -13,7 +13,7 @@ from urllib.parse import urlparse
 
 from ..core import journal
 from ..core.errors import HookError
-from ..testing.moto_server import DUMMY_CREDENTIALS, MotoServer
+from .moto_server import DUMMY_CREDENTIALS, MotoServer
 
 
 def require_loopback(endpoint: str) -> str:
@@ -56,7 +56,14 @@ class LocalAws:
 
 def clean_environment() -> dict[str, str]:
     """The current environment without anything that could point a run at real AWS."""
-    dropped = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
+    dropped = (
+        "AWS_PROFILE",
+        "AWS_DEFAULT_PROFILE",
+        "AWS_ROLE_ARN",
+        "AWS_WEB_IDENTITY_TOKEN_FILE",
+        "AWS_CONFIG_FILE",
+        "AWS_SHARED_CREDENTIALS_FILE",
+    )
     env = {name: value for name, value in os.environ.items() if name not in dropped and not name.startswith("AWS_ENDPOINT_URL")}
     empty = Path(tempfile.gettempdir()) / "runway-ext-no-aws-config"
     env["AWS_CONFIG_FILE"] = str(empty)

@@ -1,11 +1,21 @@
-"""Which local tools a local run can use (a Docker engine + registry, the sam CLI), and the switches it sets.
+"""Which local tools a local run can use (the user's Docker engine, a local registry, the sam CLI), as switches.
 
-The sample project (and any project written the same way) reads these switches through
-``${env …}`` lookups in runway.yml: ``RUNWAY_EXT_CONTAINERS`` (image, service stack, compose),
-``RUNWAY_EXT_SAM`` (the SAM app), ``RUNWAY_EXT_REGISTRY`` (where images are pushed) and
-``RUNWAY_EXT_BASE_IMAGE`` (a base image already on the engine: nothing is pulled in local mode).
-A missing tool is said in one line; the steps that need it then fail visibly (not required) instead
-of pretending to succeed.
+Local mode never starts a Docker engine and never touches the host's firewall or network interfaces. It uses
+the engine the user already has (``DOCKER_HOST``, else the docker client's default socket) and a registry on
+127.0.0.1 for the images it builds:
+
+1. ``RUNWAY_EXT_REGISTRY`` when the caller sets it (``host:port``), used as is;
+2. else Debian's ``docker-registry`` binary when it is installed, started on a free 127.0.0.1 port with its
+   storage in a temporary folder, stopped by its pid afterwards;
+3. else a ``registry`` container, when the engine already holds the image (nothing is pulled) and runs on this
+   machine, started with the host's network on a free 127.0.0.1 port (so no port mapping and no firewall rule),
+   removed afterwards;
+4. else the image steps are switched off with a one-line notice.
+
+The sample project (and any project written the same way) reads the switches through ``${env …}`` lookups in
+runway.yml: ``RUNWAY_EXT_CONTAINERS`` (image, service stack, compose), ``RUNWAY_EXT_SAM`` (the SAM app),
+``RUNWAY_EXT_REGISTRY`` (where images are pushed) and ``RUNWAY_EXT_BASE_IMAGE`` (a base image already on the
+engine, passed through when the caller sets it).
 """
 
 from __future__ import annotations
@@ -14,16 +24,29 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from ..core.docker import describe_host, probe_daemon
+from ..core.errors import HookError
 from ..core.log import get_logger
+from .moto_server import free_port
 
 LOG = get_logger("runway_ext.local")
 DockerMode = Literal["auto", "off"]
+REGISTRY_BINARY = "docker-registry"
+"""Debian's package ``docker-registry`` installs the distribution registry under this name."""
+REGISTRY_IMAGES = ("registry:2", "registry:latest")
+"""Registry images used when the engine already has one of them (never pulled)."""
+REGISTRY_START_TIMEOUT = 20.0
+PASSED_THROUGH = ("RUNWAY_EXT_REGISTRY", "RUNWAY_EXT_BASE_IMAGE")
+_CONTAINER_SWITCH_OFF = "image, service stack and compose steps are skipped"
 
 
 @dataclass
@@ -34,64 +57,150 @@ class LocalTools:
     notices: list[str] = field(default_factory=list)
 
 
-def _engine_answers(environment: dict[str, str]) -> bool:
-    """Whether the docker client reaches an engine with ``environment``."""
-    client = shutil.which("docker")
-    if client is None:
-        return False
-    try:
-        done = subprocess.run(  # noqa: S603 - argv list
-            [client, "version", "--format", "{{.Server.Version}}"],
-            env={**os.environ, **environment},
-            capture_output=True,
-            text=True,
-            timeout=15,
-            check=False,
-        )
-    except subprocess.TimeoutExpired:
-        return False
-    return done.returncode == 0 and bool(done.stdout.strip())
-
-
 @contextmanager
 def local_tools(docker: DockerMode = "auto") -> Iterator[LocalTools]:
-    """Find (or start) the tools for one local run; stop what was started afterwards."""
+    """Find the tools for one local run (starting a local registry when needed); stop what was started afterwards."""
     tools = LocalTools()
     with ExitStack() as stack:
         _add_docker(tools, docker, stack)
         sam = shutil.which("sam")
         tools.environment["RUNWAY_EXT_SAM"] = "true" if sam else "false"
         if not sam:
-            tools.notices.append("sam: CLI not found on PATH (pip install aws-sam-cli, or bash .ci/sam-install.sh); the SAM step will fail")
+            tools.notices.append("sam: CLI not found on PATH (pip install aws-sam-cli); the SAM step is skipped")
         yield tools
 
 
-def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack) -> None:
-    """Use the engine the caller points at, else start a private one, else switch containers off."""
-    given = {name: os.environ[name] for name in ("DOCKER_HOST", "RUNWAY_EXT_REGISTRY", "RUNWAY_EXT_BASE_IMAGE") if name in os.environ}
-    if mode == "off":
-        tools.environment["RUNWAY_EXT_CONTAINERS"] = "false"
-        tools.notices.append("docker: switched off (--docker off); image, service stack and compose steps are skipped or fail")
-        return
-    if "DOCKER_HOST" in given and "RUNWAY_EXT_REGISTRY" in given and _engine_answers({}):
-        tools.environment.update(given)
-        tools.environment["RUNWAY_EXT_CONTAINERS"] = "true"
-        if "RUNWAY_EXT_BASE_IMAGE" in given:
-            tools.environment.setdefault("BASE_IMAGE", given["RUNWAY_EXT_BASE_IMAGE"])
-        return
-    from ..testing.docker_engine import DockerEngine, engine_unavailable_reason
+def _switch_off(tools: LocalTools, notice: str) -> None:
+    tools.environment["RUNWAY_EXT_CONTAINERS"] = "false"
+    tools.notices.append(notice)
 
-    reason = engine_unavailable_reason()
-    if reason:
-        tools.environment["RUNWAY_EXT_CONTAINERS"] = "false"
-        tools.notices.append(f"{reason}; image, service stack and compose steps will not run")
+
+def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack) -> None:
+    """Use the user's engine with a local registry, or switch the container steps off with one notice."""
+    if mode == "off":
+        _switch_off(tools, f"docker: switched off (--docker off); {_CONTAINER_SWITCH_OFF}")
         return
-    workdir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="runway-ext-docker-")))
-    LOG.info("starting a private Docker engine and registry on this machine (nothing is pulled)")
-    engine = DockerEngine(workdir).start()
-    stack.callback(engine.stop)
-    tools.environment.update(engine.environment())
-    tools.environment.update(
-        {"RUNWAY_EXT_REGISTRY": engine.registry, "RUNWAY_EXT_BASE_IMAGE": engine.base_image, "BASE_IMAGE": engine.base_image, "RUNWAY_EXT_CONTAINERS": "true"}
+    client = shutil.which("docker")
+    if client is None:
+        _switch_off(tools, f"docker: no docker client on PATH; {_CONTAINER_SWITCH_OFF}")
+        return
+    version, why = probe_daemon(client, os.environ)
+    if version is None:
+        _switch_off(tools, f"docker: no engine answers at {describe_host(os.environ)} ({why}); {_CONTAINER_SWITCH_OFF}")
+        return
+    registry = os.environ.get("RUNWAY_EXT_REGISTRY", "").strip() or _start_registry(client, stack)
+    if registry is None:
+        _switch_off(
+            tools,
+            "docker: no local registry (install Debian's docker-registry, load the registry:2 image into the engine, "
+            f"or set RUNWAY_EXT_REGISTRY); {_CONTAINER_SWITCH_OFF}",
+        )
+        return
+    LOG.info("docker: engine %s at %s, images pushed to %s", version, describe_host(os.environ), registry)
+    tools.environment.update({"RUNWAY_EXT_CONTAINERS": "true", "RUNWAY_EXT_REGISTRY": registry})
+    if os.environ.get("RUNWAY_EXT_BASE_IMAGE"):
+        tools.environment["RUNWAY_EXT_BASE_IMAGE"] = os.environ["RUNWAY_EXT_BASE_IMAGE"]
+
+
+def _start_registry(client: str, stack: ExitStack) -> str | None:
+    """Start a registry on a free 127.0.0.1 port and return ``127.0.0.1:PORT``; ``None`` when none can run."""
+    binary = shutil.which(REGISTRY_BINARY) or next(
+        (str(path) for path in (Path("/usr/bin") / REGISTRY_BINARY, Path("/usr/sbin") / REGISTRY_BINARY) if path.is_file()), None
     )
-    tools.environment["PATH"] = f"{engine.bin_dir}{os.pathsep}{os.environ.get('PATH', '')}"
+    if binary is not None:
+        return _start_registry_binary(binary, stack)
+    if _engine_is_local(os.environ):
+        image = next((name for name in REGISTRY_IMAGES if _engine_has_image(client, name)), None)
+        if image is not None:
+            return _start_registry_container(client, image, stack)
+    return None
+
+
+def _start_registry_binary(binary: str, stack: ExitStack) -> str:
+    """``docker-registry serve`` on 127.0.0.1 with storage in a temporary folder; killed by pid when the run ends."""
+    folder = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="runway-ext-registry-")))
+    address = f"127.0.0.1:{free_port()}"
+    config = folder / "config.yml"
+    config.write_text(
+        "version: 0.1\n"
+        "log:\n  level: warn\n"
+        f"storage:\n  filesystem:\n    rootdirectory: {folder / 'data'}\n  delete:\n    enabled: true\n"
+        f"http:\n  addr: {address}\n",
+        encoding="utf-8",
+    )
+    log_file = (folder / "registry.log").open("wb")
+    stack.callback(log_file.close)
+    process = subprocess.Popen(
+        [binary, "serve", str(config)], stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    stack.callback(_stop_process, process)
+    _wait_for_registry(address, lambda: process.poll() is None)
+    LOG.info("started a local registry (%s, pid %d) at %s", REGISTRY_BINARY, process.pid, address)
+    return address
+
+
+def _start_registry_container(client: str, image: str, stack: ExitStack) -> str | None:
+    """A registry container on the host's network (no port mapping, no firewall rule), removed when the run ends.
+
+    ``None`` (with a warning naming the engine's answer) when the engine refuses to start it.
+    """
+    address = f"127.0.0.1:{free_port()}"
+    started = subprocess.run(
+        [client, "run", "--detach", "--rm", "--pull", "never", "--network", "host", "--env", f"REGISTRY_HTTP_ADDR={address}", image],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    container = started.stdout.strip()
+    if started.returncode != 0 or not container:
+        LOG.warning(
+            "docker: could not start a registry container from %s: %s", image, started.stderr.strip().splitlines()[-1:] or "no output"
+        )
+        return None
+    stack.callback(
+        subprocess.run, [client, "rm", "--force", container], stdin=subprocess.DEVNULL, capture_output=True, timeout=60, check=False
+    )
+    _wait_for_registry(address, lambda: True)
+    LOG.info("started a local registry (container %s from %s) at %s", container[:12], image, address)
+    return address
+
+
+def _engine_is_local(environ: Mapping[str, str]) -> bool:
+    """Whether the engine shares this machine's network (a unix socket), so 127.0.0.1 means the same host for both."""
+    host = environ.get("DOCKER_HOST", "")
+    return not host or host.startswith("unix://")
+
+
+def _engine_has_image(client: str, image: str) -> bool:
+    done = subprocess.run([client, "image", "inspect", image], stdin=subprocess.DEVNULL, capture_output=True, timeout=30, check=False)
+    return done.returncode == 0
+
+
+def _wait_for_registry(address: str, alive: Callable[[], bool]) -> None:
+    """Wait until ``GET /v2/`` answers (bounded); a registry that dies or stays silent is an error."""
+    deadline = time.monotonic() + REGISTRY_START_TIMEOUT
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    while time.monotonic() < deadline:
+        if not alive():
+            raise HookError(f"the local registry at {address} exited at start")
+        try:
+            with opener.open(f"http://{address}/v2/", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, OSError):
+            pass
+        time.sleep(0.1)
+    raise HookError(f"the local registry at {address} did not answer in {REGISTRY_START_TIMEOUT:g}s")
+
+
+def _stop_process(process: subprocess.Popen[bytes]) -> None:
+    """Stop a process this run started, by its pid: SIGTERM, then SIGKILL after 5 s."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -80,7 +80,7 @@ def registered_lookups(lookups: Mapping[str, str | type]) -> Iterator[None]:
 
     saved = {name: CFNGIN_LOOKUP_HANDLERS.get(name) for name in lookups}
     for name, handler in lookups.items():
-        register_lookup_handler(name, handler)  # type: ignore[arg-type]
+        register_lookup_handler(name, handler)
     try:
         yield
     finally:

@@ -27,7 +27,7 @@ import pytest
 if TYPE_CHECKING:
     from runway.context import CfnginContext
 
-    from .moto_server import MotoServer
+    from ..local.moto_server import MotoServer
 
 _PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
@@ -42,7 +42,7 @@ class RunHook(Protocol):
 @pytest.fixture(scope="session")
 def runway_ext_moto() -> Iterator[MotoServer]:
     """One moto server on 127.0.0.1 for the whole session (started on first use, stopped at the end)."""
-    from .moto_server import moto_server
+    from ..local.moto_server import moto_server
 
     with moto_server() as server:
         yield server

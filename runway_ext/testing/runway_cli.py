@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..local.runway_cli import runway_executable
 
 
 @dataclass(frozen=True)
@@ -23,12 +24,6 @@ class RunwayRun:
         return self.returncode == 0
 
 
-def runway_executable() -> str:
-    """The ``runway`` script beside the running Python (the same environment as the tests)."""
-    candidate = Path(sys.executable).parent / "runway"
-    return str(candidate) if candidate.exists() else "runway"
-
-
 def run_runway(
     project: Path,
     arguments: Sequence[str],
@@ -39,7 +34,7 @@ def run_runway(
 ) -> RunwayRun:
     """Run ``runway ARGUMENTS`` in ``project`` with ``environment`` added (stdout and stderr together)."""
     env = {**os.environ, **environment, "DEPLOY_ENVIRONMENT": deploy_environment, "CI": "1"}
-    completed = subprocess.run(  # noqa: S603 - argv list
+    completed = subprocess.run(
         [runway_executable(), *arguments],
         cwd=project,
         env=env,

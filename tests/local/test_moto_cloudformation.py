@@ -54,7 +54,9 @@ TEMPLATE = {
                         "ViewerProtocolPolicy": "redirect-to-https",
                         "CachePolicyId": {"Ref": "Cache"},
                         "ResponseHeadersPolicyId": {"Ref": "Headers"},
-                        "FunctionAssociations": [{"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["Rewrite", "FunctionMetadata.FunctionARN"]}}],
+                        "FunctionAssociations": [
+                            {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["Rewrite", "FunctionMetadata.FunctionARN"]}}
+                        ],
                     },
                 }
             },
@@ -71,7 +73,11 @@ TEMPLATE = {
                             "Principal": {"Service": "cloudfront.amazonaws.com"},
                             "Action": "s3:GetObject",
                             "Resource": "arn:aws:s3:::site-bucket-test/*",
-                            "Condition": {"StringEquals": {"AWS:SourceArn": {"Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}},
+                            "Condition": {
+                                "StringEquals": {
+                                    "AWS:SourceArn": {"Fn::Sub": "arn:aws:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}
+                                }
+                            },
                         }
                     ],
                 },
@@ -106,7 +112,9 @@ def test_stack_creates_and_deletes_cloudfront_resources(taught) -> None:  # type
     distribution = cloudfront.get_distribution(Id=outputs["DistributionId"])["Distribution"]
     assert distribution["DomainName"] == outputs["DomainName"]
     assert distribution["DistributionConfig"]["DefaultRootObject"] == "index.html"
-    assert cloudfront.get_origin_access_control(Id=outputs["OacId"])["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "site-oac"
+    assert (
+        cloudfront.get_origin_access_control(Id=outputs["OacId"])["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "site-oac"
+    )
     assert outputs["FunctionArn"].endswith(":function/rewrite-index")
     policy = json.loads(boto3.client("s3").get_bucket_policy(Bucket="site-bucket-test")["Policy"])
     assert policy["Statement"][0]["Condition"]["StringEquals"]["AWS:SourceArn"].endswith(f"distribution/{outputs['DistributionId']}")
@@ -123,12 +131,26 @@ def test_stack_creates_and_deletes_cloudfront_resources(taught) -> None:  # type
 
 def test_bucket_policy_keeps_all_but_transport_conditions(taught) -> None:  # type: ignore[no-untyped-def]
     """moto ignores request context, so a TLS-only Deny would lock the bucket; only that statement is left out."""
-    deny_http = {"Effect": "Deny", "Principal": "*", "Action": "s3:*", "Resource": "arn:aws:s3:::tls-bucket/*", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
-    allow = {"Effect": "Allow", "Principal": {"Service": "cloudfront.amazonaws.com"}, "Action": "s3:GetObject", "Resource": "arn:aws:s3:::tls-bucket/*"}
+    deny_http = {
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": "arn:aws:s3:::tls-bucket/*",
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+    allow = {
+        "Effect": "Allow",
+        "Principal": {"Service": "cloudfront.amazonaws.com"},
+        "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::tls-bucket/*",
+    }
     template = {
         "Resources": {
             "Bucket": {"Type": "AWS::S3::Bucket", "Properties": {"BucketName": "tls-bucket"}},
-            "Policy": {"Type": "AWS::S3::BucketPolicy", "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [allow, deny_http]}}},
+            "Policy": {
+                "Type": "AWS::S3::BucketPolicy",
+                "Properties": {"Bucket": {"Ref": "Bucket"}, "PolicyDocument": {"Version": "2012-10-17", "Statement": [allow, deny_http]}},
+            },
         }
     }
     boto3.client("cloudformation").create_stack(StackName="tls", TemplateBody=json.dumps(template))

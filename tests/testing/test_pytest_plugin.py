@@ -10,7 +10,7 @@ import boto3
 import pytest
 from runway.context import CfnginContext
 
-from runway_ext.testing.moto_server import MotoServer
+from runway_ext.local.moto_server import MotoServer
 
 pytest_plugins = ["pytester"]
 

@@ -51,8 +51,9 @@ import time
 import urllib.error
 import urllib.request
 from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any
 
 __all__ = [
     "DEFAULT_BASE_IMAGE",
@@ -393,14 +394,14 @@ class DockerEngine:
         self._started = False
 
     # -- context manager ---------------------------------------------------
-    def __enter__(self) -> "DockerEngine":
+    def __enter__(self) -> DockerEngine:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
     # -- public -------------------------------------------------------------
-    def start(self) -> "DockerEngine":
+    def start(self) -> DockerEngine:
         """Start dockerd, drop egress, start the registry, import the base image."""
         reason = engine_unavailable_reason()
         if reason:
@@ -495,7 +496,7 @@ class DockerEngine:
         self._unmount_leftovers()
         try:
             self._restore_host()
-        except Exception as exc:  # noqa: BLE001 - report, keep cleaning
+        except Exception as exc:
             errors.append(str(exc))
         self._release_lock()
         if errors:
@@ -517,7 +518,7 @@ class DockerEngine:
             except BlockingIOError:
                 if time.monotonic() > deadline:
                     os.close(fd)
-                    raise DockerEngineError(f"another DockerEngine holds {_LOCK_FILE} (waited {self.lock_timeout:.0f} s)")
+                    raise DockerEngineError(f"another DockerEngine holds {_LOCK_FILE} (waited {self.lock_timeout:.0f} s)") from None
                 time.sleep(0.5)
         self._lock_fd = fd
 
@@ -775,7 +776,7 @@ def compose_read_env_file(
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m runway_ext.testing.docker_engine [DIR]``: start, print, wait for Ctrl-C."""
+    """``python -m tests.support.docker_engine [DIR]``: start, print, wait for Ctrl-C."""
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)

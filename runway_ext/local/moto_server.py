@@ -7,6 +7,7 @@ import socket
 import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 DUMMY_CREDENTIALS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -30,7 +31,7 @@ class MotoServer:
     def __init__(self, port: int | None = None) -> None:
         """Prepare a server on ``port`` (a free one when omitted); :meth:`start` runs it."""
         self.port = port or free_port()
-        self._server = None
+        self._server: Any = None
 
     @property
     def endpoint(self) -> str:

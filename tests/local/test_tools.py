@@ -1,0 +1,68 @@
+"""Local mode's tools: the user's Docker engine (never one of its own), a registry it starts on 127.0.0.1, switches.
+
+The engine here is the test session's private one, handed over through ``DOCKER_HOST`` exactly as a user's own
+engine would be. Local mode itself must start no engine and change no firewall rule, interface or forwarding.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+
+from runway_ext.local.tools import local_tools
+from tests.support.docker_engine import DockerEngine
+from tests.support.host_state import host_network_state
+
+
+def registry_answers(address: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"http://{address}/v2/_catalog", timeout=5) as response:
+            return "repositories" in json.loads(response.read())
+    except OSError:
+        return False
+
+
+def test_docker_off_switches_containers_off_with_one_notice(monkeypatch: pytest.MonkeyPatch) -> None:
+    with local_tools("off") as tools:
+        assert tools.environment["RUNWAY_EXT_CONTAINERS"] == "false"
+        docker_notices = [notice for notice in tools.notices if notice.startswith("docker:")]
+        assert docker_notices == ["docker: switched off (--docker off); image, service stack and compose steps are skipped"]
+        assert "RUNWAY_EXT_REGISTRY" not in tools.environment
+
+
+def test_no_engine_is_one_notice_naming_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    missing = f"unix://{tmp_path}/no-such-docker.sock"
+    monkeypatch.setenv("DOCKER_HOST", missing)
+    monkeypatch.delenv("RUNWAY_EXT_REGISTRY", raising=False)
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_CONTAINERS"] == "false"
+        (notice,) = [notice for notice in tools.notices if notice.startswith("docker:")]
+        assert (missing in notice) or ("no docker client" in notice)
+        assert "\n" not in notice
+
+
+@pytest.mark.docker
+def test_registry_started_on_loopback_and_stopped_host_untouched(docker_env: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RUNWAY_EXT_REGISTRY", raising=False)
+    before = host_network_state()
+    with local_tools("auto") as tools:
+        registry = tools.environment["RUNWAY_EXT_REGISTRY"]
+        assert tools.environment["RUNWAY_EXT_CONTAINERS"] == "true", tools.notices
+        assert registry.startswith("127.0.0.1:") and registry != docker_env.registry
+        assert registry_answers(registry)
+        docker_env.run_docker("tag", docker_env.base_image, f"{registry}/probe:one")
+        docker_env.run_docker("push", f"{registry}/probe:one")
+        assert host_network_state() == before
+    assert not registry_answers(registry)
+    assert host_network_state() == before
+
+
+@pytest.mark.docker
+def test_given_registry_is_used_as_is(docker_env: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RUNWAY_EXT_REGISTRY", docker_env.registry)
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_REGISTRY"] == docker_env.registry
+    assert registry_answers(docker_env.registry)  # not ours to stop
