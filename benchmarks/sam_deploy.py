@@ -3,7 +3,10 @@
 Run: ``python benchmarks/sam_deploy.py [--repeat 3] [--sam PATH]``.
 Times, for the tiny Python app of the tests (``tests/fixtures/sam_app``): ``sam --version``
 (start-up), ``sam build`` alone, the hook's first deploy (``skip_build``, after that build), an
-unchanged rerun (``skip_build``), an unchanged rerun that builds again, and the delete hook.
+unchanged rerun (``skip_build``: skipped, no sam process), the same forced (what the hook did
+before the skip: ``sam deploy`` finding no changes), plain ``sam deploy`` finding no changes, an
+unchanged rerun with build (skipped) and forced (``sam build`` + ``sam deploy``), a one-line code
+change (hook) against plain ``sam build && sam deploy``, and the delete hook.
 Prints the median and the range over the repeats. moto answers at once, so this measures sam
 and the hook, not CloudFormation.
 """
@@ -58,14 +61,34 @@ def one_round(sam: str, work: Path, index: int) -> dict[str, float]:
     def run(argv: list[str]) -> None:
         subprocess.run(argv, cwd=app, env=sam_env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
-    return {
+    overrides = [f"{key}={value}" for key, value in parameters["parameters"].items()]
+    plain_deploy = [sam, "deploy", "--template-file", str(app / ".aws-sam" / "build" / "template.yaml"), "--stack-name", stack]
+    plain_deploy += ["--s3-bucket", BUCKET, "--no-confirm-changeset", "--no-fail-on-empty-changeset", "--capabilities", "CAPABILITY_IAM"]
+    plain_deploy += ["--parameter-overrides", *overrides]
+
+    def code_change() -> None:
+        source = app / "src" / "app.py"
+        source.write_text(source.read_text() + f"\n# change {time.time_ns()}\n")
+
+    times = {
         "sam --version": timed(lambda: run([sam, "--version"])),
         "sam build": timed(lambda: run([sam, "build", "--template-file", str(template)])),
         "deploy, first (skip_build)": timed(lambda: cfngin_hook(None, None, **built, **parameters)),
-        "deploy, unchanged (skip_build)": timed(lambda: cfngin_hook(None, None, **built, **parameters)),
-        "deploy, unchanged (with build)": timed(lambda: cfngin_hook(None, None, **common, **parameters)),
-        "delete": timed(lambda: cfngin_delete_hook(None, None, stack_name=stack, sam_executable=sam)),
+        "no change: hook (skip_build)": timed(lambda: cfngin_hook(None, None, **built, **parameters)),
+        "no change: hook forced (skip_build)": timed(lambda: cfngin_hook(None, None, **built, **parameters, force=True)),
+        "no change: plain sam deploy": timed(lambda: run(plain_deploy)),
+        "deploy with build (records these inputs)": timed(lambda: cfngin_hook(None, None, **common, **parameters)),
+        "no change: hook (with build)": timed(lambda: cfngin_hook(None, None, **common, **parameters)),
+        "no change: hook forced (with build)": timed(lambda: cfngin_hook(None, None, **common, **parameters, force=True)),
     }
+    code_change()
+    times["one-line change: hook (with build)"] = timed(lambda: cfngin_hook(None, None, **common, **parameters))
+    code_change()
+    times["one-line change: plain sam build + deploy"] = timed(
+        lambda: (run([sam, "build", "--template-file", str(template)]), run(plain_deploy))
+    )
+    times["delete"] = timed(lambda: cfngin_delete_hook(None, None, stack_name=stack, sam_executable=sam))
+    return times
 
 
 def main() -> None:
@@ -81,10 +104,11 @@ def main() -> None:
         for index in range(options.repeat):
             rounds.append(one_round(options.sam, Path(scratch), index))
     print(f"sam_deploy hook against moto, {options.repeat} round(s), {os.cpu_count()} CPU(s), load {os.getloadavg()[0]:.1f}")
-    print(f"{'step':<34} {'median s':>9} {'min s':>7} {'max s':>7}")
+    print("| step | median s | min s | max s |")
+    print("| --- | ---: | ---: | ---: |")
     for step in rounds[0]:
         values = [item[step] for item in rounds]
-        print(f"{step:<34} {statistics.median(values):>9.1f} {min(values):>7.1f} {max(values):>7.1f}")
+        print(f"| {step} | {statistics.median(values):.2f} | {min(values):.2f} | {max(values):.2f} |")
 
 
 if __name__ == "__main__":

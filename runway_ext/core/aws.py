@@ -1,21 +1,40 @@
-"""boto3 sessions and clients: from the CFNgin context inside Runway, from the environment in a CLI."""
+"""boto3 sessions and clients: from the CFNgin context inside Runway, from the environment in a CLI.
+
+Importing this module is cheap: boto3 and botocore are imported by the first function that needs
+them (making a session or client), so a hook's ``--help`` or argument error never loads them.
+"""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-import boto3
-from botocore.config import Config
-from botocore.exceptions import ClientError
-
 if TYPE_CHECKING:
+    import boto3
+    from botocore.config import Config
     from runway.context import CfnginContext
 
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 5},
-    connect_timeout=10,
-    read_timeout=60,
-)
+RETRY_ATTEMPTS = 5
+"""Attempts per AWS call (botocore's standard retry mode)."""
+CONNECT_TIMEOUT = 10
+"""Seconds to connect to an AWS endpoint."""
+READ_TIMEOUT = 60
+"""Seconds to wait for an AWS answer."""
+
+
+@lru_cache(maxsize=1)
+def client_config() -> Config:
+    """The botocore ``Config`` every client gets: standard retries (bounded attempts) and finite timeouts."""
+    from botocore.config import Config
+
+    return Config(retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS}, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
+
+
+def __getattr__(name: str) -> Any:
+    """``CLIENT_CONFIG`` (the same object as :func:`client_config`), made on first use."""
+    if name == "CLIENT_CONFIG":
+        return client_config()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def make_session(cfngin_context: CfnginContext | None, region: str | None = None) -> boto3.Session:
@@ -27,24 +46,55 @@ def make_session(cfngin_context: CfnginContext | None, region: str | None = None
     """
     if cfngin_context is not None:
         return cfngin_context.get_session(region=region)
+    import boto3
+
     return boto3.Session(region_name=region)
 
 
 def make_client(session: boto3.Session, service: str, region: str | None = None) -> Any:
     """A client for ``service`` with standard retries (bounded attempts) and finite timeouts."""
-    return session.client(service, region_name=region or session.region_name, config=CLIENT_CONFIG)
+    return session.client(service, region_name=region or session.region_name, config=client_config())
 
 
 def error_code(error: Exception) -> str:
     """The AWS error code of a botocore ``ClientError`` (empty for anything else)."""
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code", ""))
-    return ""
+    response = _client_error_response(error)
+    return str(response.get("Error", {}).get("Code", "")) if response is not None else ""
 
 
 def error_message(error: Exception) -> str:
     """The AWS error message of a ``ClientError``, else ``str(error)``."""
-    if isinstance(error, ClientError):
-        details = error.response.get("Error", {})
+    response = _client_error_response(error)
+    if response is not None:
+        details = response.get("Error", {})
         return f"{details.get('Code', 'Error')}: {details.get('Message', '')}".rstrip(": ")
     return str(error)
+
+
+def aws_errors() -> tuple[type[Exception], ...]:
+    """The exceptions an AWS call raises (botocore's ``ClientError`` and ``BotoCoreError``), for ``except aws_errors():``.
+
+    An ``except`` clause evaluates this only when an exception is on its way, so importing a module
+    that catches AWS errors does not import botocore.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (ClientError, BotoCoreError)
+
+
+def is_client_error(error: Exception) -> bool:
+    """Whether ``error`` is AWS answering with an error (a ``ClientError``), not a transport failure."""
+    return _client_error_response(error) is not None
+
+
+def _client_error_response(error: Exception) -> dict[str, Any] | None:
+    """The error response of a ``ClientError`` (``None`` for any other exception).
+
+    A ``ClientError`` can only exist once botocore is imported, so this never imports it.
+    """
+    import sys
+
+    exceptions = sys.modules.get("botocore.exceptions")
+    if exceptions is not None and isinstance(error, exceptions.ClientError):
+        return error.response
+    return None

@@ -91,6 +91,9 @@ class SamDeployArgs(HookArgs):
     resolve_s3: bool = False
     """Let sam create and use its managed artifacts bucket instead of s3_bucket."""
 
+    force: bool = False
+    """Build and deploy even when the stack provably holds these inputs already (the skip is otherwise automatic: see the docs)."""
+
     delete_failed_stack: bool = True
     """Delete a stack whose creation failed (ROLLBACK_COMPLETE, ROLLBACK_FAILED, CREATE_FAILED, DELETE_FAILED) and deploy it anew; with false such a stack is an error."""
 
@@ -168,6 +171,10 @@ class SamDeployResult(BaseModel):
     outputs: dict[str, str]
     built: bool
     replaced_failed_stack: str | None = None
+    skipped: bool = False
+    """True when sam was not run because the stack provably holds these inputs already."""
+    fingerprint: str | None = None
+    """The inputs' fingerprint recorded on the stack (tag ``runway-ext:sam-deploy``); None when they could not be fingerprinted."""
 
 
 class SamDeleteResult(BaseModel):

@@ -16,8 +16,10 @@ from ...core.hook import HookContext, HookGroup, hook
 from ...core.log import register_secrets
 from ...core.waiting import Deadline
 from .args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
-from .inputs import read_deploy_inputs
+from .fingerprint import fingerprint_inputs, sam_identity
+from .inputs import read_deploy_inputs, read_samconfig_tags
 from .plan import (
+    CHANGING_INPUTS,
     DeployTarget,
     SamCommonOptions,
     build_command,
@@ -29,9 +31,12 @@ from .plan import (
     plan_delete,
     plan_deploy,
     plan_retain_retry,
+    plan_skip,
+    record_tag,
     retains_resources,
+    unchanged_by_others,
 )
-from .sam_cli import SamRun, find_sam, session_credentials
+from .sam_cli import SamRun, find_sam, locate_sam, session_credentials
 from .stack import (
     change_set_ids,
     delete_stack_and_wait,
@@ -41,6 +46,7 @@ from .stack import (
     latest_event_id,
     new_change_set,
     present_resources,
+    stack_operations_since,
     start_delete,
     wait_until_settled,
 )
@@ -50,14 +56,20 @@ from .stack import (
 
 @hook("sam_deploy", SamDeployArgs, summary="Build and deploy an AWS SAM application with the sam CLI (never prompts).")
 def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
-    """Build (unless skipped) and deploy a SAM application; return the stack's status and Outputs."""
+    """Build (unless skipped) and deploy a SAM application; return the stack's status and Outputs.
+
+    When the stack provably holds these inputs already (:func:`.plan.plan_skip`), neither
+    ``sam build`` nor ``sam deploy`` runs and the stack's Outputs are returned as they are.
+    """
     deadline = Deadline(args.timeout)
     region = ctx.region(args.region)
     name = args.stack_name
     inputs = read_deploy_inputs(args, Path.cwd())
-    register_secrets(inputs.parameters, also=inputs.no_echo)
-    sam = find_sam(args.sam_executable, deadline, ctx.log)
-    credentials = session_credentials(ctx.session(region), region, ctx.log)
+    secret_names = register_secrets(inputs.parameters, also=inputs.no_echo)
+    sam_path = locate_sam(args.sam_executable)
+    fingerprint = fingerprint_inputs(args, inputs, region, sam_identity(sam_path), secret_names)
+    if fingerprint.unprovable:
+        ctx.log.info("stack %s: inputs not fingerprinted (%s); deploying every time", name, fingerprint.unprovable)
     cfn = ctx.client("cloudformation", region)
 
     stack = describe_stack(cfn, name)
@@ -68,6 +80,27 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     if decision.action == "refuse":
         raise HookError(decision.reason)
 
+    skip = plan_skip(stack if decision.action == "deploy" else None, fingerprint.digest, force=args.force)
+    if skip.skip and stack is not None and skip.record is not None:
+        skip = unchanged_by_others(stack_operations_since(cfn, stack, skip.record.marker))
+    if skip.skip and stack is not None:
+        ctx.log.info("stack %s: unchanged (%s; %d files checked); sam build and deploy skipped", name, skip.reason, fingerprint.files)
+        return SamDeployResult(
+            stack_name=name,
+            stack_id=stack["StackId"],
+            region=region,
+            status=stack["StackStatus"],
+            action="unchanged",
+            changed=False,
+            outputs=outputs_dict(stack),
+            built=False,
+            skipped=True,
+            fingerprint=fingerprint.digest,
+        )
+    ctx.log.debug("stack %s: deploying (%s)", name, skip.reason)
+
+    sam = find_sam(args.sam_executable, deadline, ctx.log)
+    credentials = session_credentials(ctx.session(region), region, ctx.log)
     with SamRun(credentials, region, ctx.log) as run:
         common = SamCommonOptions(
             sam=sam,
@@ -76,11 +109,15 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
             config_env=args.env,
         )
         deploy_template = inputs.template
+        recorded = fingerprint.digest
         if not args.skip_build:
             build_dir, built_template = build_layout(inputs.template)
             ctx.log.info("sam build %s", inputs.template.name)
             run.run(build_command(common, str(inputs.template), str(build_dir)), what="sam build", cwd=inputs.workdir, deadline=deadline)
             deploy_template = Path(built_template)
+            if recorded is not None and fingerprint_inputs(args, inputs, region, sam_identity(sam_path), secret_names).digest != recorded:
+                ctx.log.warning("stack %s: inputs changed while sam build ran; the next deploy will not be skipped", name)
+                recorded = CHANGING_INPUTS
 
         replaced = None
         if decision.action == "delete_then_deploy" and stack is not None:
@@ -91,6 +128,9 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
         previous_id = stack["StackId"] if stack else None
         previous_event = latest_event_id(cfn, previous_id) if previous_id else None
         known_change_sets = change_set_ids(cfn, name) if stack else set()
+        tags = read_samconfig_tags(inputs, args.env)
+        if recorded is not None:
+            tags.append(record_tag(recorded, previous_event))
         target = DeployTarget(
             stack_name=name,
             region=region,
@@ -99,6 +139,7 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
             s3_prefix=args.s3_prefix,
             resolve_s3=args.resolve_s3,
             execute=args.wait,
+            tags=tags,
         )
         ctx.log.info("sam deploy %s to %s", name, region)
         run.run(deploy_command(common, str(deploy_template), target), what="sam deploy", cwd=inputs.workdir, deadline=deadline)
@@ -133,6 +174,7 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
         outputs=outputs_dict(final),
         built=not args.skip_build,
         replaced_failed_stack=replaced,
+        fingerprint=fingerprint.digest,
     )
 
 

@@ -12,7 +12,7 @@ from typing import Literal
 
 from ...core.errors import HookError
 from .args import SamDeployArgs
-from .plan import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
+from .plan import ParameterError, merge_parameters, parse_param_file, samconfig_tags, secret_parameter_names
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,27 @@ def read_parameters(args: SamDeployArgs, workdir: Path) -> dict[str, str]:
         return merge_parameters(from_file, args.parameters)
     except ParameterError as error:
         raise HookError(f"{'param_file' if args.param_file else 'parameters'}: {error}") from None
+
+
+def read_samconfig_tags(inputs: DeployInputs, env: str | None) -> list[str]:
+    """The ``tags`` of the samconfig sam reads for ``sam deploy`` (the ``config_file``, else the working folder's default).
+
+    An unreadable samconfig yields none: sam itself reports it when it reads the file.
+    """
+    from .fingerprint import SAMCONFIG_NAMES
+
+    path = inputs.config_file or next((inputs.workdir / name for name in SAMCONFIG_NAMES if (inputs.workdir / name).is_file()), None)
+    text = _read_text(path) if path is not None else None
+    if path is None or text is None:
+        return []
+    import tomllib
+    import yaml
+
+    try:
+        document = tomllib.loads(text) if path.suffix == ".toml" else yaml.safe_load(text)
+    except (tomllib.TOMLDecodeError, yaml.YAMLError):
+        return []
+    return samconfig_tags(document, env) if isinstance(document, dict) else []
 
 
 def _read_text(path: Path) -> str | None:

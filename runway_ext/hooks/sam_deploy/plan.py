@@ -16,6 +16,9 @@ Nothing here touches the network, the disk or a process (:mod:`.inputs`, :mod:`.
   and the environment ``sam`` runs with.
 * **Outcomes** — what a finished deploy did (created, updated, unchanged, executing), read from
   the stack before and after.
+* **Skipping** — whether the stack provably already holds what these inputs deploy (see
+  :func:`plan_skip`): the inputs' fingerprint recorded in a stack tag by the deploy that made the
+  stack's current state, and no stack operation since.
 """
 
 from __future__ import annotations
@@ -352,6 +355,8 @@ class DeployTarget:
     s3_prefix: str | None = None
     resolve_s3: bool = False
     execute: bool = True
+    tags: Sequence[str] = ()
+    """``--tags`` values (each ``Key=Value`` pairs as sam reads them): the samconfig's own, then the hook's record."""
 
 
 def deploy_command(common: SamCommonOptions, template: str, target: DeployTarget) -> list[str]:
@@ -379,6 +384,8 @@ def deploy_command(common: SamCommonOptions, template: str, target: DeployTarget
         argv.append("--resolve-s3")
     if not target.execute:
         argv.append("--no-execute-changeset")
+    if target.tags:
+        argv += ["--tags", *target.tags]
     return argv + common.arguments()
 
 
@@ -524,3 +531,258 @@ def outputs_dict(stack: Mapping[str, Any]) -> dict[str, str]:
 def parameters_dict(stack: Mapping[str, Any]) -> dict[str, str]:
     """A ``describe_stacks`` stack's Parameters as ``{ParameterKey: ParameterValue}``."""
     return {str(item["ParameterKey"]): str(item.get("ParameterValue", "")) for item in stack.get("Parameters") or []}
+
+
+# -- skipping an unchanged deploy --------------------------------------------------------------
+
+RECORD_TAG = "runway-ext:sam-deploy"
+"""The stack tag in which each deploy records the fingerprint of its inputs (and where the stack stood before)."""
+
+RECORD_VERSION = "v1"
+"""Version of the record's format and of what the fingerprint covers; a new version never matches an old record."""
+
+CHANGING_INPUTS = "changed-during-build"
+"""Recorded instead of a fingerprint when the inputs changed while ``sam build`` ran: it matches no fingerprint."""
+
+NEW_STACK_MARKER = "new"
+"""The record's marker when the deploy created the stack (there was no event before it)."""
+
+SKIPPABLE_STATES = frozenset({"CREATE_COMPLETE", "UPDATE_COMPLETE"})
+"""Stack states a skip can stand on: the last operation succeeded (a rollback, failure or import never counts)."""
+
+OPERATION_STARTS = frozenset(
+    {
+        "CREATE_IN_PROGRESS",
+        "UPDATE_IN_PROGRESS",
+        "IMPORT_IN_PROGRESS",
+        "DELETE_IN_PROGRESS",
+        "ROLLBACK_IN_PROGRESS",
+        "UPDATE_ROLLBACK_IN_PROGRESS",
+        "IMPORT_ROLLBACK_IN_PROGRESS",
+    }
+)
+"""Stack-level event statuses that start an operation on the stack (``REVIEW_IN_PROGRESS`` only
+reserves a new stack's name for a change set; the ``…_CLEANUP_IN_PROGRESS`` states end one)."""
+
+ARTIFACT_KEYS = frozenset(
+    {
+        # what ``sam package`` uploads from a local path (samcli.lib.utils.resources), any resource type
+        "CodeUri",
+        "ContentUri",
+        "DefinitionUri",
+        "DefinitionS3Location",
+        "RequestMappingTemplateS3Location",
+        "ResponseMappingTemplateS3Location",
+        "CodeS3Location",
+        "SchemaUri",
+        "Code",
+        "Content",
+        "BodyS3Location",
+        "SourceBundle",
+        "ModulePackage",
+        "SchemaHandlerPackage",
+        "TemplateURL",
+        "Location",
+        "ScriptLocation",
+        "LicenseUrl",
+        "ReadmeUrl",
+        # what ``sam build`` builds an image function from
+        "DockerContext",
+        "Dockerfile",
+    }
+)
+"""Template keys whose string value may name a local file or folder that ``sam`` builds or uploads."""
+
+NESTED_TEMPLATE_TYPES = frozenset({"AWS::Serverless::Application", "AWS::CloudFormation::Stack"})
+"""Resource types whose local ``Location``/``TemplateURL`` is itself a template with local paths of its own."""
+
+
+def event_marker(event_id: str | None) -> str:
+    """The record's short, tag-safe stand-in for the stack's newest event id before a deploy."""
+    if event_id is None:
+        return NEW_STACK_MARKER
+    import hashlib
+
+    return hashlib.sha256(event_id.encode("utf-8")).hexdigest()[:20]
+
+
+def record_value(fingerprint: str, previous_event: str | None) -> str:
+    """The tag value a deploy records: ``v1:<fingerprint>:<marker of the newest event before it>``."""
+    return f"{RECORD_VERSION}:{fingerprint}:{event_marker(previous_event)}"
+
+
+def record_tag(fingerprint: str, previous_event: str | None) -> str:
+    """The record as a ``sam deploy --tags`` item."""
+    return f"{RECORD_TAG}={record_value(fingerprint, previous_event)}"
+
+
+@dataclass(frozen=True)
+class DeployRecord:
+    """What a deploy recorded on the stack."""
+
+    fingerprint: str
+    marker: str
+
+
+def read_record(stack: Mapping[str, Any]) -> DeployRecord | None:
+    """The record in a ``describe_stacks`` stack's tags (``None``: none, or another version's)."""
+    for tag in stack.get("Tags") or []:
+        if tag.get("Key") == RECORD_TAG:
+            version, _, rest = str(tag.get("Value", "")).partition(":")
+            fingerprint, _, marker = rest.partition(":")
+            if version == RECORD_VERSION and fingerprint and marker:
+                return DeployRecord(fingerprint, marker)
+    return None
+
+
+@dataclass(frozen=True)
+class SkipDecision:
+    """Whether the deploy can be skipped; ``reason`` says why (or why not) in a few words."""
+
+    skip: bool
+    reason: str
+    record: DeployRecord | None = None
+
+
+def plan_skip(stack: Mapping[str, Any] | None, fingerprint: str | None, *, force: bool) -> SkipDecision:
+    """First half of the skip decision, from the stack alone: is there a successful stack recording these inputs?
+
+    A ``skip`` here is provisional: :func:`operations_since` must then find exactly one stack
+    operation (the recording deploy) since the record's marker.
+    """
+    if force:
+        return SkipDecision(False, "force: true")
+    if fingerprint is None:
+        return SkipDecision(False, "the inputs could not be fingerprinted")
+    if stack is None:
+        return SkipDecision(False, "no stack yet")
+    status = str(stack.get("StackStatus"))
+    if status not in SKIPPABLE_STATES:
+        return SkipDecision(False, f"stack is {status}")
+    record = read_record(stack)
+    if record is None:
+        return SkipDecision(False, f"stack has no {RECORD_TAG} tag of this hook version")
+    if record.fingerprint != fingerprint:
+        return SkipDecision(False, "inputs changed since the last deploy")
+    return SkipDecision(True, "inputs unchanged", record)
+
+
+def is_operation_start(event: Mapping[str, Any], stack_name: str, stack_id: str) -> bool:
+    """Whether ``event`` starts an operation on the stack itself (not on a resource or nested stack)."""
+    if event.get("ResourceType") != "AWS::CloudFormation::Stack" or event.get("LogicalResourceId") != stack_name:
+        return False
+    physical = event.get("PhysicalResourceId")
+    return (not physical or physical == stack_id) and event.get("ResourceStatus") in OPERATION_STARTS
+
+
+def operations_since(events_newest_first: Iterable[Mapping[str, Any]], marker: str, stack_name: str, stack_id: str) -> int | None:
+    """How many stack operations started after the event ``marker`` stands for (``None``: marker not among the events).
+
+    For :data:`NEW_STACK_MARKER` every event counts (the record was made by the stack's creation).
+    Exactly one means the deploy that wrote the record made the stack's current state; more mean
+    something changed the stack since (an update by hand, in the console, by another tool — even one
+    that changed only tags or parameters).
+    """
+    count = 0
+    for event in events_newest_first:
+        if marker != NEW_STACK_MARKER and event_marker(str(event.get("EventId"))) == marker:
+            return count
+        if is_operation_start(event, stack_name, stack_id):
+            count += 1
+    return count if marker == NEW_STACK_MARKER else None
+
+
+def unchanged_by_others(operations: int | None) -> SkipDecision:
+    """Second half of the skip decision, from the stack's events."""
+    if operations is None:
+        return SkipDecision(False, "the stack's events no longer reach back to the recorded deploy")
+    if operations != 1:
+        return SkipDecision(False, f"the stack was changed since the recorded deploy ({operations} operations since)")
+    return SkipDecision(True, "inputs unchanged and the stack untouched since the recorded deploy")
+
+
+def samconfig_tags(document: Mapping[str, Any], env: str | None) -> list[str]:
+    """The ``tags`` a samconfig document gives ``sam deploy`` in ``env`` (``default``), as ``--tags`` items.
+
+    sam takes command-line ``--tags`` instead of the samconfig's, so the hook passes these first,
+    then its record: the stack keeps the tags its samconfig sets.
+    """
+    section = document.get(env or "default")
+    if not isinstance(section, Mapping):
+        return []
+    for command in ("deploy", "global"):
+        parameters = section.get(command, {}).get("parameters", {}) if isinstance(section.get(command), Mapping) else {}
+        tags = parameters.get("tags") if isinstance(parameters, Mapping) else None
+        if isinstance(tags, str) and tags.strip():
+            return [tags]
+        if isinstance(tags, list):
+            return [str(item) for item in tags if str(item).strip()]
+    return []
+
+
+def load_template_document(template_text: str) -> Any:
+    """A template's YAML/JSON as plain data, intrinsic functions (``!Ref x``) read as their argument (``x``)."""
+    import yaml
+
+    class _IntrinsicLoader(yaml.SafeLoader):
+        pass
+
+    def construct(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+        if isinstance(node, yaml.ScalarNode):
+            return loader.construct_scalar(node)
+        if isinstance(node, yaml.SequenceNode):
+            return loader.construct_sequence(node, deep=True)
+        return loader.construct_mapping(node, deep=True)
+
+    _IntrinsicLoader.add_multi_constructor("!", construct)
+    return yaml.load(template_text, Loader=_IntrinsicLoader)  # noqa: S506 - SafeLoader subclass
+
+
+@dataclass(frozen=True)
+class ArtifactPaths:
+    """The local paths a template makes ``sam`` build or upload, as written in it."""
+
+    paths: tuple[str, ...]
+    unprovable: str | None = None
+    """Why the template's inputs cannot be fingerprinted (then the deploy is never skipped)."""
+
+
+def artifact_paths(document: Any) -> ArtifactPaths:
+    """Every string under an :data:`ARTIFACT_KEYS` key anywhere in the template (``Globals`` too), in order.
+
+    Remote locations (``s3://``, ``https://``) are left out; whether the rest name files is decided
+    by the caller (a string naming nothing changes the template's text, which is hashed anyway). A
+    nested application or stack given as a local template is *unprovable*: its own local paths are
+    not followed, so such a deploy is never skipped.
+    """
+    if not isinstance(document, Mapping):
+        return ArtifactPaths((), "the template is not a mapping")
+    found: list[str] = []
+    resources = document.get("Resources")
+    if isinstance(resources, Mapping):
+        for name, resource in resources.items():
+            if not isinstance(resource, Mapping) or resource.get("Type") not in NESTED_TEMPLATE_TYPES:
+                continue
+            properties = resource.get("Properties")
+            location = properties.get("Location", properties.get("TemplateURL")) if isinstance(properties, Mapping) else None
+            if isinstance(location, str) and not _is_remote(location):
+                return ArtifactPaths((), f"{name} is a nested template from a local file")
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key in ARTIFACT_KEYS and isinstance(value, str):
+                    if not _is_remote(value):
+                        found.append(value)
+                else:
+                    walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(document)
+    return ArtifactPaths(tuple(dict.fromkeys(found)))
+
+
+def _is_remote(location: str) -> bool:
+    return location.startswith(("s3://", "http://", "https://")) or "\n" in location or not location.strip()

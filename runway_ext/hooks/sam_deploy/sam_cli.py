@@ -32,9 +32,14 @@ VERSION_CHECK_TIMEOUT = 60.0
 """Longest ``sam --version`` may take (a cold start of sam's Python can be slow)."""
 
 
+def locate_sam(executable: str) -> str:
+    """The full path of ``executable`` (how to install sam if there is none); runs nothing."""
+    return find_executable(executable, install_hint=INSTALL_HINT)
+
+
 def find_sam(executable: str, deadline: Deadline, log: logging.Logger) -> str:
     """The full path of ``executable``, checked to be a sam this hook supports (how to install it otherwise)."""
-    sam = find_executable(executable, install_hint=INSTALL_HINT)
+    sam = locate_sam(executable)
     result = run_process(
         [sam, "--version"],
         what="sam --version",

@@ -11,12 +11,21 @@ import logging
 import os
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ...core.aws import error_message
+from ...core.aws import aws_errors, error_message, is_client_error
 from ...core.errors import HookError
 from ...core.waiting import Deadline, wait_until
-from .plan import StackCondition, classify_stack, describe_failures, newest_available_change_set
+from .plan import (
+    NEW_STACK_MARKER,
+    StackCondition,
+    classify_stack,
+    describe_failures,
+    event_marker,
+    newest_available_change_set,
+    operations_since,
+)
+
+MAX_EVENT_PAGES = 20
+"""Most ``DescribeStackEvents`` pages read looking for a recorded deploy (100 events each)."""
 
 DEFAULT_POLL_SECONDS = 5.0
 
@@ -33,7 +42,7 @@ def aws_call(what: str, call: Any, **kwargs: Any) -> Any:
     """Call a boto3 method, turning AWS errors into one-line HookErrors."""
     try:
         return call(**kwargs)
-    except (ClientError, BotoCoreError) as error:
+    except aws_errors() as error:
         raise HookError(f"{what}: {error_message(error)}") from None
 
 
@@ -41,12 +50,10 @@ def describe_stack(cfn: Any, stack: str) -> dict[str, Any] | None:
     """The stack (by name or id), or None if there is none."""
     try:
         return cfn.describe_stacks(StackName=stack)["Stacks"][0]
-    except ClientError as error:
-        if "does not exist" in error_message(error):
+    except aws_errors() as error:
+        if is_client_error(error) and "does not exist" in error_message(error):
             return None
         raise HookError(f"describe stack {stack}: {error_message(error)}") from None
-    except BotoCoreError as error:
-        raise HookError(f"describe stack {stack}: {error}") from None
 
 
 def latest_event_id(cfn: Any, stack_id: str) -> str | None:
@@ -129,8 +136,8 @@ def new_change_set(cfn: Any, stack_name: str, known: set[str]) -> str | None:
     """The id of a change set sam created and left for us to execute (None: no changes)."""
     try:
         summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries") or []
-    except ClientError as error:
-        if "does not exist" in error_message(error):
+    except aws_errors() as error:
+        if is_client_error(error) and "does not exist" in error_message(error):
             return None
         raise HookError(f"list change sets of {stack_name}: {error_message(error)}") from None
     return newest_available_change_set(summaries, stack_name, known)
@@ -145,6 +152,33 @@ def change_set_ids(cfn: Any, stack_name: str) -> set[str]:
     """Ids of the stack's change sets right now (empty when there is no stack)."""
     try:
         summaries = cfn.list_change_sets(StackName=stack_name).get("Summaries") or []
-    except ClientError:
-        return set()
+    except aws_errors() as error:
+        if is_client_error(error):
+            return set()
+        raise HookError(f"list change sets of {stack_name}: {error_message(error)}") from None
     return {item["ChangeSetId"] for item in summaries}
+
+
+def stack_operations_since(cfn: Any, stack: dict[str, Any], marker: str) -> int | None:
+    """How many operations started on the stack after the event ``marker`` stands for (``None``: not found).
+
+    Reads ``DescribeStackEvents`` newest first, page by page, only as far back as the marker (at
+    most :data:`MAX_EVENT_PAGES` pages; beyond that the record counts as not found).
+    """
+    name, stack_id = stack["StackName"], stack["StackId"]
+    events: list[dict[str, Any]] = []
+    token: str | None = None
+    for _ in range(MAX_EVENT_PAGES):
+        kwargs: dict[str, Any] = {"StackName": stack_id}
+        if token:
+            kwargs["NextToken"] = token
+        page = aws_call(f"describe stack events of {name}", cfn.describe_stack_events, **kwargs)
+        events.extend(page.get("StackEvents") or [])
+        token = page.get("NextToken")
+        if marker != NEW_STACK_MARKER and any(event_marker(str(event.get("EventId"))) == marker for event in events):
+            break
+        if not token:
+            break
+    else:
+        return None
+    return operations_since(events, marker, name, stack_id)

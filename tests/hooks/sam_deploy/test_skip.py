@@ -1,0 +1,417 @@
+"""Skipping an unchanged SAM deploy: the fingerprint, the record on the stack, and the real hook against moto.
+
+A skip starts no ``sam`` process: :class:`SamWatch` polls ``/proc`` for any process whose command
+line holds the sam executable, and each test that expects a skip also shows the watcher seeing sam
+in a run that deploys.
+
+moto applies a change set's ``Tags`` to a stack only when the change set creates it; AWS applies
+them on every execution (CreateChangeSet's ``Tags`` are "key-value pairs to associate with this
+stack"). The ``aws_change_set_tags`` fixture makes moto's in-process backend do what AWS does; it is
+the only stand-in here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from runway_ext.hooks.sam_deploy import SamDeployArgs, cfngin_hook
+from runway_ext.hooks.sam_deploy.fingerprint import fingerprint_inputs, sam_identity
+from runway_ext.hooks.sam_deploy.inputs import read_deploy_inputs, read_samconfig_tags
+from runway_ext.hooks.sam_deploy.plan import (
+    NEW_STACK_MARKER,
+    RECORD_TAG,
+    DeployTarget,
+    SamCommonOptions,
+    artifact_paths,
+    deploy_command,
+    event_marker,
+    load_template_document,
+    operations_since,
+    plan_skip,
+    read_record,
+    record_value,
+    samconfig_tags,
+    unchanged_by_others,
+)
+from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
+
+REPO = Path(__file__).resolve().parents[3]
+FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"
+REGION = "us-east-1"
+ARTIFACTS = "sam-artifacts"
+DIGEST = "a" * 64
+
+
+# -- the pure decision ---------------------------------------------------------------------------
+
+
+def stack_with(status: str = "UPDATE_COMPLETE", record: str | None = None) -> dict[str, Any]:
+    tags = [{"Key": "owner", "Value": "team"}]
+    if record is not None:
+        tags.append({"Key": RECORD_TAG, "Value": record})
+    return {"StackName": "app", "StackId": "arn:stack/app/1", "StackStatus": status, "Tags": tags}
+
+
+def stack_event(event_id: str, status: str, *, logical: str = "app", kind: str = "AWS::CloudFormation::Stack") -> dict[str, Any]:
+    return {
+        "EventId": event_id,
+        "LogicalResourceId": logical,
+        "ResourceType": kind,
+        "ResourceStatus": status,
+        "PhysicalResourceId": "arn:stack/app/1",
+    }
+
+
+def test_record_round_trips_and_other_versions_never_match() -> None:
+    value = record_value(DIGEST, "event-1")
+    assert read_record(stack_with(record=value)).fingerprint == DIGEST  # type: ignore[union-attr]
+    assert read_record(stack_with(record=value)).marker == event_marker("event-1")  # type: ignore[union-attr]
+    assert read_record(stack_with(record="v0:" + DIGEST + ":x")) is None
+    assert read_record(stack_with(record="v1:" + DIGEST)) is None
+    assert read_record(stack_with()) is None
+    assert record_value(DIGEST, None).endswith(":" + NEW_STACK_MARKER)
+    assert len(record_value(DIGEST, "x" * 500)) <= 256  # a tag value's limit
+
+
+@pytest.mark.parametrize(
+    ("status", "record", "fingerprint", "force", "skip"),
+    [
+        ("UPDATE_COMPLETE", record_value(DIGEST, "e"), DIGEST, False, True),
+        ("CREATE_COMPLETE", record_value(DIGEST, None), DIGEST, False, True),
+        ("UPDATE_COMPLETE", record_value(DIGEST, "e"), DIGEST, True, False),  # force
+        ("UPDATE_COMPLETE", record_value(DIGEST, "e"), "b" * 64, False, False),  # inputs changed
+        ("UPDATE_COMPLETE", record_value(DIGEST, "e"), None, False, False),  # not fingerprinted
+        ("UPDATE_COMPLETE", None, DIGEST, False, False),  # never recorded
+        ("UPDATE_ROLLBACK_COMPLETE", record_value(DIGEST, "e"), DIGEST, False, False),  # failed update
+        ("ROLLBACK_COMPLETE", record_value(DIGEST, None), DIGEST, False, False),  # failed creation
+        ("UPDATE_FAILED", record_value(DIGEST, "e"), DIGEST, False, False),
+        ("UPDATE_IN_PROGRESS", record_value(DIGEST, "e"), DIGEST, False, False),
+        ("IMPORT_COMPLETE", record_value(DIGEST, "e"), DIGEST, False, False),
+    ],
+)
+def test_plan_skip(status: str, record: str | None, fingerprint: str | None, force: bool, skip: bool) -> None:
+    assert plan_skip(stack_with(status, record), fingerprint, force=force).skip is skip
+
+
+def test_no_stack_is_never_skipped() -> None:
+    assert not plan_skip(None, DIGEST, force=False).skip
+
+
+def test_exactly_one_operation_since_the_marker_is_the_recording_deploy() -> None:
+    ours = [stack_event("e3", "UPDATE_COMPLETE"), stack_event("r1", "UPDATE_COMPLETE", logical="Fn", kind="AWS::Lambda::Function")]
+    ours += [stack_event("e2", "UPDATE_IN_PROGRESS"), stack_event("e1", "CREATE_COMPLETE"), stack_event("e0", "CREATE_IN_PROGRESS")]
+    assert operations_since(ours, event_marker("e1"), "app", "arn:stack/app/1") == 1
+    assert unchanged_by_others(1).skip
+    manual = [stack_event("m2", "UPDATE_COMPLETE"), stack_event("m1", "UPDATE_IN_PROGRESS"), *ours]
+    assert operations_since(manual, event_marker("e1"), "app", "arn:stack/app/1") == 2
+    assert not unchanged_by_others(2).skip
+    assert operations_since(ours, event_marker("gone"), "app", "arn:stack/app/1") is None
+    assert not unchanged_by_others(None).skip
+
+
+def test_a_creation_counts_from_the_first_event_and_review_is_no_operation() -> None:
+    created = [stack_event("c3", "CREATE_COMPLETE"), stack_event("c2", "CREATE_IN_PROGRESS"), stack_event("c1", "REVIEW_IN_PROGRESS")]
+    assert operations_since(created, NEW_STACK_MARKER, "app", "arn:stack/app/1") == 1
+    nested = stack_event("n1", "UPDATE_IN_PROGRESS", logical="Child")
+    assert operations_since([nested, *created], NEW_STACK_MARKER, "app", "arn:stack/app/1") == 1
+    rolled = [stack_event("r2", "UPDATE_ROLLBACK_IN_PROGRESS"), stack_event("r1", "UPDATE_IN_PROGRESS"), *created]
+    assert operations_since(rolled, NEW_STACK_MARKER, "app", "arn:stack/app/1") == 3
+
+
+def test_artifact_paths_follow_sam_keys_globals_and_intrinsics() -> None:
+    document = load_template_document(
+        """
+Globals:
+  Function:
+    CodeUri: shared/
+Resources:
+  A: {Type: AWS::Serverless::Function, Properties: {CodeUri: src/}}
+  B: {Type: AWS::Serverless::LayerVersion, Properties: {ContentUri: !If [Cond, layer-a/, layer-b/]}}
+  C: {Type: AWS::Serverless::Function, Properties: {CodeUri: s3://bucket/key.zip}}
+  D: {Type: AWS::Lambda::Function, Properties: {Code: {ZipFile: "print(1)"}}}
+  E: {Type: AWS::Serverless::Function, Properties: {PackageType: Image}, Metadata: {DockerContext: ./image, Dockerfile: Dockerfile}}
+  F: {Type: AWS::Serverless::Api, Properties: {DefinitionUri: api.yaml}}
+"""
+    )
+    found = artifact_paths(document)
+    assert found.unprovable is None
+    assert set(found.paths) == {"shared/", "src/", "./image", "Dockerfile", "api.yaml"}  # the !If's values are list items, not keys
+    assert "s3://bucket/key.zip" not in found.paths
+
+
+def test_a_local_nested_template_is_never_skipped() -> None:
+    document = load_template_document("Resources:\n  Child: {Type: AWS::Serverless::Application, Properties: {Location: ./child.yaml}}\n")
+    assert artifact_paths(document).unprovable
+    remote = load_template_document(
+        "Resources:\n  Child: {Type: AWS::CloudFormation::Stack, Properties: {TemplateURL: https://x/t.yaml}}\n"
+    )
+    assert artifact_paths(remote).unprovable is None
+
+
+def test_samconfig_tags_are_kept_before_the_record() -> None:
+    document = {"default": {"deploy": {"parameters": {"tags": 'team="a" cost="b"'}}}, "prod": {"global": {"parameters": {"tags": ["x=1"]}}}}
+    assert samconfig_tags(document, None) == ['team="a" cost="b"']
+    assert samconfig_tags(document, "prod") == ["x=1"]
+    assert samconfig_tags(document, "nope") == []
+    argv = deploy_command(SamCommonOptions(sam="sam"), "t.yaml", DeployTarget("s", "us-east-1", tags=["a=1", f"{RECORD_TAG}=v"]))
+    assert argv[argv.index("--tags") + 1 : argv.index("--tags") + 3] == ["a=1", f"{RECORD_TAG}=v"]
+
+
+# -- the fingerprint -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    app = tmp_path / "sam-app"
+    shutil.copytree(FIXTURE_APP, app)
+    template = app / "template.yaml"
+    template.write_text(template.read_text().replace("python3.11", f"python{sys.version_info.major}.{sys.version_info.minor}"))
+    return app
+
+
+def digest_of(app: Path, **overrides: Any) -> str | None:
+    arguments: dict[str, Any] = {"template_file": str(app / "template.yaml"), "stack_name": "s", "parameters": {"BucketName": "b"}}
+    arguments.update(overrides)
+    args = SamDeployArgs.model_validate(arguments)
+    inputs = read_deploy_inputs(args, app)
+    return fingerprint_inputs(args, inputs, REGION, "aws-sam-cli 1.170.0", inputs.no_echo).digest
+
+
+def test_fingerprint_moves_with_everything_that_decides_the_deploy(app: Path) -> None:
+    base = digest_of(app)
+    assert base is not None and base == digest_of(app)  # stable
+    seen = {base}
+
+    def changed(label: str, value: str | None) -> None:
+        assert value is not None and value not in seen, label
+        seen.add(value)
+
+    (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# one line\n")
+    changed("code", digest_of(app))
+    (app / "src" / "helper.py").write_text("X = 1\n")
+    changed("new file", digest_of(app))
+    os.chmod(app / "src" / "helper.py", 0o700)
+    changed("executable bit", digest_of(app))
+    changed("parameter", digest_of(app, parameters={"BucketName": "other"}))
+    changed("secret parameter", digest_of(app, parameters={"BucketName": "b", "ApiToken": "t0p"}))
+    changed("capabilities", digest_of(app, capabilities=["CAPABILITY_IAM"]))
+    changed("bucket", digest_of(app, s3_bucket="elsewhere"))
+    changed("samconfig env", digest_of(app, env="prod"))
+    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "a=1"\n')
+    changed("samconfig file", digest_of(app))
+    (app / "template.yaml").write_text((app / "template.yaml").read_text() + "\n# comment\n")
+    changed("template", digest_of(app))
+
+
+def test_fingerprint_ignores_sam_output_and_python_caches(app: Path) -> None:
+    base = digest_of(app)
+    (app / ".aws-sam" / "build").mkdir(parents=True)
+    (app / ".aws-sam" / "build" / "template.yaml").write_text("built")
+    (app / "src" / "__pycache__").mkdir()
+    (app / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    assert digest_of(app) == base
+
+
+def test_secret_values_are_not_in_the_record_and_cost_a_slow_hash(app: Path) -> None:
+    a = digest_of(app, parameters={"BucketName": "b", "ApiToken": "1"})
+    b = digest_of(app, parameters={"BucketName": "b", "ApiToken": "2"})
+    assert a != b and "1" not in record_value(a or "", None).split(":")[2]
+
+
+def test_hostile_trees_are_hashed_not_followed_forever(app: Path) -> None:
+    (app / "src" / "loop").symlink_to(app / "src", target_is_directory=True)
+    (app / "src" / "dangling").symlink_to(app / "nowhere")
+    (app / "src" / "naïve name.py").write_text("x = 'é'\n")
+    first = digest_of(app)
+    assert first is not None and first == digest_of(app)
+    (app / "nowhere").write_text("now it exists")
+    assert digest_of(app) != first
+
+
+def test_unreadable_or_nested_template_is_never_fingerprinted(app: Path) -> None:
+    (app / "template.yaml").write_text("Resources: [unclosed\n")
+    assert digest_of(app) is None
+    (app / "template.yaml").write_text("Resources:\n  C: {Type: AWS::Serverless::Application, Properties: {Location: child.yaml}}\n")
+    assert digest_of(app) is None
+
+
+def test_sam_identity_reads_the_version_without_running_sam(tmp_path: Path) -> None:
+    prefix = tmp_path / "venv"
+    (prefix / "bin").mkdir(parents=True)
+    (prefix / "lib" / "python3.11" / "site-packages" / "aws_sam_cli-1.171.2.dist-info").mkdir(parents=True)
+    script = prefix / "bin" / "sam"
+    script.write_text(f"#!{prefix / 'bin' / 'python3'}\nraise SystemExit('never run')\n")
+    assert sam_identity(str(script)) == f"aws-sam-cli 1.171.2 at {prefix}"
+    binary = tmp_path / "sam-binary"
+    binary.write_bytes(b"\x7fELF")
+    assert sam_identity(str(binary)).startswith(str(binary))
+
+
+def test_samconfig_tags_are_read_from_the_working_folder(app: Path) -> None:
+    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "team=\\"web\\""\n')
+    args = SamDeployArgs.model_validate({"template_file": "template.yaml", "stack_name": "s"})
+    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == ['team="web"']
+    (app / "samconfig.toml").write_text("not [ toml")
+    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == []
+
+
+# -- the hook against moto, with the real sam -----------------------------------------------------
+
+
+class SamWatch:
+    """Polls every process's ``/proc/PID/cmdline`` from a thread; records each command line that holds one of ``needles``."""
+
+    def __init__(self, *needles: str) -> None:
+        self.needles = [needle.encode() for needle in needles]
+        self.seen: list[str] = []
+        self.polls = 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        own = str(os.getpid())
+        while not self._stop.is_set():
+            self.polls += 1
+            for entry in os.scandir("/proc"):
+                if not entry.name.isdigit() or entry.name == own:
+                    continue
+                try:
+                    with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
+                        argv = handle.read()
+                except OSError:
+                    continue
+                if any(needle in argv for needle in self.needles):
+                    self.seen.append(argv.replace(b"\0", b" ").decode(errors="replace"))
+            self._stop.wait(0.002)
+
+    def __enter__(self) -> SamWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+
+
+@pytest.fixture
+def aws_change_set_tags(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
+    """moto's backend applying a change set's Tags when it executes an update, as AWS does (see the module docstring)."""
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.execute_change_set
+
+    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
+        change_set = self.change_sets.get(change_set_name) or next(
+            (item for item in self.change_sets.values() if item.change_set_name == change_set_name), None
+        )
+        original(self, change_set_name, stack_name)
+        if change_set is not None and change_set.tags:
+            self.stacks[change_set.stack_id].tags = dict(change_set.tags)
+
+    monkeypatch.setattr(CloudFormationBackend, "execute_change_set", execute_change_set)
+    boto3.client("s3", region_name=REGION).create_bucket(Bucket=ARTIFACTS)
+    yield aws
+
+
+def deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> Any:
+    arguments: dict[str, Any] = {
+        "template_file": str(app / "template.yaml"),
+        "stack_name": stack,
+        "sam_executable": sam,
+        "s3_bucket": ARTIFACTS,
+        "skip_build": True,
+        "parameters": {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "hello", "ApiToken": "none"},
+    }
+    arguments.update(kwargs)
+    return cfngin_hook(None, None, **arguments)
+
+
+def watched_deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> tuple[Any, list[str]]:
+    with SamWatch(sam, os.path.realpath(sam)) as watch:
+        result = deploy(sam, app, stack, **kwargs)
+    assert watch.polls > 3
+    return result, watch.seen
+
+
+def cfn() -> Any:
+    return boto3.client("cloudformation", region_name=REGION)
+
+
+@pytest.mark.sam
+def test_unchanged_rerun_starts_no_sam_and_reports_the_stack(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+    first, seen = watched_deploy(sam, app, "skip-1")
+    assert first and first["action"] == "created" and first["skipped"] is False
+    assert seen, "the watcher must see sam when the hook deploys"
+    tags = {tag["Key"]: tag["Value"] for tag in cfn().describe_stacks(StackName="skip-1")["Stacks"][0]["Tags"]}
+    assert tags[RECORD_TAG] == record_value(first["fingerprint"], None)
+
+    again, seen = watched_deploy(sam, app, "skip-1")
+    assert seen == []
+    assert again["skipped"] is True and again["action"] == "unchanged" and again["changed"] is False
+    assert again["stack_id"] == first["stack_id"] and again["status"] == "CREATE_COMPLETE"
+    assert again["outputs"] == first["outputs"]
+
+    forced, seen = watched_deploy(sam, app, "skip-1", force=True)
+    assert forced["skipped"] is False and seen
+
+
+@pytest.mark.sam
+@pytest.mark.parametrize("change", ["code", "parameter", "template"])
+def test_each_kind_of_change_deploys_then_the_rerun_skips(sam: str, app: Path, aws_change_set_tags: MotoServer, change: str) -> None:
+    stack = f"skip-{change}"
+    assert deploy(sam, app, stack)
+    extra: dict[str, Any] = {}
+    if change == "code":
+        (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# a one-line change\n")
+    elif change == "parameter":
+        extra["parameters"] = {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "changed", "ApiToken": "none"}
+    else:
+        template = app / "template.yaml"
+        template.write_text(template.read_text().replace("Outputs:", "  Extra:\n    Type: AWS::S3::Bucket\n\nOutputs:"))
+    result, seen = watched_deploy(sam, app, stack, **extra)
+    assert seen and result["skipped"] is False and result["action"] == "updated"
+    again, seen = watched_deploy(sam, app, stack, **extra)
+    assert seen == [] and again["skipped"] is True
+
+
+@pytest.mark.sam
+def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+    """An UpdateStack by hand keeps the tags (UpdateStack without Tags leaves them) but is a stack operation after the record."""
+    assert deploy(sam, app, "skip-manual")
+    client = cfn()
+    template = client.get_template(StackName="skip-manual", TemplateStage="Original")["TemplateBody"]
+    body = template if isinstance(template, str) else json.dumps(template)
+    parameters = [{"ParameterKey": key, "UsePreviousValue": True} for key in ("Environment", "BucketName", "ApiToken")]
+    parameters.append({"ParameterKey": "Greeting", "ParameterValue": "changed by hand"})
+    client.update_stack(StackName="skip-manual", TemplateBody=body, Parameters=parameters)
+    stack = client.describe_stacks(StackName="skip-manual")["Stacks"][0]
+    assert any(tag["Key"] == RECORD_TAG for tag in stack["Tags"]), "the manual update kept the record"
+
+    result, seen = watched_deploy(sam, app, "skip-manual")
+    assert seen and result["skipped"] is False
+    assert {
+        item["ParameterKey"]: item["ParameterValue"] for item in client.describe_stacks(StackName="skip-manual")["Stacks"][0]["Parameters"]
+    }["Greeting"] == "hello"
+    again, seen = watched_deploy(sam, app, "skip-manual")
+    assert seen == [] and again["skipped"] is True
+
+
+@pytest.mark.sam
+def test_failed_previous_deploy_is_never_unchanged(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+    from moto.cloudformation.models import cloudformation_backends
+
+    assert deploy(sam, app, "skip-failed")
+    backend = cloudformation_backends[ACCOUNT_ID][REGION]
+    next(item for item in backend.stacks.values() if item.name == "skip-failed").status = "UPDATE_ROLLBACK_COMPLETE"
+    result, seen = watched_deploy(sam, app, "skip-failed")
+    assert seen and result["skipped"] is False
