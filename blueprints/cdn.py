@@ -12,7 +12,7 @@ Use it in a CFNgin config::
 
 What it builds: a bucket with every public access blocked, SSE-S3 encryption, bucket-owner-enforced
 ownership and versioning (old versions expire after 30 days); an Origin Access Control (SigV4,
-always sign) and a bucket policy that lets only this distribution read (``AWS:SourceArn``) and
+always sign) and a bucket policy that lets only this distribution read (``AWS:SourceArn``), never the hook's own files under ``.runway-ext/``, and
 refuses plain HTTP; a distribution with the managed ``CachingOptimized`` cache policy, a
 security-headers response policy, HTTP/2 and HTTP/3, IPv6, compression and ``index.html`` as
 default root object; optionally a viewer-request CloudFront Function that serves ``/docs/`` and
@@ -35,9 +35,14 @@ from runway.cfngin.blueprints.base import Blueprint
 from troposphere import GetAtt, Ref, Select, Split, StackId, StackName, Sub, cloudfront, s3
 
 from ..core.names import bucket_name_problem
+from ..hooks.npm_build.plan import STATE_FOLDER
 
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 """AWS managed cache policy ``Managed-CachingOptimized``."""
+
+TOOL_PREFIX = STATE_FOLDER.rstrip("/")
+"""Where the static-site hook keeps its manifest and lock in the bucket (at the site prefix's root): never
+readable through the distribution."""
 
 PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 ORIGIN_ID = "site-bucket"
@@ -401,6 +406,13 @@ class StaticSiteCdn(Blueprint):
                         "Action": "s3:GetObject",
                         "Resource": objects,
                         "Condition": {"StringEquals": {"AWS:SourceArn": distribution_arn}},
+                    },
+                    {
+                        "Sid": "DenyToolFilesToTheDistribution",
+                        "Effect": "Deny",
+                        "Principal": {"Service": "cloudfront.amazonaws.com"},
+                        "Action": "s3:GetObject",
+                        "Resource": [Sub(f"${{{bucket.title}.Arn}}/{TOOL_PREFIX}/*"), Sub(f"${{{bucket.title}.Arn}}/*/{TOOL_PREFIX}/*")],
                     },
                     {
                         "Sid": "DenyInsecureTransport",

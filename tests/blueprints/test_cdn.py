@@ -134,7 +134,7 @@ def test_origin_access_control_not_identity(tmp_path: Path) -> None:
 
 def test_bucket_policy_grants_only_this_distribution(tmp_path: Path) -> None:
     (policy,) = resources_of(render(CLASS_PATH, tmp_path), "AWS::S3::BucketPolicy").values()
-    allow, deny = policy["Properties"]["PolicyDocument"]["Statement"]
+    allow, tool_files, deny = policy["Properties"]["PolicyDocument"]["Statement"]
     assert allow["Principal"] == {"Service": "cloudfront.amazonaws.com"}
     assert allow["Action"] == "s3:GetObject"
     assert allow["Resource"] == {"Fn::Sub": "${Bucket.Arn}/*"}
@@ -142,6 +142,9 @@ def test_bucket_policy_grants_only_this_distribution(tmp_path: Path) -> None:
         "StringEquals": {"AWS:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}"}}
     }
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # the static-site hook's manifest, lock and releases are never served, at the bucket root or under a prefix
+    assert (tool_files["Effect"], tool_files["Principal"], tool_files["Action"]) == ("Deny", {"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")
+    assert tool_files["Resource"] == [{"Fn::Sub": "${Bucket.Arn}/.runway-ext/*"}, {"Fn::Sub": "${Bucket.Arn}/*/.runway-ext/*"}]
 
 
 def test_distribution_defaults(tmp_path: Path) -> None:
