@@ -4,6 +4,11 @@
 one kept up by ``serve``), point every AWS client of the run at it, run ``runway`` on the
 project, print a summary, and stop the server they started. Nothing ever reaches real AWS: a
 non-loopback endpoint is refused and AWS profiles/credentials of the caller are not passed on.
+
+``serve`` keeps the stand-in up with the local registry and the local edge (every CloudFront
+distribution served at its own ``http://127.0.0.1:PORT/``) until interrupted, and advertises them to
+the commands pointed at it (:mod:`runway_ext.local.serve_session`). ``deploy --serve`` does the same
+after a deploy against a fresh stand-in.
 """
 
 from __future__ import annotations
@@ -12,21 +17,26 @@ import argparse
 import signal
 import subprocess
 import threading
+import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from ..core import journal
 from ..core.cli import configure_cli_logging
 from ..core.errors import HookError
 from ..core.log import get_logger
+from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
 from .runway_cli import runway_executable
+from .serve_session import read_session
 from .session import LocalAws, clean_environment, local_aws
-from .summary import render_summary
+from .summary import Site, render_summary
 from .tools import DockerMode, local_tools
 
 LOG = get_logger("runway_ext.local")
+SESSION_WAIT_SECONDS = 15.0
+"""How long a deploy against ``serve`` waits for the edge to serve what it deployed (it polls twice a second)."""
 
 
 def run_runway_locally(
@@ -45,36 +55,190 @@ def run_runway_locally(
     return completed.returncode
 
 
-def describe_stacks(aws: LocalAws) -> list[dict[str, Any]]:
-    """Every live stack on the local AWS."""
+def _client(aws: LocalAws, service: str) -> Any:
+    import boto3
+
     env = aws.environment()
-    client = boto3.client(
-        "cloudformation",
+    return boto3.client(
+        service,
         endpoint_url=aws.endpoint,
         region_name=env["AWS_DEFAULT_REGION"],
         aws_access_key_id=env["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=env["AWS_SECRET_ACCESS_KEY"],
     )
+
+
+def describe_stacks(aws: LocalAws) -> list[dict[str, Any]]:
+    """Every live stack on the local AWS."""
     stacks: list[dict[str, Any]] = []
-    for page in client.get_paginator("describe_stacks").paginate():
+    for page in _client(aws, "cloudformation").get_paginator("describe_stacks").paginate():
         stacks.extend(stack for stack in page["Stacks"] if stack["StackStatus"] != "DELETE_COMPLETE")
     return stacks
 
 
+def describe_distributions(aws: LocalAws) -> dict[str, dict[str, Any]]:
+    """Every CloudFront distribution on the local AWS, by id, with the ids of its completed invalidations."""
+    client = _client(aws, "cloudfront")
+    found: dict[str, dict[str, Any]] = {}
+    for page in client.get_paginator("list_distributions").paginate():
+        for item in page.get("DistributionList", {}).get("Items") or []:
+            invalidations = client.list_invalidations(DistributionId=item["Id"]).get("InvalidationList", {}).get("Items") or []
+            completed = {entry["Id"] for entry in invalidations if entry["Status"].lower() == "completed"}
+            found[item["Id"]] = {"comment": item.get("Comment", ""), "completed": completed}
+    return found
+
+
+def wait_for_served_sites(aws: LocalAws, *, timeout: float = SESSION_WAIT_SECONDS) -> tuple[list[Site], dict[str, list[str]]]:
+    """The sites a ``serve`` at ``aws.endpoint`` serves, once its edge caught up with this run's distributions.
+
+    Caught up: every distribution is served and every completed invalidation has been applied to the edge's
+    cache, so the site shows what AWS would show now. Returns the sites and the edge's notices by distribution.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        distributions = describe_distributions(aws)
+        session = read_session(aws.endpoint) or {}
+        served, applied = session.get("sites", {}), session.get("invalidations_applied", {})
+        caught_up = all(
+            distribution_id in served and info["completed"] <= set(applied.get(distribution_id, []))
+            for distribution_id, info in distributions.items()
+        )
+        if caught_up or time.monotonic() >= deadline:
+            break
+        time.sleep(0.2)
+    sites = [Site(distribution_id, info["comment"], served.get(distribution_id)) for distribution_id, info in distributions.items()]
+    return sites, session.get("edge_notices", {})
+
+
 def local_run(
-    project: Path, action: str, *, endpoint: str | None, deploy_environment: str, timeout: float, docker: DockerMode = "auto"
-) -> tuple[int, str]:
-    """Deploy or destroy ``project`` locally; return Runway's exit code and the summary text."""
-    with local_aws(endpoint) as aws, local_tools(docker) as tools:
-        for notice in tools.notices:
+    project: Path,
+    action: str,
+    *,
+    endpoint: str | None,
+    deploy_environment: str,
+    timeout: float,
+    docker: DockerMode = "auto",
+    serve_after: bool = False,
+    invalidation_seconds: float = DEFAULT_INVALIDATION_SECONDS,
+    show: Callable[[str], None] = print,
+    stop: threading.Event | None = None,
+) -> int:
+    """Deploy or destroy ``project`` locally, show the summary; with ``serve_after`` keep serving until ``stop``.
+
+    Returns Runway's exit code.
+    """
+    session = read_session(endpoint) if endpoint else None
+    registry = session.get("registry") if session and docker == "auto" else None
+    with ExitStack() as stack:
+        aws = stack.enter_context(local_aws(endpoint, invalidation_seconds=invalidation_seconds))
+        tools = stack.enter_context(local_tools(docker, registry=registry))
+        notices = list(tools.notices)
+        if endpoint and session is None and tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" and registry is None:
+            notices.append(
+                f"registry: no `runway-ext local serve` answers at {endpoint}, so images go to a registry that lives for this run only"
+            )
+        for notice in notices:
             LOG.warning("%s", notice)
         code = run_runway_locally(
             project, action, aws, deploy_environment=deploy_environment, timeout=timeout, extra_environment=tools.environment
         )
-        summary = render_summary(action, aws.endpoint, describe_stacks(aws), journal.read(aws.journal_file), code == 0)
-    if tools.notices:
-        summary += "\nnot available here:\n" + "\n".join(f"  {notice}" for notice in tools.notices)
-    return code, summary
+        edge_notices: dict[str, list[str]] = {}
+        sites: list[Site] | None = None
+        if session is not None:
+            sites, edge_notices = wait_for_served_sites(aws)
+        elif serve_after:
+            from .edge_fleet import EdgeFleet
+
+            fleet = EdgeFleet(aws.endpoint).start()
+            stack.callback(fleet.stop)
+            served = fleet.sites()
+            sites = [
+                Site(distribution_id, info["comment"], served.get(distribution_id))
+                for distribution_id, info in describe_distributions(aws).items()
+            ]
+            edge_notices = fleet.notices
+        summary = render_summary(
+            action,
+            aws.endpoint,
+            describe_stacks(aws),
+            journal.read(aws.journal_file),
+            code == 0,
+            fresh=endpoint is None,
+            sites=sites,
+            edge_notices=edge_notices,
+        )
+        if notices:
+            summary += "\nnot available here:\n" + "\n".join(f"  {notice}" for notice in notices)
+        show(summary)
+        if serve_after and session is None:
+            show(f"serving the sites above and the local AWS at {aws.endpoint} until Ctrl-C")
+            (stop or _stop_on_signals()).wait()
+    return code
+
+
+def _stop_on_signals() -> threading.Event:
+    """An event set by SIGINT/SIGTERM."""
+    stop = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stop.set())
+    return stop
+
+
+def serve(
+    port: int, docker: DockerMode, invalidation_seconds: float, *, show: Callable[[str], None] = print, stop: threading.Event | None = None
+) -> int:
+    """Keep a local AWS, its registry and its edge up until ``stop`` (or SIGINT/SIGTERM); advertise them."""
+    from .edge_fleet import EdgeFleet
+    from .moto_cloudformation import install
+    from .moto_invalidations import install_invalidation_delay
+    from .moto_server import MotoServer, PortInUseError
+    from .serve_session import remove_session, write_session
+    from .session import quiet_moto
+
+    stop = stop or _stop_on_signals()
+    install()
+    install_invalidation_delay(invalidation_seconds)
+    quiet_moto()
+    try:
+        server = MotoServer(port or None).start()
+    except PortInUseError as error:
+        raise HookError(str(error)) from None
+    with ExitStack() as stack:
+        stack.callback(server.stop)
+        tools = stack.enter_context(local_tools(docker))
+        session: dict[str, Any] = {
+            "endpoint": server.endpoint,
+            "registry": tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None,
+            "sites": {},
+            "invalidations_applied": {},
+            "edge_notices": {},
+        }
+        shown: dict[str, str] = {}
+        fleet: EdgeFleet | None = None
+
+        def publish(sites: dict[str, str]) -> None:
+            for distribution_id, url in sites.items():
+                if shown.get(distribution_id) != url:
+                    show(f"site: distribution {distribution_id} served at {url}")
+            shown.clear()
+            shown.update(sites)
+            session.update(sites=sites)
+            if fleet is not None:
+                session.update(invalidations_applied=fleet.applied_invalidations(), edge_notices=fleet.notices)
+            write_session(server.port, session)
+
+        write_session(server.port, session)
+        stack.callback(remove_session, server.port)
+        fleet = EdgeFleet(server.endpoint, on_change=publish).start()
+        stack.callback(fleet.stop)
+        show(f"local AWS at {server.endpoint}; use: runway-ext local deploy PATH --endpoint {server.endpoint}")
+        if session["registry"]:
+            show(f"images: pushed to the registry at {session['registry']}, kept until this serve stops")
+        for notice in tools.notices:
+            show(f"not available here: {notice}")
+        show("sites: each CloudFront distribution is served at its own http://127.0.0.1 port once deployed (Ctrl-C stops everything)")
+        stop.wait()
+    return 0
 
 
 class LocalCommand:
@@ -87,59 +251,65 @@ class LocalCommand:
         """Add ``deploy``, ``destroy`` and ``serve``."""
         parser.description = self.summary
         actions = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
+        docker_help = (
+            "auto: the Docker engine at DOCKER_HOST (or the default socket) with RUNWAY_EXT_REGISTRY, else a registry started on "
+            "127.0.0.1; off: skip the image steps (default: auto)"
+        )
+        invalidation_help = f"seconds a CloudFront invalidation stays InProgress in a stand-in this command starts (default: {DEFAULT_INVALIDATION_SECONDS:g})"
         for action, text in (("deploy", "deploy the project"), ("destroy", "destroy the project")):
             sub = actions.add_parser(action, help=text, description=text)
             sub.add_argument("path", nargs="?", default=".", help="the Runway project folder (default: .)")
             sub.add_argument("--environment", default="dev", help="Runway deploy environment (default: dev)")
             sub.add_argument("--endpoint", help="use the local AWS of a running `runway-ext local serve` (loopback only)")
             sub.add_argument("--timeout", type=float, default=3600, help="seconds before the run is stopped (default: 3600)")
-            sub.add_argument(
-                "--docker",
-                choices=("auto", "off"),
-                default="auto",
-                help="auto: the Docker engine at DOCKER_HOST (or the default socket) with RUNWAY_EXT_REGISTRY, else a registry started on 127.0.0.1; off: skip the image steps (default: auto)",
-            )
+            sub.add_argument("--docker", choices=("auto", "off"), default="auto", help=docker_help)
+            sub.add_argument("--invalidation-seconds", type=_seconds, default=DEFAULT_INVALIDATION_SECONDS, help=invalidation_help)
+            if action == "deploy":
+                sub.add_argument(
+                    "--serve",
+                    action="store_true",
+                    help="after the deploy, serve each CloudFront distribution at http://127.0.0.1:PORT/ (and the stand-in) until Ctrl-C",
+                )
             sub.set_defaults(_command=self, _action=action)
-        serve = actions.add_parser("serve", help="keep a local AWS up for several commands")
-        serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
-        serve.set_defaults(_command=self, _action="serve")
+        serve_parser = actions.add_parser("serve", help="keep a local AWS, its registry and its sites up for several commands")
+        serve_parser.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+        serve_parser.add_argument("--docker", choices=("auto", "off"), default="auto", help=docker_help)
+        serve_parser.add_argument("--invalidation-seconds", type=_seconds, default=DEFAULT_INVALIDATION_SECONDS, help=invalidation_help)
+        serve_parser.set_defaults(_command=self, _action="serve")
 
     def run_cli(self, namespace: argparse.Namespace) -> int:
         """Run the chosen action."""
         configure_cli_logging(verbose=False)
         try:
             if namespace._action == "serve":
-                return self.serve(namespace.port)
-            code, summary = local_run(
+                return serve(namespace.port, namespace.docker, namespace.invalidation_seconds, show=_flushed_print)
+            if namespace.endpoint and getattr(namespace, "serve", False):
+                raise HookError("--serve: a running `runway-ext local serve` already serves the sites; drop --serve with --endpoint")
+            return local_run(
                 Path(namespace.path).resolve(),
                 namespace._action,
                 endpoint=namespace.endpoint,
                 deploy_environment=namespace.environment,
                 timeout=namespace.timeout,
                 docker=namespace.docker,
+                serve_after=getattr(namespace, "serve", False),
+                invalidation_seconds=namespace.invalidation_seconds,
+                show=_flushed_print,
             )
         except HookError as error:
             LOG.error("%s", error)
             return 1
-        print(summary)
-        return code
 
-    def serve(self, port: int) -> int:
-        """Keep a local AWS up until interrupted; print how to use it."""
-        from .moto_cloudformation import install
-        from .moto_server import MotoServer
 
-        install()
-        server = MotoServer(port or None).start()
-        stop = threading.Event()
-        for signal_number in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signal_number, lambda *_: stop.set())
-        print(f"local AWS at {server.endpoint}; use: runway-ext local deploy PATH --endpoint {server.endpoint}", flush=True)
-        try:
-            stop.wait()
-        finally:
-            server.stop()
-        return 0
+def _flushed_print(text: str) -> None:
+    print(text, flush=True)
+
+
+def _seconds(value: str) -> float:
+    seconds = float(value)
+    if seconds < 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is negative")
+    return seconds
 
 
 COMMAND = LocalCommand()

@@ -16,8 +16,10 @@ Cache and response-headers policies have no moto backend: they are recorded here
 
 moto evaluates bucket policies without request context: a ``Deny`` conditioned on
 ``aws:SecureTransport`` (a TLS-only rule) matches every request there and locks the bucket, although
-on AWS it only refuses plain HTTP. The local bucket policy therefore leaves out statements on that
-key (the stand-in serves plain HTTP on loopback); everything else is stored as written.
+on AWS it only refuses plain HTTP; a ``Deny`` aimed at a service principal (CloudFront) matches every
+caller too. The local bucket policy therefore leaves those statements out of what moto stores;
+everything else is stored as written, and the whole policy is kept in :data:`FULL_BUCKET_POLICIES` for
+the local edge, which evaluates it for the caller it is (CloudFront, over TLS).
 """
 
 from __future__ import annotations
@@ -53,8 +55,53 @@ def _items(values: list[Any] | None) -> dict[str, Any]:
     return {"Quantity": len(values), "Items": values}
 
 
+def _behavior_api_config(behavior: dict[str, Any], default_origin: str) -> dict[str, Any]:
+    """A CloudFormation cache behavior in the API's shape (what GetDistributionConfig returns)."""
+    api: dict[str, Any] = {
+        "TargetOriginId": behavior.get("TargetOriginId", default_origin),
+        "ViewerProtocolPolicy": behavior.get("ViewerProtocolPolicy", "allow-all"),
+        "Compress": str(behavior.get("Compress", False)).lower() == "true",
+        "CachePolicyId": behavior.get("CachePolicyId", ""),
+        "ResponseHeadersPolicyId": behavior.get("ResponseHeadersPolicyId"),
+        "OriginRequestPolicyId": behavior.get("OriginRequestPolicyId"),
+    }
+    if behavior.get("AllowedMethods"):
+        api["AllowedMethods"] = {
+            **_items(behavior["AllowedMethods"]),
+            "CachedMethods": _items(behavior.get("CachedMethods") or ["GET", "HEAD"]),
+        }
+    for ttl in ("MinTTL", "DefaultTTL", "MaxTTL"):
+        if ttl in behavior:
+            api[ttl] = int(behavior[ttl])
+    if "PathPattern" in behavior:
+        api["PathPattern"] = behavior["PathPattern"]
+    for signers in ("TrustedKeyGroups", "TrustedSigners"):
+        if behavior.get(signers):
+            api[signers] = {"Enabled": True, **_items(behavior[signers])}
+    return api
+
+
+def _associations(behavior: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The behavior's CloudFront Function and Lambda@Edge associations in the API's shape."""
+    functions = [{"FunctionARN": item["FunctionARN"], "EventType": item["EventType"]} for item in behavior.get("FunctionAssociations", [])]
+    lambdas = [
+        {
+            "LambdaFunctionARN": item["LambdaFunctionARN"],
+            "EventType": item["EventType"],
+            "IncludeBody": bool(item.get("IncludeBody", False)),
+        }
+        for item in behavior.get("LambdaFunctionAssociations", [])
+    ]
+    return _items(functions), _items(lambdas)
+
+
 def distribution_api_config(cfn_config: dict[str, Any], caller_reference: str) -> dict[str, Any]:
-    """Translate a CloudFormation ``DistributionConfig`` into the API-shaped dict moto's backend takes."""
+    """Translate a CloudFormation ``DistributionConfig`` into the API-shaped dict moto's backend takes.
+
+    Everything the local edge reads is carried over: origins (OriginPath, OriginAccessControlId), behaviors,
+    custom error responses, logging, WAF, restrictions; :func:`keep_associations` restores what moto's model
+    drops (function associations, the origin access control id) after the distribution exists.
+    """
     origins = []
     for origin in cfn_config.get("Origins", []):
         api_origin = {"Id": origin["Id"], "DomainName": origin["DomainName"], "OriginPath": origin.get("OriginPath", "")}
@@ -62,28 +109,61 @@ def distribution_api_config(cfn_config: dict[str, Any], caller_reference: str) -
             api_origin["S3OriginConfig"] = {"OriginAccessIdentity": origin["S3OriginConfig"].get("OriginAccessIdentity", "")}
         if "CustomOriginConfig" in origin:
             api_origin["CustomOriginConfig"] = origin["CustomOriginConfig"]
+        if origin.get("OriginCustomHeaders"):
+            api_origin["CustomHeaders"] = _items(
+                [{"HeaderName": item["HeaderName"], "HeaderValue": item["HeaderValue"]} for item in origin["OriginCustomHeaders"]]
+            )
         origins.append(api_origin)
-    default = dict(cfn_config.get("DefaultCacheBehavior", {}))
-    behavior = {
-        "TargetOriginId": default.get("TargetOriginId", origins[0]["Id"] if origins else ""),
-        "ViewerProtocolPolicy": default.get("ViewerProtocolPolicy", "allow-all"),
-        "Compress": default.get("Compress", False),
-        "CachePolicyId": default.get("CachePolicyId", ""),
-        "ResponseHeadersPolicyId": default.get("ResponseHeadersPolicyId"),
-    }
+    default_origin = origins[0]["Id"] if origins else ""
     config: dict[str, Any] = {
         "CallerReference": caller_reference,
         "Origins": _items(origins),
-        "DefaultCacheBehavior": behavior,
+        "DefaultCacheBehavior": _behavior_api_config(dict(cfn_config.get("DefaultCacheBehavior", {})), default_origin),
         "Comment": cfn_config.get("Comment", ""),
-        "Enabled": cfn_config.get("Enabled", True),
+        "Enabled": str(cfn_config.get("Enabled", True)).lower() == "true",
         "DefaultRootObject": cfn_config.get("DefaultRootObject", ""),
         "PriceClass": cfn_config.get("PriceClass", "PriceClass_All"),
         "HttpVersion": cfn_config.get("HttpVersion", "http2"),
     }
+    if cfn_config.get("CacheBehaviors"):
+        config["CacheBehaviors"] = _items([_behavior_api_config(item, default_origin) for item in cfn_config["CacheBehaviors"]])
+    if cfn_config.get("CustomErrorResponses"):
+        config["CustomErrorResponses"] = _items(
+            [
+                {
+                    key: str(item[key]) if key == "ResponseCode" else item[key]
+                    for key in ("ErrorCode", "ResponsePagePath", "ResponseCode", "ErrorCachingMinTTL")
+                    if key in item
+                }
+                for item in cfn_config["CustomErrorResponses"]
+            ]
+        )
+    if cfn_config.get("Logging"):
+        config["Logging"] = {"Enabled": True, **cfn_config["Logging"]}
+    if cfn_config.get("WebACLId"):
+        config["WebACLId"] = cfn_config["WebACLId"]
+    geo = (cfn_config.get("Restrictions") or {}).get("GeoRestriction")
+    if geo:
+        config["Restrictions"] = {
+            "GeoRestriction": {"RestrictionType": geo.get("RestrictionType", "none"), "Items": geo.get("Locations", [])}
+        }
     if cfn_config.get("Aliases"):
         config["Aliases"] = _items(cfn_config["Aliases"])
     return config
+
+
+def keep_associations(distribution: Any, cfn_config: dict[str, Any]) -> None:
+    """Put back on moto's distribution what its model drops: function associations and origin access control ids."""
+    api = distribution.distribution_config
+    behaviors = [(api.DefaultCacheBehavior, cfn_config.get("DefaultCacheBehavior", {}))]
+    cfn_behaviors = cfn_config.get("CacheBehaviors", [])
+    behaviors += list(zip((api.CacheBehaviors.get("Items") or []), cfn_behaviors, strict=False))
+    for model, source in behaviors:
+        model.function_associations, model.lambda_function_associations = _associations(source)
+    control_ids = {origin["Id"]: origin.get("OriginAccessControlId") for origin in cfn_config.get("Origins", [])}
+    for origin in api.Origins["Items"]:
+        if control_ids.get(origin.id):
+            origin.origin_access_control_id = control_ids[origin.id]
 
 
 class LocalDistribution(CloudFormationModel):
@@ -119,11 +199,10 @@ class LocalDistribution(CloudFormationModel):
     def create_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
     ) -> LocalDistribution:
-        config = distribution_api_config(
-            cloudformation_json["Properties"]["DistributionConfig"],
-            caller_reference=f"{kwargs.get('LogicalId', resource_name)}-{uuid.uuid4()}",
-        )
+        cfn_config = cloudformation_json["Properties"]["DistributionConfig"]
+        config = distribution_api_config(cfn_config, caller_reference=f"{kwargs.get('LogicalId', resource_name)}-{uuid.uuid4()}")
         distribution, _location, _etag = _cloudfront(account_id, region_name).create_distribution(config, tags=[])
+        keep_associations(distribution, cfn_config)
         return cls(distribution)
 
     @classmethod
@@ -458,7 +537,9 @@ class LocalBucketPolicy(CloudFormationModel):
         properties = cloudformation_json["Properties"]
         bucket = properties["Bucket"]
         document = properties["PolicyDocument"]
-        policy = json.dumps(without_transport_conditions(json.loads(document) if isinstance(document, str) else document))
+        full = json.loads(document) if isinstance(document, str) else document
+        FULL_BUCKET_POLICIES[bucket] = full
+        policy = json.dumps(without_transport_conditions(full))
         s3_backends[account_id][get_partition(region_name)].put_bucket_policy(bucket, policy.encode())
         return cls(bucket)
 
@@ -485,18 +566,52 @@ class LocalBucketPolicy(CloudFormationModel):
         return True
 
 
+FULL_BUCKET_POLICIES: dict[str, dict[str, Any]] = {}
+"""Bucket policies as the stack wrote them, by bucket (moto stores them without the statements it cannot
+evaluate; the local edge evaluates these, for the caller it is)."""
+
+
+def _moto_cannot_evaluate(statement: dict[str, Any]) -> bool:
+    """A TLS condition, or a Deny aimed at a service principal only: moto applies either to every caller."""
+    if "aws:securetransport" in json.dumps(statement.get("Condition", {})).lower():
+        return True
+    principal = statement.get("Principal")
+    return statement.get("Effect") == "Deny" and isinstance(principal, dict) and set(principal) == {"Service"}
+
+
 def without_transport_conditions(document: dict[str, Any]) -> dict[str, Any]:
-    """The policy without statements conditioned on ``aws:SecureTransport`` (see the module docstring)."""
+    """The policy without the statements moto cannot evaluate (see the module docstring)."""
     statements = document.get("Statement", [])
     if isinstance(statements, dict):
         statements = [statements]
-    kept = [statement for statement in statements if "aws:securetransport" not in json.dumps(statement.get("Condition", {})).lower()]
-    return {**document, "Statement": kept}
+    return {**document, "Statement": [statement for statement in statements if not _moto_cannot_evaluate(statement)]}
+
+
+def _keep_public_access_block() -> None:
+    """moto's ``AWS::S3::Bucket`` drops ``PublicAccessBlockConfiguration``; apply it, as CloudFormation does on AWS."""
+    from moto.s3.models import FakeBucket
+
+    original = FakeBucket.create_from_cloudformation_json
+    if getattr(original, "_runway_ext_keeps_block", False):
+        return
+
+    def create(resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
+        bucket = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        block = cloudformation_json.get("Properties", {}).get("PublicAccessBlockConfiguration")
+        if block:
+            flags = {key: str(value).lower() == "true" for key, value in block.items()}
+            s3_backends[account_id][get_partition(region_name)].put_public_access_block(bucket.name, flags)
+        return bucket
+
+    create._runway_ext_keeps_block = True  # type: ignore[attr-defined]
+    FakeBucket.create_from_cloudformation_json = create  # type: ignore[method-assign]
 
 
 def install() -> list[str]:
     """Make moto's CloudFormation use the classes above (clears its model caches); return the types added."""
     from moto.cloudformation import parsing
+
+    _keep_public_access_block()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -18,6 +18,22 @@ DUMMY_CREDENTIALS = {
 ACCOUNT_ID = "123456789012"
 
 
+class PortInUseError(OSError):
+    """The port asked for is taken (its message is the one line to show)."""
+
+
+def require_free_port(port: int) -> None:
+    """Raise :class:`PortInUseError` when something already listens on ``127.0.0.1:port``."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError as error:
+            raise PortInUseError(
+                f"port: 127.0.0.1:{port} is already in use ({error.strerror}); choose another --port or stop what uses it"
+            ) from None
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that is free right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
@@ -56,15 +72,22 @@ class MotoServer:
             "no_proxy": "127.0.0.1,localhost",
         }
 
-    def start(self) -> MotoServer:
-        """Start serving (returns once the server answers)."""
+    def start(self, timeout: float = 30.0) -> MotoServer:
+        """Start serving (returns once the server listens); a taken port is a :class:`PortInUseError`, not a hang."""
         import logging
+        import threading
 
         from moto.server import ThreadedMotoServer
 
+        require_free_port(self.port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
-        self._server.start()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        starter = threading.Thread(target=server.start, daemon=True)
+        starter.start()
+        starter.join(timeout)
+        if starter.is_alive():  # moto's thread failed to bind (a race for the port) and its start() waits forever
+            raise PortInUseError(f"port: the local AWS did not start listening on 127.0.0.1:{self.port} in {timeout:g}s")
+        self._server = server
         return self
 
     def stop(self) -> None:

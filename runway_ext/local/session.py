@@ -13,6 +13,7 @@ from urllib.parse import urlparse
 
 from ..core import journal
 from ..core.errors import HookError
+from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
 from .moto_server import DUMMY_CREDENTIALS, MotoServer
 
 
@@ -81,9 +82,13 @@ def quiet_moto() -> None:
 
 
 @contextmanager
-def local_aws(endpoint: str | None = None) -> Iterator[LocalAws]:
-    """A local AWS: the server at ``endpoint`` (must be loopback) or a new in-process one, stopped afterwards."""
+def local_aws(endpoint: str | None = None, *, invalidation_seconds: float = DEFAULT_INVALIDATION_SECONDS) -> Iterator[LocalAws]:
+    """A local AWS: the server at ``endpoint`` (must be loopback) or a new in-process one, stopped afterwards.
+
+    ``invalidation_seconds``: how long a CloudFront invalidation stays InProgress in a new in-process stand-in.
+    """
     from .moto_cloudformation import install
+    from .moto_invalidations import install_invalidation_delay
 
     with tempfile.TemporaryDirectory(prefix="runway-ext-local-") as folder:
         journal_file = Path(folder) / "journal.jsonl"
@@ -91,6 +96,7 @@ def local_aws(endpoint: str | None = None) -> Iterator[LocalAws]:
             yield LocalAws(require_loopback(endpoint), journal_file)
             return
         install()
+        install_invalidation_delay(invalidation_seconds)
         quiet_moto()
         server = MotoServer().start()
         try:

@@ -58,11 +58,14 @@ class LocalTools:
 
 
 @contextmanager
-def local_tools(docker: DockerMode = "auto") -> Iterator[LocalTools]:
-    """Find the tools for one local run (starting a local registry when needed); stop what was started afterwards."""
+def local_tools(docker: DockerMode = "auto", *, registry: str | None = None) -> Iterator[LocalTools]:
+    """Find the tools for one local run (starting a local registry when needed); stop what was started afterwards.
+
+    ``registry`` (``host:port``): the registry a ``runway-ext local serve`` owns, used instead of starting one.
+    """
     tools = LocalTools()
     with ExitStack() as stack:
-        _add_docker(tools, docker, stack)
+        _add_docker(tools, docker, stack, registry)
         sam = shutil.which("sam")
         tools.environment["RUNWAY_EXT_SAM"] = "true" if sam else "false"
         if not sam:
@@ -75,7 +78,7 @@ def _switch_off(tools: LocalTools, notice: str) -> None:
     tools.notices.append(notice)
 
 
-def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack) -> None:
+def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack, given_registry: str | None = None) -> None:
     """Use the user's engine with a local registry, or switch the container steps off with one notice."""
     if mode == "off":
         _switch_off(tools, f"docker: switched off (--docker off); {_CONTAINER_SWITCH_OFF}")
@@ -88,7 +91,7 @@ def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack) -> None:
     if version is None:
         _switch_off(tools, f"docker: no engine answers at {describe_host(os.environ)} ({why}); {_CONTAINER_SWITCH_OFF}")
         return
-    registry = os.environ.get("RUNWAY_EXT_REGISTRY", "").strip() or _start_registry(client, stack)
+    registry = given_registry or os.environ.get("RUNWAY_EXT_REGISTRY", "").strip() or _start_registry(client, stack)
     if registry is None:
         _switch_off(
             tools,

@@ -1,0 +1,338 @@
+"""One distribution served at ``http://127.0.0.1:PORT/`` the way CloudFront serves it.
+
+A request goes through, in CloudFront's order: the allowed methods; the viewer-request CloudFront Function
+(its response is sent as is, its request is used from there on); DefaultRootObject for ``/``; the edge cache
+(keyed by the path after the function and the compression variant); the S3 origin (OriginPath prefixed, read
+as the distribution through Origin Access Control, so a bucket policy that does not let this distribution
+read gives 403, and a missing key is 403 unless the distribution may list the bucket); custom error responses
+(the error page fetched from the origin, sent with the configured status and cached for ErrorCachingMinTTL);
+gzip compression where the behavior and the cache policy enable it; then the response headers policy and
+CloudFront's own headers (``Via``, ``X-Cache``, ``X-Amz-Cf-Id``, ``Age``). Conditional requests with the
+object's ETag get 304.
+
+:class:`EdgeSite` holds the logic (``answer``), :class:`EdgeHttpServer` puts it on a port.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Protocol
+from urllib.parse import unquote
+
+from ..core.log import get_logger
+from .edge_access import origin_read
+from .edge_cache import EdgeCache, edge_ttl
+from .edge_config import EdgeConfig
+from .edge_functions import FunctionError, FunctionRunner, viewer_request_event
+
+LOG = get_logger("runway_ext.local.edge")
+COMPRESSIBLE = (
+    "text/html",
+    "text/css",
+    "text/plain",
+    "text/javascript",
+    "text/xml",
+    "text/csv",
+    "application/javascript",
+    "application/x-javascript",
+    "application/json",
+    "application/xml",
+    "application/xhtml+xml",
+    "application/manifest+json",
+    "image/svg+xml",
+    "image/x-icon",
+)
+"""Content types CloudFront compresses (a subset of its documented list)."""
+COMPRESS_MIN_BYTES, COMPRESS_MAX_BYTES = 1000, 10_000_000
+DEFAULT_ERROR_CACHING_SECONDS = 10
+_KEPT_ORIGIN_HEADERS = ("content-type", "cache-control", "etag", "last-modified", "expires", "content-encoding", "content-language")
+
+
+@dataclass
+class OriginResponse:
+    """What the S3 origin answered."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+class Origin(Protocol):
+    """Reads objects and the access settings of a bucket (the moto S3 API in local mode)."""
+
+    def get_object(self, bucket: str, key: str) -> OriginResponse | None:
+        """The object, or ``None`` when the key does not exist."""
+
+    def access(self, bucket: str) -> tuple[str | None, bool]:
+        """(the bucket policy or ``None``, whether a public access block shuts public reads)."""
+
+
+@dataclass
+class Answer:
+    """An HTTP response of the edge."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def header(self, name: str) -> str | None:
+        """The first value of header ``name`` (any case)."""
+        return next((value for key, value in self.headers if key.lower() == name.lower()), None)
+
+
+@dataclass
+class EdgeSite:
+    """The CloudFront behavior of one distribution, with its cache; ``function_code`` is the LIVE function's."""
+
+    config: EdgeConfig
+    origin: Origin
+    runner: FunctionRunner
+    function_code: str | None = None
+    cache: EdgeCache = field(default_factory=EdgeCache)
+    on_function_log: Callable[[str], None] = field(default=lambda line: LOG.info("%s", line))
+
+    def answer(self, method: str, target: str, headers: list[tuple[str, str]], viewer_ip: str = "127.0.0.1") -> Answer:
+        """The response to ``method target`` with the request ``headers``."""
+        request_id = uuid.uuid4().hex[:16]
+        answer = self._answer(method.upper(), target, headers, viewer_ip, request_id)
+        answer.headers += [
+            ("Via", f"1.1 {self.config.domain_name} (CloudFront, local edge)"),
+            ("X-Amz-Cf-Pop", "LOCAL"),
+            ("X-Amz-Cf-Id", request_id),
+        ]
+        if method.upper() == "HEAD":
+            answer.headers.append(("Content-Length", str(len(answer.body))))
+            answer.body = b""
+        return answer
+
+    def _answer(self, method: str, target: str, headers: list[tuple[str, str]], viewer_ip: str, request_id: str) -> Answer:
+        config = self.config
+        if config.refusal:
+            return _plain(403, f"The local edge does not serve this distribution: {config.refusal}.", "Error")
+        if method not in config.allowed_methods:
+            return _plain(403, "This distribution is not configured to allow the HTTP request method that was used.", "Error")
+        path, _, query = target.partition("?")
+        uri = path or "/"
+        if config.viewer_request_function:
+            outcome = self._run_function(method, uri, query, headers, viewer_ip, request_id)
+            if isinstance(outcome, Answer):
+                return self._finish(outcome, headers)
+            uri = outcome
+        if uri == "/" and config.default_root_object:
+            uri = "/" + config.default_root_object.lstrip("/")
+        variant = "gzip" if self._accepts_gzip(headers) else "identity"
+        cached = self.cache.get(uri, variant)
+        if cached is not None:
+            result = Answer(cached.status, list(cached.headers), cached.body)
+            result.headers.append(("Age", str(cached.age(self.cache.clock()))))
+            result.headers.append(("X-Cache", "Hit from cloudfront" if cached.status < 400 else "Error from cloudfront"))
+            return self._finish(result, headers)
+        result, ttl = self._from_origin(uri, variant)
+        self.cache.put(uri, variant, result.status, result.headers, result.body, ttl)
+        result.headers.append(("X-Cache", "Miss from cloudfront" if result.status < 400 else "Error from cloudfront"))
+        return self._finish(result, headers)
+
+    def _run_function(
+        self, method: str, uri: str, query: str, headers: list[tuple[str, str]], viewer_ip: str, request_id: str
+    ) -> Answer | str:
+        """The function's response as an :class:`Answer`, or the URI of the request it returned."""
+        config = self.config
+        if self.function_code is None:
+            return _plain(503, f"The CloudFront Function {config.viewer_request_function} is not published (no LIVE code).", "Error")
+        event = viewer_request_event(
+            distribution_id=config.distribution_id,
+            domain_name=config.domain_name,
+            request_id=request_id,
+            method=method,
+            uri=uri,
+            query=query,
+            headers=headers,
+            viewer_ip=viewer_ip,
+        )
+        try:
+            result, logs = self.runner.call(self.function_code, event)
+        except FunctionError as error:
+            LOG.error("edge %s: viewer-request function failed for %s: %s", config.distribution_id, uri, error)
+            return _plain(
+                503,
+                f"The CloudFront function associated with the request failed (FunctionExecutionError): {error}",
+                "FunctionExecutionError",
+            )
+        for line in logs:
+            self.on_function_log(f"edge {config.distribution_id}: function log: {line}")
+        if "statusCode" in result:
+            return _function_response(result)
+        new_uri = result.get("uri")
+        if not isinstance(new_uri, str) or not new_uri.startswith("/"):
+            LOG.error("edge %s: the viewer-request function returned a request whose uri is %r", config.distribution_id, new_uri)
+            return _plain(503, "The CloudFront function returned an invalid request (FunctionExecutionError).", "FunctionExecutionError")
+        return new_uri
+
+    def _accepts_gzip(self, headers: list[tuple[str, str]]) -> bool:
+        if not (self.config.compress and self.config.cache.gzip):
+            return False
+        accepted = ",".join(value for name, value in headers if name.lower() == "accept-encoding")
+        return any(part.split(";")[0].strip().lower() == "gzip" for part in accepted.split(","))
+
+    def _fetch(self, uri: str) -> OriginResponse:
+        """The origin's answer for ``uri``: the object, or S3's 403/404 as the distribution would get it."""
+        config = self.config
+        key = unquote(config.origin_path + uri).lstrip("/")
+        policy, public_blocked = self.origin.access(config.bucket)
+        may_read, may_list = origin_read(
+            policy, public_blocked, config.bucket, key, distribution_arn=config.distribution_arn, signed=config.origin_access_control
+        )
+        if not may_read:
+            return _s3_error(403, "AccessDenied", "Access Denied")
+        found = self.origin.get_object(config.bucket, key)
+        if found is None:
+            return (
+                _s3_error(404, "NoSuchKey", "The specified key does not exist.")
+                if may_list
+                else _s3_error(403, "AccessDenied", "Access Denied")
+            )
+        return found
+
+    def _from_origin(self, uri: str, variant: str) -> tuple[Answer, int]:
+        """The answer for a cache miss and how long to cache it."""
+        response = self._fetch(uri)
+        if response.status < 400:
+            answer = Answer(response.status, list(response.headers), response.body)
+            cache_control = answer.header("Cache-Control")
+            return self._compressed(answer, variant), edge_ttl(self.config.cache, cache_control, answer.header("Expires"))
+        custom = self.config.error_responses.get(response.status)
+        ttl = custom.caching_min_ttl if custom else DEFAULT_ERROR_CACHING_SECONDS
+        if custom is not None and custom.page:
+            page = self._fetch(custom.page)
+            if page.status < 400:
+                answer = Answer(custom.status, [(name, value) for name, value in page.headers if name.lower() != "etag"], page.body)
+                return self._compressed(answer, variant), ttl
+        elif custom is not None:
+            response.status = custom.status
+        return Answer(response.status, list(response.headers), response.body), ttl
+
+    @staticmethod
+    def _compressed(answer: Answer, variant: str) -> Answer:
+        content_type = (answer.header("Content-Type") or "").split(";")[0].strip().lower()
+        if (
+            variant != "gzip"
+            or answer.header("Content-Encoding")
+            or content_type not in COMPRESSIBLE
+            or not COMPRESS_MIN_BYTES <= len(answer.body) <= COMPRESS_MAX_BYTES
+        ):
+            return answer
+        answer.body = gzip.compress(answer.body, mtime=0)
+        answer.headers += [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
+        return answer
+
+    def _finish(self, answer: Answer, request_headers: list[tuple[str, str]]) -> Answer:
+        """Response headers policy, then 304 for a matching If-None-Match."""
+        for removed in self.config.removed_headers:
+            answer.headers = [(name, value) for name, value in answer.headers if name.lower() != removed]
+        for name, value, override in self.config.response_headers:
+            present = answer.header(name) is not None
+            if present and not override:
+                continue
+            answer.headers = [(key, old) for key, old in answer.headers if key.lower() != name.lower()] + [(name, value)]
+        etag = answer.header("ETag")
+        wanted = next((value for name, value in request_headers if name.lower() == "if-none-match"), None)
+        if answer.status == 200 and etag and wanted and etag in [tag.strip() for tag in wanted.split(",")]:
+            answer.status, answer.body = 304, b""
+            answer.headers = [(name, value) for name, value in answer.headers if name.lower() not in ("content-length", "content-type")]
+        return answer
+
+
+def _plain(status: int, text: str, cache_result: str) -> Answer:
+    return Answer(
+        status, [("Content-Type", "text/plain; charset=utf-8"), ("X-Cache", f"{cache_result} from cloudfront")], (text + "\n").encode()
+    )
+
+
+def _s3_error(status: int, code: str, message: str) -> OriginResponse:
+    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'.encode()
+    return OriginResponse(status, [("Content-Type", "application/xml")], body)
+
+
+def _function_response(result: dict[str, Any]) -> Answer:
+    """A response generated by the viewer-request function (``cloudfront-js-2.0`` shape)."""
+    headers: list[tuple[str, str]] = []
+    for name, entry in (result.get("headers") or {}).items():
+        values = entry.get("multiValue") or [entry]
+        headers += [(name, str(value.get("value", ""))) for value in values]
+    for name, entry in (result.get("cookies") or {}).items():
+        attributes = entry.get("attributes")
+        headers.append(("Set-Cookie", f"{name}={entry.get('value', '')}" + (f"; {attributes}" if attributes else "")))
+    body = result.get("body", "")
+    if isinstance(body, dict):
+        data = str(body.get("data", ""))
+        raw = base64.b64decode(data) if body.get("encoding") == "base64" else data.encode()
+    else:
+        raw = str(body or "").encode()
+    headers.append(("X-Cache", "FunctionGeneratedResponse from cloudfront"))
+    return Answer(int(result["statusCode"]), headers, raw)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "CloudFront"
+    sys_version = ""
+
+    def version_string(self) -> str:
+        return self.server_version
+
+    protocol_version = "HTTP/1.1"
+
+    def _serve(self) -> None:
+        site: EdgeSite = self.server.site  # type: ignore[attr-defined]
+        try:
+            answer = site.answer(self.command, self.path, list(self.headers.items()), self.client_address[0])
+        except Exception as error:  # noqa: BLE001 - one request must never take the edge down; the error is logged
+            LOG.error("edge %s: %s %s failed: %s", site.config.distribution_id, self.command, self.path, error)
+            answer = _plain(502, f"The local edge could not reach the origin: {error}", "Error")
+        self.send_response(answer.status, HTTPStatus(answer.status).phrase if answer.status in HTTPStatus._value2member_map_ else "")
+        has_length = any(name.lower() == "content-length" for name, _ in answer.headers)
+        for name, value in answer.headers:
+            self.send_header(name, value)
+        if not has_length:
+            self.send_header("Content-Length", str(len(answer.body)))
+        self.end_headers()
+        if answer.body:
+            self.wfile.write(answer.body)
+
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _serve
+
+    def log_message(self, format: str, *args: Any) -> None:
+        LOG.debug("edge: " + format, *args)
+
+
+class EdgeHttpServer:
+    """An :class:`EdgeSite` on ``127.0.0.1:port``, served from a thread until :meth:`stop`."""
+
+    def __init__(self, site: EdgeSite, port: int = 0) -> None:
+        """Bind ``127.0.0.1:port`` (0: a free port) now, so a taken port is an error here."""
+        self.site = site
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _Handler)
+        self._server.daemon_threads = True
+        self._server.site = site  # type: ignore[attr-defined]
+        self._thread = threading.Thread(target=self._server.serve_forever, name=f"edge-{site.config.distribution_id}", daemon=True)
+
+    @property
+    def url(self) -> str:
+        """``http://127.0.0.1:PORT/``."""
+        return f"http://127.0.0.1:{self._server.server_address[1]}/"
+
+    def start(self) -> EdgeHttpServer:
+        """Start answering."""
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop answering and release the port."""
+        self._server.shutdown()
+        self._server.server_close()

@@ -1,0 +1,270 @@
+"""The documented flow, end to end, as a user runs it: serve → deploy → edit → deploy → no-change deploy → destroy → destroy.
+
+On a copy of sample-project/ outside the repository, with Docker on (the test session's engine handed over
+through DOCKER_HOST, as a user's own engine would be), the real sam CLI, npm and runway, every command run as
+the ``runway-ext`` CLI a user types. ``serve`` owns the stand-in, the local registry and the local edge; the
+deploys find them through the serve session. Debian's headless chromium looks at the site the edge serves:
+``/``, ``/about/``, a missing page, CSS and JS loaded, a screenshot that is not blank; after an edit, the old
+page while the invalidation is in progress and the new one once it completed. Set
+``RUNWAY_EXT_UPDATE_SCREENSHOT=1`` to refresh docs/images/local-edge.png from this run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+from runway_ext.local.moto_server import free_port
+from runway_ext.local.serve_session import session_file
+from tests.local.browser import Browser, chromium_or_skip, distinct_colours
+from tests.support.host_state import host_network_state
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE = REPO / "sample-project"
+SCREENSHOT = REPO / "docs" / "images" / "local-edge.png"
+INVALIDATION_SECONDS = 4
+RUNWAY_EXT = str(Path(sys.executable).parent / "runway-ext")
+
+pytestmark = [pytest.mark.runway, pytest.mark.docker, pytest.mark.sam]
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """A plain GET without proxies: (status, headers, body); HTTP errors are answers too."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(urllib.request.Request(url, headers=headers or {}), timeout=10) as response:
+            return response.status, dict(response.headers.items()), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers.items()), error.read()
+
+
+def registry_digest(registry: str, repository: str, tag: str) -> str:
+    accept = "application/vnd.oci.image.index.v1+json, application/vnd.oci.image.manifest.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
+    request = urllib.request.Request(f"http://{registry}/v2/{repository}/manifests/{tag}", method="HEAD", headers={"Accept": accept})
+    with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as response:
+        return response.headers["Docker-Content-Digest"]
+
+
+def hook_line(summary: str, hook: str) -> dict[str, str]:
+    """The ``key=value`` figures of one hook's summary line (the last one of that hook)."""
+    lines = [line for line in summary.splitlines() if line.startswith(f"  {hook}: ")]
+    assert lines, f"no {hook} line in:\n{summary}"
+    assert "FAILED" not in lines[-1], lines[-1]
+    return dict(re.findall(r"(\w+)=([^,]*)", lines[-1]))
+
+
+class Serve:
+    """``runway-ext local serve`` as a subprocess; its output kept for the assertions."""
+
+    def __init__(self, env: dict[str, str], cwd: Path) -> None:
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen(
+            [RUNWAY_EXT, "local", "serve", "--port", str(self.port), "--invalidation-seconds", str(INVALIDATION_SECONDS)],
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        )
+        self.lines: list[str] = []
+        threading.Thread(target=self._pump, daemon=True).start()
+        deadline = time.monotonic() + 120
+        while not any(line.startswith("sites:") for line in self.lines):
+            assert self.process.poll() is None, "serve exited:\n" + "\n".join(self.lines)
+            assert time.monotonic() < deadline, "serve did not come up:\n" + "\n".join(self.lines)
+            time.sleep(0.2)
+
+    def _pump(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                return self.process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        return self.process.returncode
+
+
+def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
+    done = subprocess.run(
+        [RUNWAY_EXT, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900, check=False
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Any:
+    executable = chromium_or_skip()
+    profile = tmp_path / "chromium-profile"
+    profile.mkdir()
+    started = Browser(executable, profile)
+    try:
+        yield started
+    finally:
+        started.stop()
+
+
+def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path, browser: Browser, docker_env, sam: str) -> None:  # type: ignore[no-untyped-def]
+    project = tmp_path / "my-site"
+    shutil.copytree(
+        SAMPLE, project, ignore=shutil.ignore_patterns("node_modules", "out", ".env.local", ".runway", ".aws-sam", "__pycache__")
+    )
+    assert REPO not in project.parents
+    env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_") and name != "RUNWAY_EXT_REGISTRY"}
+    env.update(RUNWAY_EXT_BASE_IMAGE=docker_env.base_image, PATH=f"{Path(sam).parent}{os.pathsep}{os.environ['PATH']}")
+    host_before = host_network_state()
+    serve = Serve(env, tmp_path)
+    try:
+        session = json.loads(session_file(serve.port).read_text())
+        registry = session["registry"]
+        assert registry and registry.startswith("127.0.0.1:") and registry != docker_env.registry, serve.lines
+        deploy = ["local", "deploy", str(project), "--endpoint", serve.endpoint]
+        aws = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+        cloudfront = aws.client("cloudfront", endpoint_url=serve.endpoint)
+        s3 = aws.client("s3", endpoint_url=serve.endpoint)
+
+        # 1. first deploy: the summary names the site's local URL; the edge serves it as CloudFront would
+        code, first = run_cli(deploy, env, tmp_path)
+        assert code == 0, first
+        assert "started empty for this run" not in first  # state lives in serve
+        image = hook_line(first, "docker_build_push")
+        assert image["skipped"] == "False" and image["digest"].startswith("sha256:")
+        assert registry_digest(registry, "sample-dev-service", "dev") == image["digest"]
+        stacks = {
+            stack["StackName"]: stack for stack in aws.client("cloudformation", endpoint_url=serve.endpoint).describe_stacks()["Stacks"]
+        }
+        assert set(stacks) == {f"sample-dev-{name}" for name in ("registry", "site", "artifacts", "service", "api")}
+        assert {stack["StackStatus"] for stack in stacks.values()} == {"CREATE_COMPLETE"}
+        service = {item["OutputKey"]: item["OutputValue"] for item in stacks["sample-dev-service"]["Outputs"]}
+        assert service["ImageUri"] == f"123456789012.dkr.ecr.us-east-1.amazonaws.com/sample-dev-service@{image['digest']}"
+        (site_line,) = [line for line in first.split("sites:\n", 1)[1].splitlines() if "http://127.0.0.1:" in line]
+        distribution_id = site_line.split()[0]
+        site = re.search(r"http://127\.0\.0\.1:\d+/", site_line).group(0)  # type: ignore[union-attr]
+        home = browser.load(site, styles={"width": "body|max-width"}, screenshot=True)
+        assert home.status == 200 and "Home" in home.html
+        assert home.failed == [] and all(status < 400 for status in home.responses.values()), home.responses
+        assert any("/_next/static/css/" in url for url in home.responses) and any("/_next/static/chunks/" in url for url in home.responses)
+        assert home.styles["width"] == "640px"  # site.css applied (max-width: 40rem)
+        assert 'data-api=""' in home.html or "data-api=" in home.html  # site.js ran
+        assert distinct_colours(home.screenshot) > 20, "the screenshot is blank"
+        (tmp_path / "local-edge.png").write_bytes(home.screenshot)
+        if os.environ.get("RUNWAY_EXT_UPDATE_SCREENSHOT") == "1":
+            SCREENSHOT.parent.mkdir(exist_ok=True)
+            SCREENSHOT.write_bytes(home.screenshot)
+        about = browser.load(site + "about/")
+        assert about.status == 200 and "About" in about.text and about.failed == []
+        missing = browser.load(site + "no-such-page/")
+        assert missing.status == 404 and "Not found." in missing.text and missing.failed == []
+        fetch(site)  # no Accept-Encoding: a cache entry of its own (the key holds the normalized encoding, as on CloudFront)
+        status, headers, _ = fetch(site)
+        assert (
+            status == 200 and headers["X-Frame-Options"] == "DENY" and headers["Strict-Transport-Security"].startswith("max-age=63072000")
+        )
+        assert headers["X-Cache"] == "Hit from cloudfront" and "s-maxage=31536000" in headers["Cache-Control"]
+
+        # OAC: only this distribution reads the bucket; a policy naming another one shuts the edge out
+        bucket = re.search(r"BucketName = (sample-dev-site-bucket-\S+)", first).group(1)  # type: ignore[union-attr]
+        block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
+        assert all(block.values())
+        policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy.replace(f"distribution/{distribution_id}", "distribution/EOTHER"))
+        assert fetch(site + "docs/")[0] == 403  # not cached yet: the origin refuses, and so does the 404 page
+        s3.put_bucket_policy(Bucket=bucket, Policy=policy)
+        assert fetch(site + "docs/")[0] == 403  # the error stays cached for ErrorCachingMinTTL (60 s), as on CloudFront
+        assert fetch(site + "docs/", {"Accept-Encoding": "gzip"})[0] == 200  # another cache entry: read again, allowed again
+
+        # 2. edit a page and redeploy: the old page until the invalidation completes, the new one after
+        page = project / "app" / "src" / "pages" / "about.html"
+        page.write_text(page.read_text() + "<p>Edited for the flow test.</p>\n")
+        redeploy = subprocess.Popen(
+            [RUNWAY_EXT, *deploy],
+            cwd=tmp_path,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        known = {
+            item["Id"] for item in cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items") or []
+        }
+        deadline = time.monotonic() + 300
+        while True:
+            items = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items") or []
+            new = [item for item in items if item["Id"] not in known]
+            if new:
+                break
+            assert redeploy.poll() is None, redeploy.communicate()[0]
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert new[0]["Status"] == "InProgress"
+        during = browser.load(site + "about/")
+        still_in_progress = (
+            cloudfront.get_invalidation(DistributionId=distribution_id, Id=new[0]["Id"])["Invalidation"]["Status"] == "InProgress"
+        )
+        assert "Edited for the flow test." not in during.text
+        assert still_in_progress, "the browser check took longer than the invalidation; raise INVALIDATION_SECONDS"
+        second, _ = redeploy.communicate(timeout=900)
+        assert redeploy.returncode == 0, second
+        after = browser.load(site + "about/")
+        assert after.status == 200 and "Edited for the flow test." in after.text
+        assert hook_line(second, "cloudfront_invalidation")["paths"].split() == ["/about/", "/about/index.html"]
+        rebuilt = hook_line(second, "docker_build_push")
+        assert rebuilt["skipped"] == "True" and rebuilt["digest"] == image["digest"]  # the registry outlived the first deploy
+
+        # 3. nothing changed: nothing uploaded, invalidated or built
+        code, third = run_cli(deploy, env, tmp_path)
+        assert code == 0, third
+        assert hook_line(third, "npm_build")["uploaded"] == "0"
+        assert hook_line(third, "cloudfront_invalidation")["skipped"] == "True"
+        assert hook_line(third, "docker_build_push")["digest"] == image["digest"]
+        assert host_network_state() == host_before
+
+        # 4. destroy, then destroy again: both succeed, the second says there was nothing to do
+        code, gone = run_cli(["local", "destroy", str(project), "--endpoint", serve.endpoint], env, tmp_path)
+        assert code == 0, gone
+        assert "stacks:\n  (none)" in gone and "Traceback" not in gone
+        code, again = run_cli(["local", "destroy", str(project), "--endpoint", serve.endpoint], env, tmp_path)
+        assert code == 0 and "Traceback" not in again and "error" not in again.lower(), again
+        assert "stack sample-dev-site does not exist: no bucket to empty" in again
+        assert aws.client("cloudformation", endpoint_url=serve.endpoint).describe_stacks()["Stacks"] == []
+        assert s3.list_buckets()["Buckets"] == []
+        assert aws.client("ecr", endpoint_url=serve.endpoint).describe_repositories()["repositories"] == []
+        assert cloudfront.list_distributions()["DistributionList"].get("Items", []) == []
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                fetch(site)
+            except OSError:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("the edge still serves a destroyed distribution")
+    finally:
+        assert serve.stop() == 0, "\n".join(serve.lines)
+    assert not session_file(serve.port).exists()
+    with pytest.raises(OSError):
+        registry_digest(registry, "sample-dev-service", "dev")  # serve's registry stopped with it
+    assert host_network_state() == host_before
