@@ -13,7 +13,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .core.cli import add_common_flags, configure_cli_logging
+from .core.cli import OneLineErrorParser, add_common_flags, configure_cli_logging, run_interruptible
 from .core.hook import Hook
 
 TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command", "runway_ext.scaffold")
@@ -37,7 +37,7 @@ def build_main_parser() -> argparse.ArgumentParser:
     """The ``runway-ext`` parser with all sub-commands."""
     from . import __version__
 
-    parser = argparse.ArgumentParser(prog="runway-ext", description="Runway hooks and tools, from the command line.")
+    parser = OneLineErrorParser(prog="runway-ext", description="Runway hooks and tools, from the command line.")
     parser.add_argument("--version", action="version", version=f"runway-ext {__version__}")
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
     for command in discover_commands():
@@ -51,9 +51,13 @@ def build_main_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``runway-ext``."""
+    return run_interruptible(lambda: _run(argv))
+
+
+def _run(argv: Sequence[str] | None) -> int:
     namespace = build_main_parser().parse_args(argv)
     configure_cli_logging(verbose=False)
-    return namespace._command.run_cli(namespace)
+    return int(namespace._command.run_cli(namespace))
 
 
 if __name__ == "__main__":

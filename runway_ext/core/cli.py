@@ -4,19 +4,26 @@ Each field ``some_name`` becomes ``--some-name`` (or a positional argument): boo
 ``--flag/--no-flag`` (a field named ``no_cache`` gets ``--no-cache/--cache``); lists of plain values take several values (``--paths /a /b``);
 dicts of plain values take ``KEY=VALUE`` pairs (``--variables A=1 B=2``) and, as
 ``--json-<name>``, a JSON object; anything richer takes JSON. Values are passed to the model
-unconverted, so the model's validation (and its messages) is the same for both faces.
+unconverted, so the model's validation (and its messages) is the same for both faces: a choice
+(``Literal``) and a required positional are checked by the model too, not by argparse.
+
+Bad input never echoes a value it cannot parse (it may be a secret typed in the wrong place): a
+malformed ``KEY=VALUE`` pair is named by its key or its position. A usage error argparse itself
+finds (an unknown flag) is one ``error: …`` line and exit code 2; Ctrl-C is one line and exit code
+130 (:func:`run_interruptible`).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import sys
 import types
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
 
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
@@ -26,6 +33,10 @@ from .errors import HookError
 _SCALARS = (str, int, float, Path)
 _JSON_PREFIX = "json_"
 _NEGATIVE_PREFIX = "no_"
+INTERRUPTED_EXIT_CODE = 130
+"""Exit code after Ctrl-C (128 + SIGINT), as shells report it."""
+USAGE_EXIT_CODE = 2
+"""Exit code of a usage error found by argparse (an unknown flag, a flag missing its value)."""
 
 
 def _unwrap(annotation: Any) -> Any:
@@ -69,6 +80,12 @@ def field_kind(info: FieldInfo) -> str:
     return "json"
 
 
+@functools.lru_cache(maxsize=512)
+def model_field_kinds(model: type[BaseModel]) -> Mapping[str, str]:
+    """:func:`field_kind` of every field of ``model``, worked out once per model (a model's fields never change)."""
+    return types.MappingProxyType({name: field_kind(info) for name, info in model.model_fields.items()})
+
+
 def _help(info: FieldInfo) -> str:
     """CLI help for a field: its docstring, plus its default."""
     text = (info.description or "").replace("%", "%%")
@@ -96,9 +113,8 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
         aliases = cli_aliases(info)
         choices = get_args(_unwrap(info.annotation)) if get_origin(_unwrap(info.annotation)) is Literal else None
         if name in positional:
-            nargs: Any = None if info.is_required() else "?"
-            if kind == "list":
-                nargs = "+" if info.is_required() else "*"
+            # optional for argparse: a missing one is the model's "field required", as in config.yml
+            nargs: Any = "*" if kind == "list" else "?"
             parser.add_argument(name, metavar=name.upper(), nargs=nargs, help=help_text, default=argparse.SUPPRESS)
             continue
         if kind == "bool" and name.startswith(_NEGATIVE_PREFIX):
@@ -132,31 +148,26 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
         elif kind == "json":
             parser.add_argument(_flag(name), *aliases, dest=name, metavar="JSON", default=argparse.SUPPRESS, help=help_text + " (JSON)")
         else:
-            parser.add_argument(
-                _flag(name),
-                *aliases,
-                dest=name,
-                metavar=name.upper(),
-                default=argparse.SUPPRESS,
-                choices=choices or None,
-                help=help_text,
-            )
+            # choices are the model's to check (same message as config.yml); the help shows them
+            metavar = "{" + ",".join(str(choice) for choice in choices) + "}" if choices else name.upper()
+            parser.add_argument(_flag(name), *aliases, dest=name, metavar=metavar, default=argparse.SUPPRESS, help=help_text)
 
 
 def namespace_to_kwargs(namespace: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     """Collect the flags that were given into model kwargs; malformed pairs or JSON raise ``HookError``."""
     given = vars(namespace)
     kwargs: dict[str, Any] = {}
-    for name, info in model.model_fields.items():
-        kind = field_kind(info)
+    for name, kind in model_field_kinds(model).items():
         if kind == "dict":
             merged: dict[str, Any] = {}
             if _JSON_PREFIX + name in given:
                 merged.update(_load_json(name, given[_JSON_PREFIX + name], expect=dict))
-            for pair in given.get(name, []):
+            for position, pair in enumerate(given.get(name, []), start=1):
                 key, sep, value = pair.partition("=")
-                if not sep or not key:
-                    raise HookError(f"{name}: expected KEY=VALUE, got {pair!r}")
+                if not sep:  # the text may be a secret typed with the wrong separator: never echo it
+                    raise HookError(f"{name}: item {position} of {_flag(name)} has no '=' (expected KEY=VALUE)")
+                if not key:
+                    raise HookError(f"{name}: item {position} of {_flag(name)} has an empty KEY (expected KEY=VALUE)")
                 merged[key] = value
             if _JSON_PREFIX + name in given or name in given:
                 kwargs[name] = merged
@@ -171,6 +182,10 @@ def _load_json(name: str, text: str, *, expect: type | None) -> Any:
         value = json.loads(text)
     except json.JSONDecodeError as error:
         raise HookError(f"{name}: invalid JSON ({error.msg} at position {error.pos})") from None
+    except ValueError:  # an integer literal longer than Python converts
+        raise HookError(f"{name}: invalid JSON (a number of more than {sys.get_int_max_str_digits()} digits)") from None
+    except RecursionError:
+        raise HookError(f"{name}: invalid JSON (nested too deeply)") from None
     if expect is not None and not isinstance(value, expect):
         raise HookError(f"{name}: expected a JSON object")
     return value
@@ -182,11 +197,47 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", dest="_debug", action="store_true", help="show a traceback on unexpected errors")
 
 
+class OneLineErrorParser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one ``error: …`` line (exit code 2), not usage text plus an error.
+
+    Flags are never abbreviated (``--output-fil`` is an unknown flag, not ``--output-file``): a typo is caught.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        """An ``argparse.ArgumentParser`` without flag abbreviations."""
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
+        """Parse like argparse; unknown arguments are named by their flags only, never their values (one may be a secret)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            flags = [extra.split("=", 1)[0] for extra in extras if extra.startswith("-") and len(extra) > 1]
+            values = len(extras) - len(flags)
+            named = ", ".join(flags) if flags else ""
+            counted = f"{values} unexpected value{'s' if values != 1 else ''}" if values else ""
+            self.error("unrecognized arguments: " + " and ".join(part for part in (named, counted) if part))
+        return parsed
+
+    def error(self, message: str) -> NoReturn:
+        """Print one line naming the flag and what was wrong; exit with :data:`USAGE_EXIT_CODE`."""
+        self.exit(USAGE_EXIT_CODE, f"error: {message} (see {self.prog} --help)\n")
+
+
+def run_interruptible(run: Callable[[], int]) -> int:
+    """Run a command; Ctrl-C becomes one ``error: interrupted`` line and exit code 130, never a traceback."""
+    try:
+        return run()
+    except KeyboardInterrupt:
+        print("error: interrupted (Ctrl-C); stopped", file=sys.stderr, flush=True)
+        return INTERRUPTED_EXIT_CODE
+
+
 def build_parser(prog: str, command: Any) -> argparse.ArgumentParser:
     """A parser for one command (a hook, or a group of hooks)."""
     from .hook import Hook
 
-    parser = argparse.ArgumentParser(prog=prog)
+    parser = OneLineErrorParser(prog=prog)
     if isinstance(command, Hook):
         add_common_flags(parser)
     command.configure_parser(parser)
@@ -240,10 +291,14 @@ def configure_cli_logging(*, verbose: bool) -> None:
 def print_result(result: dict[str, Any], *, as_json: bool, render: Callable[[dict[str, Any]], str] | None) -> None:
     """Print a hook's result to stdout: JSON, the hook's own rendering, or ``key: value`` lines."""
     if as_json:
-        print(json.dumps(result, indent=2, sort_keys=True))
+        text = json.dumps(result, indent=2, sort_keys=True)
     elif render is not None:
-        print(render(result))
+        text = render(result)
     else:
+        lines = []
         for key, value in result.items():
             shown = json.dumps(value) if isinstance(value, (dict, list)) else value
-            print(f"{key}: {shown}")
+            lines.append(f"{key}: {shown}")
+        text = "\n".join(lines)
+    # a file name that is not UTF-8 (kept by Python as surrogate escapes) is shown escaped, not a crash
+    print(text.encode("utf-8", "backslashreplace").decode("utf-8"))

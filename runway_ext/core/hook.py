@@ -14,11 +14,21 @@ A hook is written once, as a function of its validated args and a :class:`HookCo
 ``greet`` is then both the CFNgin entry point (``path: my_module.greet`` in config.yml) and a
 command line (``greet.main()``, ``--name Bob``). Results are stored in Runway's hook_data under
 ``runway_ext.<name>``; failures are one logged line and a falsy result (CFNgin) or exit code 1 (CLI).
+
+Input no hook can use is refused by :meth:`Hook.parse` before the body runs, naming the field: text
+that is not valid Unicode (a lone surrogate; in a path field only Python's escapes of non-UTF-8 file
+name bytes are kept; a path holding NUL), integers longer than Python converts to text, non-finite numbers, and values
+nested more than :data:`MAX_NESTING` levels deep. A file the body cannot read or write (read-only
+folder, missing parent) is one line naming that file — the file asked for, never a temporary file
+beside it. Ctrl-C in the CLI is one line and exit code 130. ``unexpected`` is kept for real bugs.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
+import math
+import re
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -29,7 +39,7 @@ import pydantic
 from . import journal
 from .args import HookArgs, describe_validation_error
 from .aws import make_client, make_session
-from .cli import add_model_arguments, configure_cli_logging, namespace_to_kwargs, print_result
+from .cli import add_model_arguments, configure_cli_logging, field_kind, namespace_to_kwargs, print_result, run_interruptible
 from .errors import HookError
 from .log import adopt_runway_logging, get_logger
 
@@ -44,6 +54,17 @@ DEFAULT_REGION = "us-east-1"
 """The region used when neither the args, the deploy nor the environment names one."""
 HOOK_DATA_NAMESPACE = "runway_ext"
 """hook_data key under which every runway_ext hook stores its result, by hook name."""
+MAX_NESTING = 64
+"""Deepest nesting of lists and mappings an argument may have."""
+RESERVED_ARGUMENT_NAMES = frozenset({"context", "provider"})
+"""Names no args model may use: Runway calls every hook as ``hook(context=…, provider=…, **args)``."""
+_MAX_INT_BITS = int(sys.get_int_max_str_digits() * math.log2(10)) if sys.get_int_max_str_digits() else 0
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+_LONE_SURROGATE_NOT_ESCAPE = re.compile("[\ud800-\udc7f\udd00-\udfff]")
+"""Surrogates other than ``\udc80``-``\udcff``, which are Python's escapes of non-UTF-8 file name bytes."""
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+"""Characters that would break an error line apart or hide part of it."""
+_TEMPORARY_FILE = re.compile(r"^\.(?P<name>.+)\.[A-Za-z0-9_]+\.tmp$")
 
 
 @dataclass
@@ -103,7 +124,16 @@ class Hook(Generic[ArgsT]):
         positional: Sequence[str] = (),
         render: Callable[[dict[str, Any]], str] | None = None,
     ) -> None:
-        """Bind ``body`` to ``args_model`` under ``name`` (the hook_data key and CLI command name)."""
+        """Bind ``body`` to ``args_model`` under ``name`` (the hook_data key and CLI command name).
+
+        An args model with a field named ``context`` or ``provider`` is refused (``TypeError``): Runway passes
+        those itself, so such an argument in config.yml would fail in Runway before the hook ran.
+        """
+        clashing = sorted(RESERVED_ARGUMENT_NAMES & set(args_model.model_fields))
+        if clashing:
+            raise TypeError(
+                f"{name}: {args_model.__name__} may not have a field named {' or '.join(clashing)} (Runway passes it to every hook)"
+            )
         self.name = name
         self.args_model = args_model
         self.body = body
@@ -128,6 +158,11 @@ class Hook(Generic[ArgsT]):
                 self.log.error("%s: %s", self.name, line)
             journal.record(self.name, error=_error_lines(error)[0])
             return False
+        except OSError as error:
+            line = describe_os_error(error)
+            self.log.error("%s: %s", self.name, line)
+            journal.record(self.name, error=line)
+            return False
         except Exception as error:
             self.log.error("%s: unexpected %s: %s", self.name, type(error).__name__, error)
             self.log.debug("traceback", exc_info=True)
@@ -141,10 +176,13 @@ class Hook(Generic[ArgsT]):
     # -- shared by both faces --------------------------------------------------------------------
     def parse(self, kwargs: Mapping[str, Any]) -> ArgsT:
         """Validate raw arguments; a bad one becomes a :class:`HookError` of ``field: problem`` lines."""
+        problems = unusable_input_problems(self.args_model, kwargs)
+        if problems:
+            raise HookError("\n".join(problems))
         try:
             return self.args_model.model_validate(dict(kwargs))
         except pydantic.ValidationError as error:
-            raise HookError("\n".join(describe_validation_error(error))) from None
+            raise HookError("\n".join(describe_validation_error(error, self.args_model))) from None
 
     def execute(self, args: ArgsT, ctx: HookContext) -> dict[str, Any]:
         """Run the body with ``args`` and return its result as a JSON-ready dict."""
@@ -165,7 +203,10 @@ class Hook(Generic[ArgsT]):
         parser.set_defaults(_command=self)
 
     def run_cli(self, namespace: argparse.Namespace) -> int:
-        """Run from parsed command-line flags; print the result; return the exit code."""
+        """Run from parsed command-line flags; print the result; return the exit code (130 after Ctrl-C)."""
+        return run_interruptible(lambda: self._run_cli(namespace))
+
+    def _run_cli(self, namespace: argparse.Namespace) -> int:
         try:
             args = self.parse(namespace_to_kwargs(namespace, self.args_model))
             configure_cli_logging(verbose=args.verbose)
@@ -173,6 +214,11 @@ class Hook(Generic[ArgsT]):
         except HookError as error:
             for line in _error_lines(error):
                 self.log.error("%s", line)
+            return 1
+        except OSError as error:
+            self.log.error("%s", describe_os_error(error))
+            if getattr(namespace, "_debug", False):
+                raise
             return 1
         except Exception as error:
             self.log.error("unexpected %s: %s", type(error).__name__, error)
@@ -189,7 +235,7 @@ class Hook(Generic[ArgsT]):
         parser = build_parser(prog or _default_prog(self.__module__), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
-        return namespace._command.run_cli(namespace)
+        return int(namespace._command.run_cli(namespace))
 
 
 class HookGroup:
@@ -220,7 +266,7 @@ class HookGroup:
         parser = build_parser(prog or _default_prog(module), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
-        return namespace._command.run_cli(namespace)
+        return int(namespace._command.run_cli(namespace))
 
 
 def hook(
@@ -264,8 +310,103 @@ def to_result_dict(result: Any) -> dict[str, Any]:
 
 
 def run_module(command: Hook[Any] | HookGroup) -> None:
-    """Entry point for ``python -m runway_ext.hooks.<name>``."""
-    sys.exit(command.main())
+    """Entry point for ``python -m runway_ext.hooks.<name>`` (Ctrl-C while parsing is one line and exit code 130 too)."""
+    sys.exit(run_interruptible(command.main))
+
+
+def unusable_input_problems(model: type[HookArgs], kwargs: Mapping[str, Any]) -> list[str]:
+    """One ``field: problem`` line per value no hook can use, whatever its type says (see the module docstring).
+
+    Checked before the model, so that pydantic, a validator or a message never meets such a value.
+    """
+    problems: list[str] = []
+    for name, value in kwargs.items():
+        if isinstance(name, str) and name not in model.model_fields and (_LONE_SURROGATE.search(name) or _CONTROL.search(name)):
+            problems.append(f"{shown_name(name)}: unknown argument")
+            continue
+        path_field = isinstance(name, str) and name in _path_fields(model)
+        problem = _unusable(value, str(name) if isinstance(name, str) else "arguments", path_field=path_field, depth=0)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def shown_name(name: str) -> str:
+    """A name as an error line shows it: lone surrogates and control characters escaped (``\\ud800``, ``\\n``)."""
+    if _CONTROL.search(name):
+        return ascii(name)[1:-1]
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+@functools.lru_cache(maxsize=512)
+def _path_fields(model: type[HookArgs]) -> frozenset[str]:
+    """The fields of ``model`` that hold one file system path (worked out once per model)."""
+    return frozenset(name for name, info in model.model_fields.items() if _is_path_field(info))
+
+
+def _is_path_field(info: Any) -> bool:
+    from pathlib import PurePath
+
+    from .cli import _unwrap
+
+    annotation = _unwrap(info.annotation)
+    return field_kind(info) == "scalar" and isinstance(annotation, type) and issubclass(annotation, PurePath)
+
+
+def _unusable(value: Any, where: str, *, path_field: bool, depth: int) -> str | None:
+    """The first problem found in ``value`` (walked iteratively deep-first, bounded), or ``None``."""
+    stack: list[tuple[Any, str, int]] = [(value, where, depth)]
+    while stack:
+        item, location, level = stack.pop()
+        if isinstance(item, str):
+            pattern = _LONE_SURROGATE_NOT_ESCAPE if path_field else _LONE_SURROGATE
+            found = pattern.search(item)
+            if found:
+                return f"{location}: text is not valid Unicode (lone surrogate {found.group()!a} at position {found.start()})"
+            if path_field and "\x00" in item:
+                return f"{location}: a path cannot contain a NUL character (at position {item.index(chr(0))})"
+        elif isinstance(item, bool):
+            continue
+        elif isinstance(item, int):
+            if _MAX_INT_BITS and item.bit_length() > _MAX_INT_BITS:
+                return f"{location}: a number of more than {sys.get_int_max_str_digits()} digits"
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                return f"{location}: {item!r} is not a usable number"
+        elif isinstance(item, Mapping) or isinstance(item, (list, tuple, set, frozenset)):
+            if level >= MAX_NESTING:
+                return f"{location}: nested more than {MAX_NESTING} levels deep"
+            if isinstance(item, Mapping):
+                for key, member in item.items():
+                    if isinstance(key, str) and _LONE_SURROGATE.search(key):
+                        return f"{location}: key {ascii(key)} is not valid Unicode (lone surrogate)"
+                    if isinstance(key, str) and _CONTROL.search(key):
+                        return f"{location}: key {ascii(key)} holds a control character (a line break, a tab, NUL, ...)"
+                    stack.append((member, f"{location}.{key}", level + 1))
+            else:
+                for index, member in enumerate(item):
+                    stack.append((member, f"{location}.{index}", level + 1))
+    return None
+
+
+def describe_os_error(error: OSError) -> str:
+    """One line for a file the hook could not read or write: the file asked for and why.
+
+    A temporary file written beside a file (``.NAME.random.tmp``, as :func:`~runway_ext.core.files.atomic_write`
+    makes) is reported as the file it stands for.
+    """
+    reason = error.strerror or type(error).__name__
+    filename = error.filename
+    if filename is None:
+        return f"{reason}"
+    from pathlib import Path
+
+    path = Path(str(filename))
+    temporary = _TEMPORARY_FILE.match(path.name)
+    if temporary:
+        path = path.with_name(temporary.group("name"))
+    shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
+    return f"cannot write {shown}: {reason}" if temporary else f"{shown}: {reason}"
 
 
 def _error_lines(error: HookError) -> list[str]:

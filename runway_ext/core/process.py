@@ -107,6 +107,9 @@ def run_process(
             pass
     try:
         returncode = process.wait(timeout=timeout)
+    except KeyboardInterrupt:  # Ctrl-C reaches only us (the program has its own session): stop it too
+        _kill_group(process)
+        raise
     except subprocess.TimeoutExpired:
         _kill_group(process)
         for reader in readers:

@@ -7,10 +7,10 @@ from pathlib import Path
 from typing import Literal
 
 import pytest
-from pydantic import Field
+from pydantic import Field, ValidationError
 
 from runway_ext.core.args import HookArgs
-from runway_ext.core.cli import add_model_arguments, field_kind, namespace_to_kwargs
+from runway_ext.core.cli import OneLineErrorParser, add_model_arguments, field_kind, namespace_to_kwargs, run_interruptible
 from runway_ext.core.errors import HookError
 
 
@@ -98,8 +98,11 @@ def test_every_kind_parses() -> None:
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["T", "--variables", "NOEQUALS"], "variables: expected KEY=VALUE"),
+        (["T", "--variables", "NOEQUALS"], "variables: item 1 of --variables has no '=' \\(expected KEY=VALUE\\)"),
+        (["T", "--variables", "A=1", "=x"], "variables: item 2 of --variables has an empty KEY"),
         (["T", "--json-variables", "{oops"], "variables: invalid JSON"),
+        (["T", "--json-variables", '{"A": ' + "9" * 5000 + "}"], "variables: invalid JSON \\(a number of more than 4300 digits\\)"),
+        (["T", "--rules", "[" * 100_000 + "]" * 100_000], "rules: invalid JSON \\(nested too deeply\\)"),
         (["T", "--json-variables", "[1]"], "variables: expected a JSON object"),
         (["T", "--rules", "nope"], "rules: invalid JSON"),
     ],
@@ -109,11 +112,49 @@ def test_malformed_values_name_the_field(argv: list[str], message: str) -> None:
         parse(argv)
 
 
-def test_bad_choice_is_refused_by_argparse(capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_typo_with_the_wrong_separator_never_echoes_the_value() -> None:
+    with pytest.raises(HookError) as caught:
+        parse(["T", "--variables", "A=1", "DB_PASSWORD:hunter2-secret"])
+    assert "hunter2" not in str(caught.value) and "DB_PASSWORD" not in str(caught.value)
+    assert str(caught.value) == "variables: item 2 of --variables has no '=' (expected KEY=VALUE)"
+
+
+def test_choices_and_required_positionals_are_the_models_to_check() -> None:
+    """Same message as config.yml gives, exit code 1 from the CLI; argparse only shows the choices in the help."""
+    kwargs = parse(["--mode", "reckless"])
+    assert kwargs == {"mode": "reckless"}  # no positional: the model says "field required"
+    with pytest.raises(ValidationError) as caught:
+        SampleArgs.model_validate(kwargs)
+    assert {error["loc"][0] for error in caught.value.errors()} == {"target", "mode"}
+
+
+def test_help_lists_the_choices(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = argparse.ArgumentParser()
+    add_model_arguments(parser, SampleArgs, positional=("target",))
+    parser.print_help()
+    assert "--mode {fast,safe}" in capsys.readouterr().out
+
+
+def test_usage_errors_are_one_line_naming_flags_but_never_values(capsys: pytest.CaptureFixture[str]) -> None:
+    parser = OneLineErrorParser(prog="tool")
+    add_model_arguments(parser, SampleArgs, positional=("target",))
     with pytest.raises(SystemExit) as exit_info:
-        parse(["T", "--mode", "reckless"])
+        parser.parse_args(["T", "--output-fil", "x", "--variable", "DB_PASSWORD=hunter2-secret"])
     assert exit_info.value.code == 2
-    assert "invalid choice: 'reckless'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err == "error: unrecognized arguments: --output-fil, --variable and 2 unexpected values (see tool --help)\n"
+    with pytest.raises(SystemExit):  # flags are never abbreviated: a typo is not silently another flag
+        parser.parse_args(["T", "--retr", "5"])
+    assert "--retr" in capsys.readouterr().err
+
+
+def test_interrupt_is_one_line_and_exit_code_130(capsys: pytest.CaptureFixture[str]) -> None:
+    def interrupted() -> int:
+        raise KeyboardInterrupt
+
+    assert run_interruptible(interrupted) == 130
+    assert capsys.readouterr().err == "error: interrupted (Ctrl-C); stopped\n"
+    assert run_interruptible(lambda: 0) == 0
 
 
 def test_help_shows_defaults_including_factories(capsys: pytest.CaptureFixture[str]) -> None:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from pathlib import Path
 
+import pydantic
 import pytest
 from runway.context import CfnginContext
 
@@ -45,9 +47,7 @@ def test_cfngin_face_returns_result_and_stores_hook_data(cfngin_context: CfnginC
     assert cfngin_context.hook_data[HOOK_DATA_NAMESPACE]["greet"] == result
 
 
-def test_cfngin_face_bad_args_is_false_with_one_line_per_field(
-    cfngin_context: CfnginContext, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_cfngin_face_bad_args_is_false_with_one_line_per_field(cfngin_context: CfnginContext, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.ERROR)
     assert greet(context=cfngin_context, provider=None, times="many", colour="red") is False
     messages = [record.getMessage() for record in caplog.records]
@@ -59,7 +59,9 @@ def test_cfngin_face_bad_args_is_false_with_one_line_per_field(
     assert HOOK_DATA_NAMESPACE not in cfngin_context.hook_data
 
 
-@pytest.mark.parametrize(("name", "expected"), [("nobody", "greet: name: nobody is there"), ("crash", "greet: unexpected RuntimeError: boom")])
+@pytest.mark.parametrize(
+    ("name", "expected"), [("nobody", "greet: name: nobody is there"), ("crash", "greet: unexpected RuntimeError: boom")]
+)
 def test_cfngin_face_failures_are_false_without_traceback(
     cfngin_context: CfnginContext, caplog: pytest.LogCaptureFixture, name: str, expected: str
 ) -> None:
@@ -123,3 +125,152 @@ def test_journal_records_each_run_with_secrets_redacted(
         {"hook": "greet", "ok": True, "result": {"greeting": "hello ***", "ok": True}},
         {"hook": "greet", "ok": False, "error": "name: nobody is there"},
     ]
+
+
+class RichArgs(HookArgs):
+    """Fields of every shape the refusals below walk through."""
+
+    output: Path | None = None
+    """A path field."""
+    labels: dict[str, str | int | bool] = {}
+    """A mapping whose values are a union."""
+    items: list[str] = []
+    """A list."""
+    either: str | list[str] | None = None
+    """A union field."""
+
+
+@hook("rich", RichArgs)
+def rich(args: RichArgs, ctx) -> dict[str, object]:  # type: ignore[no-untyped-def]
+    """Write ``output`` when given (for the OSError cases)."""
+    if args.output is not None:
+        args.output.write_text("x")
+    return {"done": True}
+
+
+def refusal(**kwargs: object) -> str:
+    with pytest.raises(HookError) as raised:
+        rich.parse(kwargs)
+    return str(raised.value)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"items": ["ok", "\ud800"]}, "items.1: text is not valid Unicode (lone surrogate '\\ud800' at position 0)"),
+        ({"labels": {"\udcff": "v"}}, "labels: key '\\udcff' is not valid Unicode (lone surrogate)"),
+        ({"labels": {"A\nB": "v"}}, "labels: key 'A\\nB' holds a control character (a line break, a tab, NUL, ...)"),
+        ({"items": [10**5000]}, "items.0: a number of more than 4300 digits"),
+        ({"labels": {"A": -(10**5000)}}, "labels.A: a number of more than 4300 digits"),
+        ({"items": [float("nan")]}, "items.0: nan is not a usable number"),
+        ({"labels": {"A": float("-inf")}}, "labels.A: -inf is not a usable number"),
+        ({"output": "a\x00b"}, "output: a path cannot contain a NUL character (at position 1)"),
+        ({"output": "\ud800.txt"}, "output: text is not valid Unicode (lone surrogate '\\ud800' at position 0)"),
+        ({"bad\nname": 1}, "bad\\nname: unknown argument"),
+        ({"\ud800": 1}, "\\ud800: unknown argument"),
+    ],
+    ids=[
+        "lone-surrogate",
+        "surrogate-key",
+        "control-key",
+        "huge-int",
+        "huge-negative-int",
+        "nan",
+        "infinity",
+        "nul-in-path",
+        "surrogate-in-path",
+        "control-in-name",
+        "surrogate-name",
+    ],
+)
+def test_parse_refuses_input_no_hook_can_use_naming_the_field(kwargs: dict[str, object], expected: str) -> None:
+    assert refusal(**kwargs) == expected
+
+
+def test_parse_refuses_deep_nesting_without_recursing() -> None:
+    value: object = "leaf"
+    for _ in range(100_000):  # far deeper than Python's recursion limit: the walk is iterative
+        value = [value]
+    assert refusal(items=value) == "items" + ".0" * 64 + ": nested more than 64 levels deep"
+
+
+def test_a_file_name_escape_is_kept_in_a_path_field(tmp_path: Path) -> None:
+    """Python keeps a non-UTF-8 file name byte as ``\\udcXX``: a real file name, so a path field accepts it."""
+    assert rich.parse({"output": str(tmp_path / "caf\udce9")}).output == tmp_path / "caf\udce9"
+
+
+def test_arguments_named_like_types_are_names_not_union_members() -> None:
+    assert refusal(bool=1, str=2).splitlines() == ["bool: unknown argument", "str: unknown argument"]
+    assert refusal(labels={"str": [1], "int": {}}).splitlines() == [
+        "labels.str: expected str or int or bool",
+        "labels.int: expected str or int or bool",
+    ]
+    assert refusal(either=5) == "either: expected str or list[str]"
+
+
+def test_a_message_quoting_a_line_break_stays_one_line() -> None:
+    class Named(HookArgs):
+        tag: str
+
+        @pydantic.field_validator("tag")
+        @classmethod
+        def _tag(cls, value: str) -> str:
+            raise ValueError(f"bad tag {value}")
+
+    with pytest.raises(HookError) as raised:
+        hook("named", Named)(lambda args, ctx: None).parse({"tag": "a\nb\u2028c"})
+    assert str(raised.value) == "tag: bad tag a\\nb\\u2028c"
+
+
+def test_a_problem_of_several_fields_names_them() -> None:
+    class Either(HookArgs):
+        first: str | None = None
+        second: str | None = None
+
+        @pydantic.model_validator(mode="after")
+        def _one(self) -> Either:
+            if self.first and self.second:
+                raise ValueError("give first or second, not both")
+            return self
+
+    with pytest.raises(HookError) as raised:
+        hook("either", Either)(lambda args, ctx: None).parse({"first": "a", "second": "b"})
+    assert str(raised.value) == "first, second: give first or second, not both"
+
+
+def test_an_args_model_may_not_take_what_runway_passes_itself() -> None:
+    class Clashing(HookArgs):
+        context: str = ""
+
+    with pytest.raises(TypeError, match="may not have a field named context"):
+        hook("clash", Clashing)(lambda args, ctx: None)
+
+
+def read_only_folder(tmp_path: Path) -> Path:
+    """A folder this process cannot create files in: a chmod 500 folder, or for root (who ignores modes) sysfs."""
+    folder = tmp_path / "locked"
+    folder.mkdir()
+    folder.chmod(0o500)
+    if not os.access(folder, os.W_OK):
+        return folder
+    if Path("/sys/kernel").is_dir():
+        return Path("/sys/kernel")  # read-only for root too (sysfs refuses new files)
+    pytest.skip("no folder here is read-only for this user")
+
+
+def test_an_output_file_in_a_read_only_place_is_one_line_naming_it(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The file asked for is named, never the temporary file written beside it first (``.NAME.random.tmp``)."""
+    from runway_ext.hooks.env_file_generator import cfngin_hook as env_file_hook
+
+    target = read_only_folder(tmp_path) / "runway-ext-test.env"
+    caplog.set_level(logging.ERROR)
+    assert env_file_hook(None, None, output_file=str(target), variables={"A": "1"}) is False
+    assert [record.getMessage() for record in caplog.records] == [
+        f"env_file_generator: output_file: cannot write {target}: Permission denied"
+    ]
+    capsys.readouterr()
+    assert env_file_hook.main(["--output-file", str(target), "--variables", "A=1"]) == 1
+    assert capsys.readouterr().err == f"error: output_file: cannot write {target}: Permission denied\n"
+    assert not target.exists()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +27,7 @@ from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.lookups.dotenv import DotenvLookup
 from runway_ext.lookups.ecr_image import EcrImageLookup
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.support.logs import LoggedLines
 
 MARKER = "PWNED_MARKER"
 HUGE = "x" * 200_000
@@ -115,7 +115,12 @@ def cases() -> list[Any]:
         (sam, "sam-huge-stack", {"template_file": "template.yaml", "stack_name": "a" * 300}, "stack_name"),
         (sam, "sam-bad-region", {"template_file": "template.yaml", "stack_name": "s", "region": SHELL[2]}, "region"),
         (sam, "sam-timeout-zero", {"template_file": "template.yaml", "stack_name": "s", "timeout": 0}, "timeout"),
-        (sam, "sam-bad-parameter-name", {"template_file": "template.yaml", "stack_name": "s", "parameters": {"Bad-Key": "x"}}, "parameters"),
+        (
+            sam,
+            "sam-bad-parameter-name",
+            {"template_file": "template.yaml", "stack_name": "s", "parameters": {"Bad-Key": "x"}},
+            "parameters",
+        ),
         (sam, "sam-extra-arg", {"template_file": "template.yaml", "stack_name": "s", "stack": "x"}, "stack"),
         (sam, "sam-missing-template-file", {"template_file": "../../nowhere/template.yaml", "stack_name": "s"}, "template_file"),
         (sam_delete_hook, "sam-delete-shell-stack", {"stack_name": SHELL[1]}, "stack_name"),
@@ -140,22 +145,10 @@ def cases() -> list[Any]:
 CASES = cases()
 
 
-class Lines(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.records: list[logging.LogRecord] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.records.append(record)
-
-
 @pytest.fixture
-def lines() -> Iterator[Lines]:
-    logger = logging.getLogger("runway_ext")
-    handler = Lines()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
+    """Every runway_ext log record of the test (through caplog)."""
+    return LoggedLines(caplog)
 
 
 @pytest.fixture
@@ -172,8 +165,10 @@ def snapshot(folder: Path) -> list[str]:
     return sorted(str(path.relative_to(folder)) for path in folder.rglob("*"))
 
 
-@pytest.mark.parametrize(("target", "args", "field"), [c if hasattr(c, "marks") else pytest.param(c[0], c[2], c[3], id=c[1]) for c in CASES])
-def test_cfngin_face_refuses_in_one_clear_line(target: Any, args: dict[str, Any], field: str, workdir: Path, lines: Lines) -> None:
+@pytest.mark.parametrize(
+    ("target", "args", "field"), [c if hasattr(c, "marks") else pytest.param(c[0], c[2], c[3], id=c[1]) for c in CASES]
+)
+def test_cfngin_face_refuses_in_one_clear_line(target: Any, args: dict[str, Any], field: str, workdir: Path, lines: LoggedLines) -> None:
     before = snapshot(workdir)
     result = target(make_cfngin_context(workdir), None, **args)
     assert result is False
@@ -216,7 +211,12 @@ def test_cli_face_refuses_in_one_clear_line(module: str, argv: list[str], field:
     before = snapshot(workdir)
     done = subprocess.run(
         [sys.executable, "-m", f"runway_ext.hooks.{module}", *argv],
-        cwd=workdir, env=aws.environment(), capture_output=True, text=True, timeout=120, check=False,
+        cwd=workdir,
+        env=aws.environment(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert done.returncode != 0
     assert "Traceback" not in done.stderr + done.stdout

@@ -5,13 +5,11 @@ the run journal, or any process's argv (``/proc/*/cmdline`` polled while the hoo
 from __future__ import annotations
 
 import json
-import logging
 import os
 import shutil
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from runway_ext.hooks.env_file_generator import cfngin_hook as env_file_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.support.logs import LoggedLines
 
 REPO = Path(__file__).resolve().parents[2]
 DB_PASSWORD = "Pw-d8f3c1e0a9b7"
@@ -69,34 +68,14 @@ class ArgvWatch:
         self._thread.join(timeout=5)
 
 
-class Everything(logging.Handler):
-    """Every record of the ``runway_ext`` and ``runway`` loggers, formatted: what a verbose deploy prints.
-
-    botocore's own DEBUG wire log is left out: it prints raw AWS responses (a DescribeStacks answer
-    holds parameter values), which no hook controls; docs/reliability.md says so.
-    """
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(self.format(record))
-
-
 @pytest.fixture
-def logs() -> Iterator[Everything]:
-    """DEBUG (the most verbose level) on the runway_ext and runway loggers."""
-    handler = Everything()
-    loggers = [logging.getLogger("runway_ext"), logging.getLogger("runway")]
-    saved = [logger.level for logger in loggers]
-    for logger in loggers:
-        logger.addHandler(handler)
-        logger.setLevel(logging.DEBUG)
-    yield handler
-    for logger, level in zip(loggers, saved, strict=True):
-        logger.removeHandler(handler)
-        logger.setLevel(level)
+def logs(caplog: pytest.LogCaptureFixture) -> LoggedLines:
+    """DEBUG (the most verbose level) on the runway_ext and runway loggers: what a verbose deploy prints.
+
+    botocore's own DEBUG wire log is left out: it prints raw AWS responses (a DescribeStacks answer holds
+    parameter values), which no hook controls; docs/reliability.md says so.
+    """
+    return LoggedLines(caplog, loggers=("runway_ext", "runway"))
 
 
 @pytest.fixture
@@ -111,7 +90,7 @@ def assert_no_secret(where: str, text: str) -> None:
         assert secret not in text, f"secret {secret[:6]}… found in {where}"
 
 
-def check_run(logs: Everything, journal: Path, context: Any, watch: ArgvWatch, *outputs: str) -> None:
+def check_run(logs: LoggedLines, journal: Path, context: Any, watch: ArgvWatch, *outputs: str) -> None:
     assert logs.lines, "nothing was logged: the check would prove nothing"
     assert_no_secret("logs", "\n".join(logs.lines))
     assert journal.is_file() and journal.read_text().strip()
@@ -123,14 +102,25 @@ def check_run(logs: Everything, journal: Path, context: Any, watch: ArgvWatch, *
     assert watch.hits == []
 
 
-def test_env_file_generator_keeps_secrets_out_of_everything_but_the_0600_file(tmp_path: Path, logs: Everything, journal: Path) -> None:
+def test_env_file_generator_keeps_secrets_out_of_everything_but_the_0600_file(tmp_path: Path, logs: LoggedLines, journal: Path) -> None:
     context = make_cfngin_context(tmp_path)
     target = tmp_path / "app" / ".env"
     with ArgvWatch(SECRETS) as watch:
-        result = env_file_hook(context, None, output_file=str(target), verbose=True,
-                               variables={"DATABASE_URL": DATABASE_URL, "API_TOKEN": API_TOKEN, "PLAIN": "visible"})
-        again = env_file_hook(context, None, output_file=str(target), verbose=True, overwrite=True,
-                              variables={"DATABASE_URL": DATABASE_URL, "API_TOKEN": API_TOKEN + "-2", "PLAIN": "visible"})
+        result = env_file_hook(
+            context,
+            None,
+            output_file=str(target),
+            verbose=True,
+            variables={"DATABASE_URL": DATABASE_URL, "API_TOKEN": API_TOKEN, "PLAIN": "visible"},
+        )
+        again = env_file_hook(
+            context,
+            None,
+            output_file=str(target),
+            verbose=True,
+            overwrite=True,
+            variables={"DATABASE_URL": DATABASE_URL, "API_TOKEN": API_TOKEN + "-2", "PLAIN": "visible"},
+        )
     assert result and again
     assert "visible" in "\n".join(logs.lines)  # the debug lines were really emitted, with non-secret values
     check_run(logs, journal, context, watch)
@@ -142,9 +132,23 @@ def test_env_file_generator_keeps_secrets_out_of_everything_but_the_0600_file(tm
 def test_env_file_generator_cli_output_has_no_secret_values(tmp_path: Path, aws) -> None:  # type: ignore[no-untyped-def]
     """The CLI's own argv holds the values the user typed; its output and log lines must not repeat them."""
     done = subprocess.run(
-        [sys.executable, "-m", "runway_ext.hooks.env_file_generator", "--output-file", str(tmp_path / ".env"), "--verbose", "--json",
-         "--variables", f"DATABASE_URL={DATABASE_URL}", f"API_TOKEN={API_TOKEN}"],
-        env=aws.environment(), capture_output=True, text=True, timeout=60, check=False,
+        [
+            sys.executable,
+            "-m",
+            "runway_ext.hooks.env_file_generator",
+            "--output-file",
+            str(tmp_path / ".env"),
+            "--verbose",
+            "--json",
+            "--variables",
+            f"DATABASE_URL={DATABASE_URL}",
+            f"API_TOKEN={API_TOKEN}",
+        ],
+        env=aws.environment(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert done.returncode == 0, done.stderr
     assert "DATABASE_URL" in done.stdout + done.stderr
@@ -152,7 +156,7 @@ def test_env_file_generator_cli_output_has_no_secret_values(tmp_path: Path, aws)
 
 
 @pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-def test_npm_build_keeps_env_file_secrets_out_of_logs_argv_and_hook_data(aws, tmp_path: Path, logs: Everything, journal: Path) -> None:  # type: ignore[no-untyped-def]
+def test_npm_build_keeps_env_file_secrets_out_of_logs_argv_and_hook_data(aws, tmp_path: Path, logs: LoggedLines, journal: Path) -> None:  # type: ignore[no-untyped-def]
     boto3.client("s3").create_bucket(Bucket="secret-site")
     app = tmp_path / "app"
     shutil.copytree(REPO / "tests" / "fixtures" / "static_app", app)
@@ -165,11 +169,13 @@ def test_npm_build_keeps_env_file_secrets_out_of_logs_argv_and_hook_data(aws, tm
     assert (app / ".env.local").stat().st_mode & 0o777 == 0o600
     s3 = boto3.client("s3")
     for item in s3.list_objects_v2(Bucket="secret-site")["Contents"]:
-        assert_no_secret(f"s3 object {item['Key']}", s3.get_object(Bucket="secret-site", Key=item["Key"])["Body"].read().decode(errors="replace"))
+        assert_no_secret(
+            f"s3 object {item['Key']}", s3.get_object(Bucket="secret-site", Key=item["Key"])["Body"].read().decode(errors="replace")
+        )
 
 
 @pytest.mark.sam
-def test_sam_deploy_token_parameter_never_on_argv_or_in_logs(sam: str, aws, tmp_path: Path, logs: Everything, journal: Path) -> None:  # type: ignore[no-untyped-def]
+def test_sam_deploy_token_parameter_never_on_argv_or_in_logs(sam: str, aws, tmp_path: Path, logs: LoggedLines, journal: Path) -> None:  # type: ignore[no-untyped-def]
     boto3.client("s3").create_bucket(Bucket="sam-artifacts")
     app = tmp_path / "sam-app"
     shutil.copytree(REPO / "tests" / "fixtures" / "sam_app", app)
@@ -178,8 +184,16 @@ def test_sam_deploy_token_parameter_never_on_argv_or_in_logs(sam: str, aws, tmp_
     context = make_cfngin_context(tmp_path)
     parameters = {"Environment": "dev", "BucketName": "secret-data", "Greeting": "hello", "ApiToken": API_TOKEN}
     with ArgvWatch(SECRETS) as watch:
-        result = sam_hook(context, None, template_file=str(template), stack_name="secret-stack", sam_executable=sam,
-                          s3_bucket="sam-artifacts", parameters=parameters, verbose=True)
+        result = sam_hook(
+            context,
+            None,
+            template_file=str(template),
+            stack_name="secret-stack",
+            sam_executable=sam,
+            s3_bucket="sam-artifacts",
+            parameters=parameters,
+            verbose=True,
+        )
     assert result, logs.lines[-5:]
     check_run(logs, journal, context, watch)
     assert len(watch.processes_seen) > 5  # sam and its children were running while we looked

@@ -13,7 +13,6 @@ import logging
 import shutil
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -22,28 +21,17 @@ import pytest
 from runway_ext.hooks.docker_build_push import cfngin_hook as docker_hook
 from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.support.logs import LoggedLines
 
 from .faults import Fault, session_with, use_session
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-class Errors(logging.Handler):
-    def __init__(self) -> None:
-        super().__init__(logging.ERROR)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-
 @pytest.fixture
-def errors() -> Iterator[Errors]:
-    logger = logging.getLogger("runway_ext")
-    handler = Errors()
-    logger.addHandler(handler)
-    yield handler
-    logger.removeHandler(handler)
+def errors(caplog: pytest.LogCaptureFixture) -> LoggedLines:
+    """The runway_ext error lines of the test (through caplog)."""
+    return LoggedLines(caplog, level=logging.ERROR)
 
 
 # -- sam -----------------------------------------------------------------------------------------
@@ -61,12 +49,23 @@ def sam_app(aws, tmp_path: Path) -> Path:  # type: ignore[no-untyped-def]
 
 def deploy(sam: str, app: Path, tmp_path: Path, stack: str, context: object = None, **extra: object) -> object:
     parameters = {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "hello", "ApiToken": "none"}
-    return sam_hook(context or make_cfngin_context(tmp_path), None, template_file=str(app / "template.yaml"), stack_name=stack,
-                    sam_executable=sam, s3_bucket="sam-artifacts", parameters=parameters, timeout=300, **extra)
+    return sam_hook(
+        context or make_cfngin_context(tmp_path),
+        None,
+        template_file=str(app / "template.yaml"),
+        stack_name=stack,
+        sam_executable=sam,
+        s3_bucket="sam-artifacts",
+        parameters=parameters,
+        timeout=300,
+        **extra,
+    )
 
 
 @pytest.mark.sam
-def test_a_template_sam_rejects_is_one_error_naming_sam_and_the_next_run_works(sam: str, sam_app: Path, tmp_path: Path, errors: Errors) -> None:
+def test_a_template_sam_rejects_is_one_error_naming_sam_and_the_next_run_works(
+    sam: str, sam_app: Path, tmp_path: Path, errors: LoggedLines
+) -> None:
     template = sam_app / "template.yaml"
     good = template.read_text()
     template.write_text(good.replace("CodeUri: src/", "CodeUri: no-such-folder/"))
@@ -81,7 +80,7 @@ def test_a_template_sam_rejects_is_one_error_naming_sam_and_the_next_run_works(s
 
 
 @pytest.mark.sam
-def test_cloudformation_throttling_of_the_hooks_reads(sam: str, sam_app: Path, tmp_path: Path, errors: Errors) -> None:
+def test_cloudformation_throttling_of_the_hooks_reads(sam: str, sam_app: Path, tmp_path: Path, errors: LoggedLines) -> None:
     lasting = Fault(code="Throttling", protocol="query")
     context = use_session(make_cfngin_context(tmp_path), session_with("before-send.cloudformation.DescribeStacks", lasting))
     started = time.monotonic()
@@ -101,7 +100,9 @@ def test_cloudformation_throttling_of_the_hooks_reads(sam: str, sam_app: Path, t
 
 
 @pytest.mark.skipif(shutil.which("docker") is None, reason="the docker CLI is not installed")
-def test_docker_daemon_unreachable_is_one_line_naming_where_it_looked(aws, tmp_path: Path, errors: Errors, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+def test_docker_daemon_unreachable_is_one_line_naming_where_it_looked(
+    aws, tmp_path: Path, errors: LoggedLines, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
     socket = tmp_path / "no-daemon.sock"
     monkeypatch.setenv("DOCKER_HOST", f"unix://{socket}")
     app = tmp_path / "app"

@@ -1,25 +1,81 @@
 """The Docker build + push hook's args and result models.
 
 Contract: pure pydantic models. Each field's docstring is its documentation (docs table, CLI help);
-validation rejects a bad repository name, tag, platform, build arg name or registry with one
-``field: problem`` line, before anything runs.
+validation rejects a bad repository name, tag, platform, build arg name, secret or registry with one
+``field: problem`` line, before anything runs. A build arg whose name or value looks secret (the shared
+redaction rules) is refused unless ``allow_secret_build_args`` is set: its value would be readable by
+anyone who pulls the image (``docker history``); ``secrets`` is the channel for those. Messages name
+the build arg or secret id, never a value.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo, field_validator
 
 from ...core.args import EnvironmentName, HookArgs
 from ...core.image_refs import registry_problem, repository_problem, tag_problem
+from ...core.log import has_url_credentials, is_secret_name
 
 ECR_KEYWORD = "ecr"
 """``registry: ecr`` pushes to ECR even when ``$RUNWAY_EXT_REGISTRY`` names another registry."""
 _PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRET_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+class SecretFromEnvironment(BaseModel):
+    """``{env: NAME}``: the secret's value is the environment variable ``NAME`` of the deploy."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    env: str
+
+    @field_validator("env")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        if not _ENV_NAME.fullmatch(value):
+            raise ValueError(f"invalid environment variable name {value!r} (expected [A-Za-z_][A-Za-z0-9_]*)")
+        return value
+
+
+class SecretFromFile(BaseModel):
+    """``{file: path}``: the secret's value is the content of a file (relative to working_directory)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    file: Path
+
+    @field_validator("file")
+    @classmethod
+    def _path(cls, value: Path) -> Path:
+        if not str(value) or str(value) == ".":
+            raise ValueError("file: a file path is required")
+        if "," in str(value) or "\n" in str(value):
+            raise ValueError("file: a secret file path may not contain ',' or a line break")
+        return value
+
+
+def _secret_source(value: Any) -> str | SecretFromEnvironment | SecretFromFile:
+    """One secret's value: the text itself, ``{env: NAME}`` or ``{file: path}`` (one line when it is none of them)."""
+    if isinstance(value, str):
+        if not value:
+            raise ValueError("empty secret value")
+        return value
+    if isinstance(value, (SecretFromEnvironment, SecretFromFile)):
+        return value
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("env", "file"):
+        model = SecretFromEnvironment if "env" in value else SecretFromFile
+        try:
+            return model.model_validate(value)
+        except ValidationError as error:
+            raise ValueError(str(error.errors(include_url=False)[0]["msg"]).removeprefix("Value error, ")) from None
+    raise ValueError("expected the value as text, {env: NAME} or {file: path}")
+
+
+SecretSource = Annotated[str | SecretFromEnvironment | SecretFromFile, PlainValidator(_secret_source)]
 
 
 class DockerBuildPushArgs(HookArgs):
@@ -49,8 +105,17 @@ class DockerBuildPushArgs(HookArgs):
     platform: str = "linux/amd64"
     """Target platform os/arch[/variant] (linux/amd64 or linux/arm64 for Lambda)."""
 
+    allow_secret_build_args: bool = False
+    """Accept secret-looking build_args anyway (a warning says the value will be readable in the image history)."""
+
     build_args: dict[str, str | int | float | bool] = {}
-    """Build-time variables (--build-arg). Values that look secret (names like *TOKEN*, *PASSWORD*, ...; URLs with a password) reach docker through its environment, never its command line."""
+    """Build-time variables (--build-arg). Their values are readable in the image (docker history), so a name that looks secret (*TOKEN*, *PASSWORD*, *KEY*, ...) or a credential-shaped value (a URL with a password) is refused: use secrets (or allow_secret_build_args)."""
+
+    secrets: dict[str, SecretSource] = {}
+    """BuildKit build secrets (--secret), id -> value, {env: NAME} or {file: path}; a Dockerfile reads one with RUN --mount=type=secret,id=ID (at /run/secrets/ID). Never in the image, its history, the command line or the logs."""
+
+    secrets_affect_hash: bool = False
+    """Rebuild when a secret's value changes. Off: only the secret ids count, so rotating a token does not rebuild every image. On: a slow salted digest of each value (never the value) enters the content hash."""
 
     target: str | None = None
     """Build stage to stop at (--target) in a multi-stage Dockerfile."""
@@ -119,10 +184,24 @@ class DockerBuildPushArgs(HookArgs):
 
     @field_validator("build_args")
     @classmethod
-    def _build_args(cls, values: dict[str, Any]) -> dict[str, Any]:
-        for name in values:
+    def _build_args(cls, values: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        for name, value in values.items():
             if not _BUILD_ARG_NAME.fullmatch(name):
                 raise ValueError(f"invalid build arg name {name!r} (expected [A-Za-z_][A-Za-z0-9_]*)")
+            reason = "" if info.data.get("allow_secret_build_args") else secret_build_arg_reason(name, _as_text(value))
+            if reason:
+                raise ValueError(
+                    f"{name} {reason}, and a build arg is readable in the image history: "
+                    "pass it in secrets (RUN --mount=type=secret) or set allow_secret_build_args: true"
+                )
+        return values
+
+    @field_validator("secrets")
+    @classmethod
+    def _secrets(cls, values: dict[str, Any]) -> dict[str, Any]:
+        for name in values:
+            if not _SECRET_ID.fullmatch(name):
+                raise ValueError(f"invalid secret id {name!r} (letters, digits, '_', '.', '-'; up to 128)")
         return values
 
     @field_validator("registry")
@@ -143,6 +222,15 @@ class DockerBuildPushArgs(HookArgs):
     def text_build_args(self) -> dict[str, str]:
         """Build args as the strings docker gets (booleans as true/false)."""
         return {name: _as_text(value) for name, value in self.build_args.items()}
+
+
+def secret_build_arg_reason(name: str, value: str) -> str:
+    """Why a build arg looks secret (its name, or its value's shape), or ``""``; never quotes the value."""
+    if is_secret_name(name):
+        return "looks secret by its name"
+    if has_url_credentials(value):
+        return "holds a credential-shaped value"
+    return ""
 
 
 def _as_text(value: object) -> str:

@@ -9,7 +9,12 @@ It covers everything the builder is given:
   ``docker build``/``buildx`` sends (path, bytes, executable bit; symbolic links by their target;
   folders, so an empty one counts too). The ignore file is ``<Dockerfile>.dockerignore`` beside the
   Dockerfile when it exists, else ``.dockerignore`` at the context root, as BuildKit chooses;
-* the Dockerfile's bytes (wherever it lives), the build args, the target stage and the platform.
+* the Dockerfile's bytes (wherever it lives), the build args, the target stage and the platform;
+* the ids of the build secrets — and, only when asked (``secrets_affect_hash``), a fingerprint of each
+  secret's value. A fingerprint (:func:`secret_fingerprint`) is a slow salted digest (PBKDF2-HMAC-SHA256,
+  200,000 rounds, salted with the hash scheme and the secret id), so neither the hash document nor the
+  content tag contains a value, and guessing a short one from a tag is made costly. Values of build args
+  that look secret (accepted with ``allow_secret_build_args``) enter the hash the same way.
 
 Modification times, owners and permission bits other than "executable" never count, so a fresh
 checkout of the same commit hashes the same. ``cache_from``/``no_cache`` and the tags do not change
@@ -30,10 +35,9 @@ import os
 import stat
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
-
-from docker.utils import build as sdk_build
-from docker.utils.fnmatch import fnmatchcase
+from typing import Any
 
 from ...core.hashing import file_sha256
 from ...core.image_refs import CONTENT_TAG_PREFIX
@@ -42,24 +46,37 @@ HASH_SCHEME = "runway-ext/docker-context/1"
 """Changes whenever the hashing rules change, so an old tag never matches a new rule's hash."""
 
 CONTENT_TAG_HEX_LENGTH = 32
+SECRET_FINGERPRINT_ROUNDS = 200_000
 
 
-class _CaseSensitivePattern(sdk_build.Pattern):
-    """The SDK's ``.dockerignore`` pattern, matched case-sensitively (as Docker does on Linux)."""
+def secret_fingerprint(secret_id: str, value: bytes) -> str:
+    """A digest of a secret's value that reveals nothing usable about it (salted, slow); what the hash records."""
+    salt = f"{HASH_SCHEME}/secret/{secret_id}".encode()
+    return "pbkdf2-sha256:" + hashlib.pbkdf2_hmac("sha256", value, salt, SECRET_FINGERPRINT_ROUNDS).hex()
 
-    def match(self, filepath: str) -> bool:
-        return fnmatchcase(sdk_build.normalize_slashes(filepath), self.cleaned_pattern)
 
+@lru_cache(maxsize=1)
+def dockerignore_matcher_class() -> type[Any]:
+    """The SDK's ``PatternMatcher`` walk and parent-folder rules over case-sensitive patterns (made on first use).
 
-class DockerignoreMatcher(sdk_build.PatternMatcher):
-    """The SDK's ``PatternMatcher`` walk and parent-folder rules over case-sensitive patterns.
-
-    Unlike the SDK's own matcher it does not force ``.dockerignore`` back in: BuildKit sends what
-    the patterns leave, nothing more.
+    Unlike the SDK's own matcher it does not force ``.dockerignore`` back in: BuildKit sends what the
+    patterns leave, nothing more. The docker SDK is imported here, not with this module, so the hook's
+    ``--help`` and argument errors never load it.
     """
+    from docker.utils import build as sdk_build
+    from docker.utils.fnmatch import fnmatchcase
 
-    def __init__(self, patterns: Sequence[str]) -> None:
-        self.patterns = [pattern for pattern in map(_CaseSensitivePattern, patterns) if pattern.dirs]
+    class CaseSensitivePattern(sdk_build.Pattern):
+        """The SDK's ``.dockerignore`` pattern, matched case-sensitively (as Docker does on Linux)."""
+
+        def match(self, filepath: str) -> bool:
+            return bool(fnmatchcase(sdk_build.normalize_slashes(filepath), self.cleaned_pattern))
+
+    class DockerignoreMatcher(sdk_build.PatternMatcher):
+        def __init__(self, patterns: Sequence[str]) -> None:
+            self.patterns = [pattern for pattern in map(CaseSensitivePattern, patterns) if pattern.dirs]
+
+    return DockerignoreMatcher
 
 
 def parse_ignore_file(text: str) -> list[str]:
@@ -83,7 +100,7 @@ def ignore_file_for(context_dir: Path, dockerfile: Path) -> Path | None:
 
 def context_paths(context_dir: Path, patterns: Sequence[str]) -> list[str]:
     """Every path of the context the builder would send (posix, relative, sorted), parents implied."""
-    matcher = DockerignoreMatcher(patterns)
+    matcher = dockerignore_matcher_class()(patterns)
     paths = {_posix(path) for path in matcher.walk(str(context_dir))}
     return sorted(paths)
 
@@ -97,6 +114,8 @@ class BuildInputs:
     build_args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     platform: str = "linux/amd64"
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Secret id -> ``""`` (only the id counts) or its :func:`secret_fingerprint`; never a value."""
 
 
 @dataclass(frozen=True)
@@ -119,7 +138,7 @@ def content_tag(hexdigest: str) -> str:
 
 
 def hash_build(inputs: BuildInputs) -> ContextHash:
-    """Hash the context files (as the ignore file filters them), the Dockerfile, build args, target, platform."""
+    """Hash the context files (as the ignore file filters them), the Dockerfile, build args, target, platform, secret ids."""
     ignore_file = ignore_file_for(inputs.context_dir, inputs.dockerfile)
     patterns = parse_ignore_file(ignore_file.read_text(encoding="utf-8")) if ignore_file else []
     entries = list(_describe_entries(inputs.context_dir, context_paths(inputs.context_dir, patterns)))
@@ -131,6 +150,8 @@ def hash_build(inputs: BuildInputs) -> ContextHash:
         "platform": inputs.platform,
         "context": entries,
     }
+    if inputs.secrets:  # absent without secrets, so builds without them keep their earlier hashes
+        document["secrets"] = sorted([secret_id, fingerprint] for secret_id, fingerprint in inputs.secrets.items())
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
     return ContextHash(hexdigest=digest, entries=len(entries), ignore_file=ignore_file)

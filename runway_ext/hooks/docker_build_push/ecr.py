@@ -13,9 +13,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
-from ...core.aws import error_code, error_message
+from ...core.aws import aws_errors, error_code, error_message, is_client_error
 from ...core.errors import HookError
 from ...core.log import register_secret
 
@@ -54,7 +52,7 @@ def _fail(what: str, error: Exception, repository: str, region: str) -> HookErro
     if embedded:
         code, message = embedded["code"], f"{embedded['code']}: {embedded['message']}"
     message = " ".join(message.split())
-    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if isinstance(error, ClientError) else None
+    status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") if is_client_error(error) else None  # type: ignore[attr-defined]
     if code in ("AccessDeniedException", "AccessDenied", "UnrecognizedClientException") or status == 403:
         return HookError(f"ECR access denied while {what} ({repository} in {region}): {message}")
     return HookError(f"ECR error while {what} ({repository} in {region}): {message}")
@@ -67,11 +65,9 @@ def ensure_repository(
     try:
         found = ecr.describe_repositories(repositoryNames=[name])["repositories"][0]
         return _repository(found, region), False
-    except ClientError as error:
+    except aws_errors() as error:
         if error_code(error) != "RepositoryNotFoundException":
             raise _fail("describing the repository", error, name, region) from None
-    except BotoCoreError as error:
-        raise _fail("describing the repository", error, name, region) from None
     if not create:
         raise HookError(f"repository_name: ECR repository {name} does not exist in {region} (create_repository is false)")
     try:
@@ -81,11 +77,9 @@ def ensure_repository(
             tags=[{"Key": key, "Value": value} for key, value in tags.items()],
         )["repository"]
         return _repository(created, region), True
-    except ClientError as error:
+    except aws_errors() as error:
         if error_code(error) == "RepositoryAlreadyExistsException":  # created meanwhile by someone else
             return ensure_repository(ecr, name, region, create=False, scan_on_push=scan_on_push, tags=tags)
-        raise _fail("creating the repository", error, name, region) from None
-    except BotoCoreError as error:
         raise _fail("creating the repository", error, name, region) from None
 
 
@@ -99,11 +93,9 @@ def find_image(ecr: Any, repository: EcrRepository, tag: str) -> EcrImage | None
         details = ecr.describe_images(repositoryName=repository.name, registryId=repository.registry_id, imageIds=[{"imageTag": tag}])[
             "imageDetails"
         ]
-    except ClientError as error:
+    except aws_errors() as error:
         if error_code(error) == "ImageNotFoundException":
             return None
-        raise _fail(f"looking for tag {tag}", error, repository.name, repository.region) from None
-    except BotoCoreError as error:
         raise _fail(f"looking for tag {tag}", error, repository.name, repository.region) from None
     if not details:
         return None
@@ -114,7 +106,7 @@ def get_manifest(ecr: Any, repository: EcrRepository, digest: str) -> tuple[str,
     """The manifest text and media type of ``repository@digest`` (ECR ``BatchGetImage``)."""
     try:
         answer = ecr.batch_get_image(repositoryName=repository.name, registryId=repository.registry_id, imageIds=[{"imageDigest": digest}])
-    except (ClientError, BotoCoreError) as error:
+    except aws_errors() as error:
         raise _fail(f"reading the manifest of {digest}", error, repository.name, repository.region) from None
     if not answer.get("images"):
         reason = (answer.get("failures") or [{}])[0].get("failureReason", "not found")
@@ -145,7 +137,7 @@ def put_tags(
             request["imageManifestMediaType"] = media_type
         try:
             ecr.put_image(**request)
-        except ClientError as error:
+        except aws_errors() as error:
             code = error_code(error)
             if code == "ImageAlreadyExistsException":
                 continue  # the tag is already on this very manifest
@@ -156,8 +148,6 @@ def put_tags(
                     f"ECR cannot record {repository.name}:{tag}: its layers are not in ECR ({error_message(error)}); "
                     "a registry override only works with the local ECR stand-in"
                 ) from None
-            raise _fail(f"tagging {digest} as {tag}", error, repository.name, repository.region) from None
-        except BotoCoreError as error:
             raise _fail(f"tagging {digest} as {tag}", error, repository.name, repository.region) from None
         added.append(tag)
     return added
@@ -201,7 +191,7 @@ def login_credentials(ecr: Any, repository: EcrRepository) -> EcrLogin:
     """A 12-hour registry login for the repository's account (``GetAuthorizationToken``)."""
     try:
         data = ecr.get_authorization_token(registryIds=[repository.registry_id])["authorizationData"][0]
-    except (ClientError, BotoCoreError) as error:
+    except aws_errors() as error:
         raise _fail("getting a login token", error, repository.name, repository.region) from None
     token = data["authorizationToken"]
     register_secret(token)

@@ -5,18 +5,26 @@ build's content hash, the image ECR has under it, whether the override registry 
 plan (:func:`~.plan.plan_publish`), act (re-tag, or build then push and record), and report
 (:func:`~.plan.publish_result`). Every decision lives in :mod:`.plan`; every call to docker, ECR or
 the registry in :mod:`.docker_cli`, :mod:`.ecr` and :mod:`.registry`.
+
+Publishing never leaves a requested tag on an image that is not completely published: only the
+content-tag ref is pushed; once ECR (or the override registry) confirms it, the requested tags are
+moved onto that very manifest — in ECR first (``PutImage``), then in the override registry (the same
+manifest stored under each tag; no layer moves). A failure before that leaves every requested tag where
+it was; a rerun finds the content tag and finishes the re-tagging.
 """
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Any
 
 from ...core.hook import HookContext, hook
 from ...core.image_refs import is_loopback_registry
 from ...core.log import register_secrets
-from .args import DockerBuildPushArgs, DockerBuildPushResult
-from .context_hash import BuildInputs, hash_build
+from .args import DockerBuildPushArgs, DockerBuildPushResult, secret_build_arg_reason
+from .build_secrets import ResolvedSecrets, as_files, resolve_secrets
+from .context_hash import BuildInputs, hash_build, secret_fingerprint
 from .docker_cli import DockerCli, docker_environment
 from .ecr import EcrRepository, add_tags, ensure_repository, find_image, login_credentials, pushed_digest, record_image
 from .plan import BuildPaths, PublishOutcome, PublishPlan, build_command, plan_publish, publish_result, resolve_paths, resolve_registry
@@ -58,8 +66,15 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
     """Validate, ensure the repository, hash the build, then re-tag what ECR has or build, push and record."""
     # validate: everything that can be checked before slow work
     register_secrets(args.text_build_args())
+    for name, value in args.text_build_args().items():
+        reason = secret_build_arg_reason(name, value)
+        if reason:  # only reachable with allow_secret_build_args
+            ctx.log.warning(
+                "build_args: %s %s; its value will be readable in the image history (allow_secret_build_args is set)", name, reason
+            )
     environ = docker_environment()
     paths = resolve_paths(args, Path.cwd())
+    secrets = resolve_secrets(args, environ, paths.working_directory)
     registry = resolve_registry(args, environ)
     docker = DockerCli.connect(environ, ctx.log)
     region = ctx.region(args.region)
@@ -80,9 +95,10 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
         BuildInputs(
             context_dir=paths.context,
             dockerfile=paths.dockerfile,
-            build_args=args.text_build_args(),
+            build_args=_hashed_build_args(args),
             target=args.target,
             platform=args.platform,
+            secrets=_hashed_secrets(args, secrets),
         )
     )
     ctx.log.info("build content hash %s (%d context entries)", content.tag, content.entries)
@@ -100,7 +116,7 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
         outcome = _retag(ctx, ecr, repository, plan, client)
     else:
         ctx.log.info("building %s (%s)", plan.image_uri, plan.reason)
-        image_id = _build(args, docker, paths, plan)
+        image_id = _build(args, docker, paths, plan, secrets)
         digest = None
         if plan.action == "build_and_push":
             _login(ctx, docker, ecr, repository, registry, credentials)
@@ -117,13 +133,30 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
 COMMAND = cfngin_hook
 
 
+def _hashed_build_args(args: DockerBuildPushArgs) -> dict[str, str]:
+    """Build args as the content hash sees them: a secret-looking value (allowed) by its fingerprint only."""
+    return {
+        name: secret_fingerprint(f"build-arg/{name}", value.encode("utf-8", "surrogateescape"))
+        if secret_build_arg_reason(name, value)
+        else value
+        for name, value in args.text_build_args().items()
+    }
+
+
+def _hashed_secrets(args: DockerBuildPushArgs, secrets: ResolvedSecrets) -> dict[str, str]:
+    """Secret id -> ``""``, or its value's fingerprint when ``secrets_affect_hash`` is set."""
+    if not args.secrets_affect_hash:
+        return dict.fromkeys(secrets.values, "")
+    return {secret_id: secret_fingerprint(secret_id, value) for secret_id, value in secrets.values.items()}
+
+
 def _retag(ctx: HookContext, ecr: Any, repository: EcrRepository, plan: PublishPlan, client: RegistryClient | None) -> PublishOutcome:
-    """Add the requested tags to the image ECR already has (and, first, in the override registry): no build, no push."""
+    """Add the requested tags to the image ECR already has — in ECR first, then in the override registry: no build, no push."""
     assert plan.existing is not None
     digest = plan.existing.digest
+    added = add_tags(ecr, repository, digest, plan.missing_tags)
     if client is not None:
         tag_manifest(client, repository.name, digest, plan.requested_tags)
-    added = add_tags(ecr, repository, digest, plan.missing_tags)
     ctx.log.info(
         "skipped build and push: ECR already has %s as %s; %s",
         plan.content_tag,
@@ -133,10 +166,12 @@ def _retag(ctx: HookContext, ecr: Any, repository: EcrRepository, plan: PublishP
     return PublishOutcome(digest=digest, retagged=tuple(added))
 
 
-def _build(args: DockerBuildPushArgs, docker: DockerCli, paths: BuildPaths, plan: PublishPlan) -> str | None:
+def _build(args: DockerBuildPushArgs, docker: DockerCli, paths: BuildPaths, plan: PublishPlan, secrets: ResolvedSecrets) -> str | None:
     """Build and tag every ref locally; the local image id."""
-    command = build_command(docker.executable, docker.choose_builder(args.builder), args, paths, plan.refs)
-    docker.build(command, cwd=paths.working_directory, timeout=args.timeout)
+    builder = docker.choose_builder(args.builder)
+    with as_files(secrets) if builder == "docker" else contextlib.nullcontext(secrets) as delivered:
+        command = build_command(docker.executable, builder, args, paths, plan.refs, delivered)
+        docker.build(command, cwd=paths.working_directory, timeout=args.timeout)
     return docker.image_id(plan.image_uri)
 
 
@@ -157,14 +192,20 @@ def _login(
 def _push_and_record(
     args: DockerBuildPushArgs, docker: DockerCli, ecr: Any, repository: EcrRepository, plan: PublishPlan, client: RegistryClient | None
 ) -> str:
-    """Push every ref (the content tag last); the digest ECR records (for an override: the registry's manifest, given to ECR)."""
-    for ref in plan.refs:
-        docker.push(ref, timeout=args.timeout)
+    """Push the content-tag ref only, confirm it, then move the requested tags onto it: ECR first, then the registry.
+
+    Returns the digest ECR records (for an override: the registry's manifest, given to ECR).
+    """
+    docker.push(plan.content_ref, timeout=args.timeout)
     if client is None:
-        return pushed_digest(ecr, repository, plan.content_tag)
-    manifest = read_manifest(client, repository.name, plan.content_tag)
-    digest = record_image(ecr, repository, manifest.text, manifest.media_type or None, manifest.digest, plan.tags)
-    docker.log.debug("recorded %s in the ECR API under %s", digest, ", ".join(plan.tags))
+        digest = pushed_digest(ecr, repository, plan.content_tag)
+        add_tags(ecr, repository, digest, plan.requested_tags)
+        return digest
+    manifest = read_manifest(client, repository.name, plan.content_tag)  # the registry holds the whole image
+    digest = record_image(ecr, repository, manifest.text, manifest.media_type or None, manifest.digest, (plan.content_tag,))
+    add_tags(ecr, repository, digest, plan.requested_tags)
+    tag_manifest(client, repository.name, digest, plan.requested_tags)
+    docker.log.debug("recorded %s in the ECR API and the registry under %s", digest, ", ".join(plan.tags))
     return digest
 
 

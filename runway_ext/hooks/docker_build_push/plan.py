@@ -19,6 +19,7 @@ from ...core.errors import HookError
 from ...core.image_refs import digest_uri, image_uri, registry_problem
 from ...core.log import looks_secret
 from .args import ECR_KEYWORD, DockerBuildPushArgs, DockerBuildPushResult
+from .build_secrets import ResolvedSecrets
 from .context_hash import ContextHash
 from .ecr import EcrImage, EcrRepository
 
@@ -43,8 +44,8 @@ class PublishPlan:
     """What to do with this build, and under which names.
 
     ``retag``: ECR already has an image with the content tag: add the missing tags to it, build and push
-    nothing. ``build_and_push``: build, push every ref, record the digest. ``build_only``: build and tag
-    locally (``push: false``).
+    nothing. ``build_and_push``: build (tagging every ref locally), push the content-tag ref only, then move
+    the requested tags onto the confirmed manifest. ``build_only``: build and tag locally (``push: false``).
     """
 
     action: Action
@@ -52,7 +53,7 @@ class PublishPlan:
     target_registry: str
     """Registry prefix images are named under (ECR host, or the override)."""
     refs: tuple[str, ...]
-    """Tag references to build and push, the content tag last (so it only exists once the rest does)."""
+    """Tag references the build tags locally, the content tag last (the only one pushed)."""
     tags: tuple[str, ...]
     """The requested tags then the content tag."""
     existing: EcrImage | None = None
@@ -64,6 +65,11 @@ class PublishPlan:
     def image_uri(self) -> str:
         """``REGISTRY/REPOSITORY:IMAGE_TAG``: the first ref."""
         return self.refs[0]
+
+    @property
+    def content_ref(self) -> str:
+        """``REGISTRY/REPOSITORY:content-…``: the only ref pushed (the requested tags are moved onto it after)."""
+        return self.refs[-1]
 
     @property
     def content_tag(self) -> str:
@@ -94,7 +100,7 @@ class BuildCommand:
 
     argv: list[str]
     env: dict[str, str] = field(default_factory=dict)
-    """``DOCKER_BUILDKIT=1`` for the classic CLI, and the values of secret build args (off argv)."""
+    """``DOCKER_BUILDKIT=1`` for the classic CLI, literal build secrets, and the values of secret build args (off argv)."""
     secret_args: tuple[str, ...] = ()
     """Build args passed by name only, their values in ``env``."""
 
@@ -162,9 +168,16 @@ def plan_publish(
     return PublishPlan("build_and_push", reason, target, refs, tags)
 
 
-def build_command(docker: str, builder: Builder, args: DockerBuildPushArgs, paths: BuildPaths, refs: tuple[str, ...]) -> BuildCommand:
-    """The build argv and the extra environment it needs (BuildKit switch, secret-looking build-arg values)."""
-    env: dict[str, str] = {}
+def build_command(
+    docker: str,
+    builder: Builder,
+    args: DockerBuildPushArgs,
+    paths: BuildPaths,
+    refs: tuple[str, ...],
+    secrets: ResolvedSecrets | None = None,
+) -> BuildCommand:
+    """The build argv and the extra environment it needs (BuildKit switch, secret values, secret-looking build-arg values)."""
+    env: dict[str, str] = dict(secrets.env) if secrets is not None else {}
     if builder == "buildx":
         argv = [docker, "buildx", "build", "--load", "--provenance=false"]
     else:
@@ -181,6 +194,8 @@ def build_command(docker: str, builder: Builder, args: DockerBuildPushArgs, path
             secret_args.append(name)
         else:
             argv += ["--build-arg", f"{name}={value}"]
+    for secret in secrets.secrets if secrets is not None else ():
+        argv += ["--secret", secret.flag()]
     if args.target:
         argv += ["--target", args.target]
     for source in args.cache_from:

@@ -51,7 +51,11 @@ class EnvFileArgs(HookArgs):
     @field_validator("output_file")
     @classmethod
     def _not_a_folder(cls, path: Path) -> Path:
-        if str(path) in ("", ".") or path.is_dir():
+        try:
+            is_folder = str(path) in ("", ".") or path.is_dir()
+        except OSError as error:  # a name longer than the system allows, a loop of links
+            raise ValueError(f"cannot be used as a file path ({error.strerror or type(error).__name__})") from None
+        if is_folder:
             raise ValueError(f"{str(path)!r} is a folder, not a file")
         return path
 

@@ -7,7 +7,7 @@ the result in one place.
 from __future__ import annotations
 
 from ...core.errors import HookError
-from ...core.hook import HookContext, hook
+from ...core.hook import HookContext, describe_os_error, hook
 from ...core.log import MASK, looks_secret, register_secrets
 from .args import EnvFileArgs, EnvFileResult
 from .env_file import read_existing, write_env_file
@@ -30,7 +30,10 @@ def cfngin_hook(args: EnvFileArgs, ctx: HookContext) -> EnvFileResult:
         raise HookError(f"output_file: {path} {plan.reason}")
     backup = None
     if plan.writes:
-        backup = write_env_file(path, plan.content, backup=plan.backup)
+        try:
+            backup = write_env_file(path, plan.content, backup=plan.backup)
+        except OSError as error:  # a read-only folder, a parent that is a file: name the output file, not a temp file
+            raise HookError(f"output_file: {describe_os_error(error)}") from None
         if backup is not None:
             ctx.log.info("backed up %s to %s", path, backup.name)
         ctx.log.info("%s %s with %d variables: %s", outcome(plan, check=args.check), path, len(keys), ", ".join(keys))

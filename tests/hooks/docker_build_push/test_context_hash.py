@@ -6,6 +6,7 @@ The last test checks the hashed file list against what the real builders send (n
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import os
 import subprocess
 import time
@@ -26,6 +27,7 @@ from runway_ext.hooks.docker_build_push.context_hash import (
     hash_build,
     ignore_file_for,
     parse_ignore_file,
+    secret_fingerprint,
 )
 from tests.support.docker_engine import DockerEngine, buildx_available
 
@@ -193,6 +195,20 @@ def test_build_args_target_and_platform_count_but_not_their_order(tmp_path: Path
         base,
     }
     assert len(variants) == 4
+
+
+def test_secret_ids_count_and_values_only_through_a_salted_fingerprint(tmp_path: Path) -> None:
+    root = make_context(tmp_path)
+    plain = digest(root)
+    with_id = digest(root, secrets={"api_token": ""})
+    assert with_id != plain  # adding (or removing) a secret changes what the build is given
+    assert digest(root, secrets={"api_token": "", "other": ""}) != with_id
+    first = secret_fingerprint("api_token", b"token-one")
+    second = secret_fingerprint("api_token", b"token-two")
+    assert first != second and first == secret_fingerprint("api_token", b"token-one")
+    assert secret_fingerprint("other_id", b"token-one") != first  # salted by the id: equal values do not show
+    assert "token-one" not in first and hashlib.sha256(b"token-one").hexdigest() not in first
+    assert digest(root, secrets={"api_token": first}) != digest(root, secrets={"api_token": second})
 
 
 def test_content_tag_is_a_valid_short_tag(tmp_path: Path) -> None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from runway_ext.core.errors import HookError
+from runway_ext.core.log import redact
 from runway_ext.hooks.docker_build_push import DockerBuildPushArgs, cfngin_hook
+from runway_ext.hooks.docker_build_push.build_secrets import resolve_secrets
 from runway_ext.hooks.docker_build_push.context_hash import ContextHash
 from runway_ext.hooks.docker_build_push.ecr import EcrImage, EcrRepository
 from runway_ext.hooks.docker_build_push.plan import (
@@ -112,6 +115,7 @@ def test_plan_names_images_under_the_override_registry_content_tag_last() -> Non
 def test_buildx_command_never_pulls_and_keeps_secret_build_args_off_argv() -> None:
     parsed = args(
         build_args={"VERSION": 3, "NPM_TOKEN": "s3cr3t-value", "DEBUG": True, "MIRROR": "https://bot:hunter22@pypi.example.com/simple"},
+        allow_secret_build_args=True,
         target="runtime",
         cache_from=["type=registry,ref=x:cache"],
         no_cache=True,
@@ -131,6 +135,46 @@ def test_buildx_command_never_pulls_and_keeps_secret_build_args_off_argv() -> No
     assert argv[argv.index("--target") + 1] == "runtime" and "--no-cache" in argv
     assert argv[argv.index("--cache-from") + 1] == "type=registry,ref=x:cache"
     assert argv[-1] == "/w"
+
+
+def test_build_secrets_reach_docker_by_id_with_values_only_in_its_environment(tmp_path: Path) -> None:
+    (tmp_path / "w").mkdir()
+    (tmp_path / "w" / "npmrc").write_text("//registry/:_authToken=file-secret-value\n")
+    parsed = args(secrets={"api_token": "literal-secret-value", "npm": {"file": "npmrc"}, "gh": {"env": "GH_TOKEN"}})
+    resolved = resolve_secrets(parsed, {"GH_TOKEN": "env-secret-value"}, tmp_path / "w")
+    command = build_command("docker", "buildx", parsed, PATHS, ("r:1",), resolved)
+    flags = [command.argv[i + 1] for i, part in enumerate(command.argv) if part == "--secret"]
+    assert flags == ["id=api_token,env=RUNWAY_EXT_BUILD_SECRET_1", "id=gh,env=GH_TOKEN", f"id=npm,src={tmp_path / 'w' / 'npmrc'}"]
+    assert command.env["RUNWAY_EXT_BUILD_SECRET_1"] == "literal-secret-value" and "GH_TOKEN" not in command.env
+    assert all(secret not in " ".join(command.argv) for secret in ("literal-secret-value", "env-secret-value", "file-secret-value"))
+    assert "secret-value" not in repr(resolved)
+    assert redact("x literal-secret-value env-secret-value //registry/:_authToken=file-secret-value") == "x *** *** ***"
+
+
+@pytest.mark.parametrize(
+    ("secrets", "environ", "line"),
+    [
+        ({"gh": {"env": "GH_TOKEN"}}, {}, "secrets.gh: environment variable GH_TOKEN is not set (or empty)"),
+        ({"npm": {"file": "missing"}}, {}, "secrets.npm: file "),
+        ({"npm": {"file": "."}}, {}, "secrets.npm: "),
+    ],
+)
+def test_a_secret_that_is_not_there_is_one_line_naming_it(
+    secrets: dict[str, object], environ: dict[str, str], line: str, tmp_path: Path
+) -> None:
+    with pytest.raises(HookError, match="^" + re.escape(line)):
+        resolve_secrets(args(secrets=secrets), environ, tmp_path)
+
+
+def test_secret_looking_build_args_are_refused_unless_allowed_never_quoting_the_value() -> None:
+    for build_args in ({"NPM_TOKEN": "tok-value-1"}, {"db_password": "x"}, {"MIRROR": "https://bot:hunter22@pypi.example.com/simple"}):
+        with pytest.raises(HookError) as caught:
+            args(build_args=build_args)
+        [line] = str(caught.value).splitlines()
+        assert line.startswith(f"build_args: {next(iter(build_args))} ") and "secrets" in line and "allow_secret_build_args" in line
+        assert "tok-value-1" not in line and "hunter22" not in line
+        assert args(build_args=build_args, allow_secret_build_args=True).build_args == build_args
+    assert args(build_args={"MONKEY_COUNT": "3", "KEYBOARD": "us"}).build_args == {"MONKEY_COUNT": "3", "KEYBOARD": "us"}
 
 
 def test_classic_cli_build_turns_buildkit_on() -> None:
