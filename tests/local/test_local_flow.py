@@ -186,6 +186,11 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
 
         # OAC: only this distribution reads the bucket; a policy naming another one shuts the edge out
         bucket = re.search(r"BucketName = (sample-dev-site-bucket-\S+)", first).group(1)  # type: ignore[union-attr]
+        # the static-site hook's own files are in the bucket but never served (the blueprint denies the distribution)
+        assert s3.head_object(Bucket=bucket, Key=".runway-ext/site-manifest.json")["ContentLength"] > 0
+        for tool_file in (".runway-ext/site-manifest.json", ".runway-ext/"):
+            status, _, body = fetch(site + tool_file)
+            assert status in (403, 404) and b"site-manifest" not in body and b'"lock"' not in body, (tool_file, status)
         block = s3.get_public_access_block(Bucket=bucket)["PublicAccessBlockConfiguration"]
         assert all(block.values())
         policy = s3.get_bucket_policy(Bucket=bucket)["Policy"]

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,9 +20,10 @@ import pytest
 
 from runway_ext.hooks.cloudfront_invalidation import cfngin_hook as invalidation_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, parse_manifest
+from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, STATE_FOLDER, parse_manifest
 from runway_ext.lookups.ecr_image import EcrImageLookup
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.support.logs import LoggedLines
 
 from .faults import Fault, session_with, use_session
 
@@ -34,30 +33,10 @@ LARGE_SITE_FILES = 240
 """A "large" sync for moto on loopback: enough parallel PutObjects for an outage to land mid-sync."""
 
 
-class Lines(logging.Handler):
-    """Collects the formatted lines of the ``runway_ext`` loggers."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(record.getMessage())
-
-    def errors(self) -> list[str]:
-        return [line for line in self.lines if "Traceback" in line or "error" in line.lower()]
-
-
 @pytest.fixture
-def lines() -> Iterator[Lines]:
-    logger = logging.getLogger("runway_ext")
-    handler = Lines()
-    previous = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.DEBUG)
-    yield handler
-    logger.removeHandler(handler)
-    logger.setLevel(previous)
+def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
+    """Every runway_ext log line of the test (through caplog)."""
+    return LoggedLines(caplog)
 
 
 class Backoff:
@@ -98,6 +77,20 @@ def make_site(folder: Path, count: int = SITE_FILES) -> dict[str, bytes]:
     return files
 
 
+def site_files(stored: dict[str, bytes]) -> dict[str, bytes]:
+    """The site's own objects: everything but the hook's state folder (manifest, releases)."""
+    return {key: body for key, body in stored.items() if not key.startswith(STATE_FOLDER)}
+
+
+def manifest_state(stored: dict[str, bytes]) -> str:
+    """The state of the site manifest in the bucket (``complete``/``syncing``), or ``none``."""
+    if MANIFEST_NAME not in stored:
+        return "none"
+    manifest = parse_manifest(stored[MANIFEST_NAME])
+    assert manifest is not None
+    return manifest.state
+
+
 def bucket_contents(client: Any) -> dict[str, bytes]:
     keys: list[str] = []
     for page in client.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
@@ -129,19 +122,22 @@ def on_key(key: str) -> Any:
 # -- S3 -------------------------------------------------------------------------------------------
 
 
-def test_s3_slowdown_during_the_sync_is_retried_and_the_sync_completes(site: Any, tmp_path: Path, lines: Lines, backoff: Backoff) -> None:
+def test_s3_slowdown_during_the_sync_is_retried_and_the_sync_completes(
+    site: Any, tmp_path: Path, lines: LoggedLines, backoff: Backoff
+) -> None:
     app, files = site
-    fault = Fault(code="SlowDown", protocol="rest-xml", status=503, fail_first=6, only=lambda request: request.method == "PUT")
+    uploads = lambda request: request.method == "PUT" and f"/{STATE_FOLDER}" not in request.url  # noqa: E731
+    fault = Fault(code="SlowDown", protocol="rest-xml", status=503, fail_first=6, only=uploads)
     result = sync(tmp_path, app, session_with("before-send.s3.PutObject", fault))
     assert result, lines.lines[-3:]
     assert fault.injected == 6
     assert len(backoff.requested) >= 6  # each SlowDown was retried after botocore's backoff
     assert result["uploaded"] == len(files)
     stored = bucket_contents(boto3.client("s3"))
-    assert {key: body for key, body in stored.items() if key != MANIFEST_NAME} == files
+    assert site_files(stored) == files
 
 
-def test_s3_slowdown_that_lasts_fails_in_one_line_and_writes_no_manifest(site: Any, tmp_path: Path, lines: Lines) -> None:
+def test_s3_slowdown_that_lasts_fails_in_one_line_and_leaves_no_complete_manifest(site: Any, tmp_path: Path, lines: LoggedLines) -> None:
     app, files = site
     fault = Fault(code="SlowDown", protocol="rest-xml", status=503, only=on_key("index.html"))
     started = time.monotonic()
@@ -152,15 +148,15 @@ def test_s3_slowdown_that_lasts_fails_in_one_line_and_writes_no_manifest(site: A
     errors = [line for line in lines.lines if line.startswith("npm_build: ")]
     assert errors == [f"npm_build: could not upload index.html in s3://{BUCKET}: SlowDown: injected SlowDown"]
     assert elapsed < 60
-    assert MANIFEST_NAME not in bucket_contents(boto3.client("s3"))
+    assert manifest_state(bucket_contents(boto3.client("s3"))) == "syncing"  # never vouches for the half-done sync
     # the next run (the fault gone) completes the sync
     again = sync(tmp_path, app, None)
     assert again and again["uploaded"] >= 1
     stored = bucket_contents(boto3.client("s3"))
-    assert {key: body for key, body in stored.items() if key != MANIFEST_NAME} == files
+    assert site_files(stored) == files
 
 
-def test_connection_lost_mid_sync_then_the_next_run_completes_exactly(site: Any, tmp_path: Path, lines: Lines) -> None:
+def test_connection_lost_mid_sync_then_the_next_run_completes_exactly(site: Any, tmp_path: Path, lines: LoggedLines) -> None:
     """The "moto server killed mid-sync" case.
 
     Killing and restarting moto would empty it (its state is in memory), so the outage is a
@@ -177,7 +173,8 @@ def test_connection_lost_mid_sync_then_the_next_run_completes_exactly(site: Any,
     assert len(errors) == 1 and errors[0].startswith("npm_build: could not upload ") and "Connection was closed" in errors[0], errors
     s3 = boto3.client("s3")
     partial = bucket_contents(s3)
-    assert MANIFEST_NAME not in partial  # no manifest vouches for a half-done sync
+    assert manifest_state(partial) == "syncing"  # no complete manifest vouches for a half-done sync
+    partial = site_files(partial)
     assert 0 < len(partial) < len(files)
     assert len(partial) <= fault.passed
 
@@ -186,19 +183,20 @@ def test_connection_lost_mid_sync_then_the_next_run_completes_exactly(site: Any,
     session.events.register("provide-client-params.s3.PutObject", lambda params, **_: counted.append(params["Key"]))
     second = sync(tmp_path, app, session)
     assert second, lines.lines[-3:]
-    uploaded_again = [key for key in counted if key != MANIFEST_NAME]
+    uploaded_again = [key for key in counted if not key.startswith(STATE_FOLDER)]
     assert len(uploaded_again) == len(set(uploaded_again))  # nothing sent twice
     assert not set(uploaded_again) & set(partial)  # what the first run stored is not re-sent
     assert set(uploaded_again) | set(partial) == set(files)  # nothing lost
     stored = bucket_contents(s3)
-    assert {key: body for key, body in stored.items() if key != MANIFEST_NAME} == files
+    assert site_files(stored) == files
     manifest = parse_manifest(stored[MANIFEST_NAME])
     assert manifest is not None and set(manifest.objects) == set(files)
     for key, entry in manifest.objects.items():
         assert entry.sha256 == hashlib.sha256(files[key]).hexdigest()
         assert entry.size == len(files[key])
     third = sync(tmp_path, app, None)
-    assert third["skipped"] is True  # the manifest now vouches for the whole build
+    # with build: false the output is compared every time (never skipped): the manifest vouches for every object
+    assert (third["uploaded"], third["deleted"], third["unchanged"]) == (0, 0, len(files))
 
 
 # -- CloudFront ----------------------------------------------------------------------------------
@@ -211,8 +209,15 @@ def distribution_id(aws) -> str:  # type: ignore[no-untyped-def]
             "CallerReference": "reliability",
             "Comment": "reliability",
             "Enabled": True,
-            "Origins": {"Quantity": 1, "Items": [{"Id": "o", "DomainName": "o.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}]},
-            "DefaultCacheBehavior": {"TargetOriginId": "o", "ViewerProtocolPolicy": "allow-all", "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6"},
+            "Origins": {
+                "Quantity": 1,
+                "Items": [{"Id": "o", "DomainName": "o.s3.amazonaws.com", "S3OriginConfig": {"OriginAccessIdentity": ""}}],
+            },
+            "DefaultCacheBehavior": {
+                "TargetOriginId": "o",
+                "ViewerProtocolPolicy": "allow-all",
+                "CachePolicyId": "658327ea-f89d-4fab-a63d-7e88639e58f6",
+            },
         }
     )
     return created["Distribution"]["Id"]
@@ -232,7 +237,7 @@ def test_cloudfront_busy_is_retried_through_the_cfngin_face(distribution_id: str
     assert context.hook_data["runway_ext"]["cloudfront_invalidation"]["invalidation_id"] == result["invalidation_id"]
 
 
-def test_cloudfront_busy_past_the_timeout_is_one_line(distribution_id: str, tmp_path: Path, lines: Lines) -> None:
+def test_cloudfront_busy_past_the_timeout_is_one_line(distribution_id: str, tmp_path: Path, lines: LoggedLines) -> None:
     fault = Fault(code="TooManyInvalidationsInProgress", protocol="rest-xml")
     context = use_session(make_cfngin_context(tmp_path), session_with("before-send.cloudfront.CreateInvalidation", fault))
     started = time.monotonic()
@@ -255,7 +260,12 @@ def test_cloudfront_busy_past_the_timeout_is_one_line(distribution_id: str, tmp_
 def image(aws) -> str:  # type: ignore[no-untyped-def]
     ecr = boto3.client("ecr")
     ecr.create_repository(repositoryName="reliability-app")
-    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.docker.distribution.manifest.v2+json", "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + "a" * 64}, "layers": []}
+    manifest = {
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 1, "digest": "sha256:" + "a" * 64},
+        "layers": [],
+    }
     pushed = ecr.put_image(repositoryName="reliability-app", imageManifest=json.dumps(manifest), imageTag="v1")
     return pushed["image"]["imageId"]["imageDigest"]
 
@@ -271,6 +281,8 @@ def test_ecr_throttling_is_retried_by_the_lookup(image: str, tmp_path: Path) -> 
 def test_ecr_throttling_that_lasts_is_one_value_error_naming_repo_and_tag(image: str, tmp_path: Path) -> None:
     fault = Fault(code="ThrottlingException", protocol="json")
     context = use_session(make_cfngin_context(tmp_path), session_with("before-send.ecr.DescribeImages", fault))
-    with pytest.raises(ValueError, match=r"^ecr_image: reliability-app:v1 in us-east-1: ThrottlingException: injected ThrottlingException$"):
+    with pytest.raises(
+        ValueError, match=r"^ecr_image: reliability-app:v1 in us-east-1: ThrottlingException: injected ThrottlingException$"
+    ):
         EcrImageLookup.handle("reliability-app::tag=v1", context)
     assert 2 <= fault.injected <= 10  # retried, and bounded

@@ -58,13 +58,19 @@ class NpmBuildArgs(HookArgs):
     """Deploy environment: ``.env.<environment>`` in the app is copied to ``.env.local`` before building."""
 
     output_dir: Path | None = None
-    """Build output folder, relative to app_path; default: ``out`` for Next.js, else whichever of out/build/dist the build wrote."""
+    """Build output folder inside the app (relative to app_path); default: the build tool's (Next.js ``out``, Vite ``dist``, CRA ``build`` …), else the one of out/build/dist the build wrote."""
 
     build: bool = True
     """Run npm install (when node_modules is missing) and ``npm run build``; false syncs the output folder as it is."""
 
+    build_env: list[str] = []  # a plain default (pydantic copies it), so the CLI help can show it
+    """Names of further environment variables the build's output depends on (besides NEXT_PUBLIC_*, VITE_*, REACT_APP_* …, NODE_ENV): a change rebuilds."""
+
     force: bool = False
-    """Build and compare every object even when the bucket already holds a build of these sources."""
+    """Build and compare even when the bucket provably holds the build of these sources."""
+
+    follow_links: bool = False
+    """Publish what links in the output folder point to even when it lies outside the folder (default: refuse such a link)."""
 
     delete: bool = False
     """Delete objects under the prefix that the build no longer has."""
@@ -72,8 +78,20 @@ class NpmBuildArgs(HookArgs):
     max_delete: int = Field(default=256, ge=0)
     """Refuse the whole sync (nothing changed) if it would delete more objects than this."""
 
+    max_delete_fraction: float = Field(default=0.5, ge=0, le=1)
+    """Refuse the whole sync if it would delete more than this share of the site's objects (sites of 10 objects or more); 1 turns it off."""
+
+    allow_no_pages: bool = False
+    """Sync a build without any .html page although the site has pages (default: refuse, it looks like a broken build)."""
+
+    lock_timeout: float = Field(default=900, ge=10)
+    """Seconds after which the lock of a deploy that stopped renewing it (killed on another machine) may be taken over."""
+
     dry_run: bool = False
     """Build and plan, log every planned change, but write nothing to the bucket."""
+
+    keep_releases: int = Field(default=10, ge=0, le=1000)
+    """Every sync that writes records a release (``runway-ext site releases``/``rollback``); keep the last this many (0: record none)."""
 
     cache_rules: list[CacheRuleArg] = []  # a plain default (pydantic copies it), so the CLI help can show it
     """Cache-Control rules tried before the defaults, first match wins: a list of {pattern, cache_control, content_type}."""
@@ -100,6 +118,14 @@ class NpmBuildArgs(HookArgs):
         if problem:
             raise ValueError(problem)
         return name
+
+    @field_validator("build_env")
+    @classmethod
+    def _build_env(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name or "=" in name or "\0" in name:
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return names
 
     @field_validator("prefix")
     @classmethod

@@ -1,43 +1,62 @@
 """The npm_build hook's body (the CFNgin entry point and the CLI) and the CLI's summary of its result.
 
-Thin orchestration, in this order: validate the app → observe (source hash, site manifest) → skip when
-the bucket already holds this build → build → observe (the build's files, the bucket) → plan → act
-(unless ``dry_run``) → result. Decisions are made in :mod:`.plan`, npm is run by :mod:`.npm`, S3 is
-written by :mod:`.s3_site`; the result is built in one place, :func:`build_result`.
+Thin orchestration, in this order: validate the app and find its output folder → observe (source hash;
+the site manifest and one listing of the bucket) → skip when the bucket *provably* holds the build of
+these sources (every object the manifest lists is vouched for by the listing) → build → observe (the
+build's files; a HEAD of each object nothing vouches for) → plan → act under the manifest protocol
+(:mod:`.protocol`), unless ``dry_run`` → result. Decisions are made in :mod:`.plan` and :mod:`.protocol`,
+npm is run by :mod:`.npm`, S3 is written by :mod:`.s3_site`; the result is built in one place,
+:func:`build_result`.
 """
 
 from __future__ import annotations
 
+import getpass
+import os
+import socket
 import time
-from collections.abc import Mapping
+import uuid
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
+from runway_ext.hooks.site.record import record_release
 
 from .args import NpmBuildArgs, NpmBuildResult
-from .build_output import ignored_output_folders, resolve_output_dir, scan_build
+from .build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
+from .local_cache import DigestCache
 from .npm import copy_env_file, read_package, run_build
 from .plan import (
     LocalFile,
     RemoteObject,
+    SiteLock,
     SiteManifest,
     SyncPlan,
     SyncPlanError,
+    drift,
+    entries_before_sync,
+    key_problem,
     keys_to_inspect,
     manifest_after_sync,
+    missing_pages_problem,
     plan_sync,
     settings_hash,
     with_manifest_state,
 )
-from .s3_site import S3Site, format_bytes
-from .source_hash import hash_app_sources
+from .protocol import lock_status
+from .s3_site import S3Site, SiteLease, format_bytes
+from .source_hash import build_environment_digest, combine, hash_app_sources
 
 HOOK_NAME = "npm_build"
 """The hook's name: its hook_data key (``runway_ext.npm_build``) and CLI command (``runway-ext npm-build``)."""
+
+ACTIVE_RUNS: set[str] = set()
+"""Run ids of the syncs running in this process (a lock of this process whose run is not here is dead)."""
 
 
 def render_result(result: dict[str, Any]) -> str:
@@ -58,7 +77,7 @@ def render_result(result: dict[str, Any]) -> str:
 @hook(
     HOOK_NAME,
     NpmBuildArgs,
-    summary="Build an npm app and sync it to S3 (exact, incremental, skipped when unchanged).",
+    summary="Build an npm app and sync it to S3 (exact, incremental, skipped when the bucket provably holds the build).",
     render=render_result,
 )
 def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
@@ -66,30 +85,33 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     started = time.monotonic()
     region = ctx.region(args.region)
     package = prepare_app(args, ctx)
+    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
+    remembered = DigestCache.for_app(args.app_path).remembered_output if args.output_dir is None and expected is None else ""
+    ignored = ignored_output_folders(args.output_dir, expected, remembered)
 
-    site, manifest, source_hash = _observe_sources_and_site(args, ctx, region)
+    # Without a build the output folder is final now: it is scanned while the bucket is listed.
+    output_dir = None if args.build else resolve_output_dir(args.app_path, args.output_dir, package)
+    scan = None if output_dir is None else partial(_scan, args, output_dir, ctx)
+    site, manifest, listing, source_hash, local = _observe_sources_and_site(args, ctx, region, ignored, scan)
     settings = settings_hash(prefix=args.prefix, rules=args.rules(), delete=args.delete, version=__version__)
-    if manifest is not None and (manifest.source_hash, manifest.settings_hash) == (source_hash, settings) and not args.force:
-        ctx.log.info(
-            "s3://%s/%s already holds the build of these sources (%s): build and sync skipped (force: true to redo)",
-            args.bucket_name,
-            args.prefix,
-            source_hash[:16],
-        )
+    remote = with_manifest_state(listing, manifest, site.manifest_time)
+    if source_hash is not None and _proven_deployed(args, ctx, manifest, remote, source_hash, settings):
+        assert manifest is not None
         return build_result(args, region=region, source_hash=source_hash, started=started, skipped_objects=len(manifest.objects))
 
-    if args.build:
+    if output_dir is None or local is None:
         run_build(args.app_path, package, timeout=args.build_timeout, log=ctx.log)
-    output_dir = resolve_output_dir(args.app_path, args.output_dir, package)
-    local, remote = _observe_build_and_bucket(site, output_dir, manifest, args.prefix, ctx)
+        output_dir = resolve_output_dir(args.app_path, args.output_dir, package)
+        local = _scan(args, output_dir, ctx)
+    if source_hash is None:
+        source_hash = combine((path, file.sha256) for path, file in local.items())
+    remote.update(site.inspect(keys_to_inspect(local, remote, prefix=args.prefix)))
     plan = _plan(args, local, remote, ctx)
 
     if args.dry_run:
         ctx.log.info("dry run: nothing was written to s3://%s", args.bucket_name)
     else:
-        etags = site.apply(plan, local, output_dir)
-        objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
-        site.write_manifest(SiteManifest(source_hash, settings, objects), written_by=f"runway_ext {__version__} {HOOK_NAME}")
+        _sync(args, site, plan, local, remote, output_dir, manifest, SiteManifest(source_hash, settings))
         ctx.log.info(
             "synced s3://%s/%s: %d uploaded (%s), %d metadata updated, %d deleted, %d unchanged",
             args.bucket_name,
@@ -115,43 +137,215 @@ def prepare_app(args: NpmBuildArgs, ctx: HookContext) -> dict[str, Any]:
     return package
 
 
-def _observe_sources_and_site(args: NpmBuildArgs, ctx: HookContext, region: str) -> tuple[S3Site, SiteManifest | None, str]:
-    """Hash the app's sources while the bucket's site manifest is read."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-ext-hash") as hasher:
-        hashing = hasher.submit(hash_app_sources, args.app_path, ignored_output_folders(args.output_dir))
+def _source_hash(args: NpmBuildArgs, ignored: list[str]) -> tuple[str, int]:
+    sources, count = hash_app_sources(args.app_path, ignored)
+    environment = build_environment_digest(os.environ, args.build_env)
+    return combine([("sources", sources), ("environment", environment)]), count
+
+
+def _observe_sources_and_site(
+    args: NpmBuildArgs,
+    ctx: HookContext,
+    region: str,
+    ignored: list[str],
+    scan: Callable[[], dict[str, LocalFile]] | None = None,
+) -> tuple[S3Site, SiteManifest | None, list[RemoteObject], str | None, dict[str, LocalFile] | None]:
+    """Hash the app's sources (when building) while the site manifest is read and the bucket listed once.
+
+    The listing starts once the manifest has been read (never before: see
+    :meth:`~.s3_site.S3Site.fetch_manifest`; its keys also decide how the listing is split) and runs
+    while the lock is checked and ``scan`` (the build's files, when there is no build to wait for)
+    runs. A site another live deploy is writing is refused here (a dry run only warns).
+    """
+    with ThreadPoolExecutor(max_workers=2, thread_name_prefix="runway-ext-observe") as workers:
+        hashing = workers.submit(_source_hash, args, ignored) if args.build else None
         site = S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
-        manifest = site.read_manifest()
-        source_hash, file_count = hashing.result()
-    ctx.log.info("source hash %s (%d files)", source_hash[:16], file_count)
-    return site, manifest, source_hash
+        manifest = site.manifest_from(site.fetch_manifest())
+        listing_future = workers.submit(site.list_objects)
+        try:
+            local = _check_lock_and_scan(args, ctx, site, manifest, scan)
+        except BaseException:
+            site.stop_listing.set()
+            raise
+        listing = listing_future.result()
+        source_hash = None
+        if hashing is not None:
+            source_hash, file_count = hashing.result()
+            ctx.log.info("source hash %s (%d files)", source_hash[:16], file_count)
+    return site, manifest, listing, source_hash, local
 
 
-def _observe_build_and_bucket(
-    site: S3Site, output_dir: Path, manifest: SiteManifest | None, prefix: str, ctx: HookContext
-) -> tuple[dict[str, LocalFile], dict[str, RemoteObject]]:
-    """The build's files (hashed while the bucket is listed) and the bucket's objects, completed by the manifest or a HEAD."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="runway-ext-list") as lister:
-        listing = lister.submit(site.list_objects)
-        local = scan_build(output_dir)
-        if not local:
-            listing.cancel()
-            raise HookError(f"output_dir: {output_dir} is empty; refusing to sync an empty site")
-        ctx.log.info("%d files in %s", len(local), output_dir)
-        remote = with_manifest_state(listing.result(), manifest)
-    remote.update(site.inspect(keys_to_inspect(local, remote, prefix=prefix)))
-    return local, remote
+def _check_lock_and_scan(
+    args: NpmBuildArgs, ctx: HookContext, site: S3Site, manifest: SiteManifest | None, scan: Callable[[], dict[str, LocalFile]] | None
+) -> dict[str, LocalFile] | None:
+    """Refuse a site held by a live deploy; then ``scan``, if given."""
+    status = lock_status(
+        manifest,
+        manifest_time=site.manifest_time,
+        server_now=site.server_time,
+        this_host=socket.gethostname(),
+        is_alive=_is_alive,
+    )
+    if status.state == "held":
+        if not args.dry_run:
+            raise HookError(f"bucket_name: s3://{args.bucket_name}/{args.prefix}: {status.reason}; nothing was changed")
+        ctx.log.warning("s3://%s/%s: %s", args.bucket_name, args.prefix, status.reason)
+    elif status.state == "stale":
+        ctx.log.warning(
+            "s3://%s/%s was left half-written (%s): comparing every object that deploy may have touched",
+            args.bucket_name,
+            args.prefix,
+            status.reason,
+        )
+    return None if scan is None else scan()
+
+
+def _is_alive(lock: SiteLock) -> bool:
+    """Whether the process holding a lock taken on this host still runs."""
+    if lock.pid == os.getpid():
+        return lock.run_id in ACTIVE_RUNS
+    try:
+        os.kill(lock.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _proven_deployed(
+    args: NpmBuildArgs,
+    ctx: HookContext,
+    manifest: SiteManifest | None,
+    remote: Mapping[str, RemoteObject],
+    source_hash: str,
+    settings: str,
+) -> bool:
+    """Whether build and sync may be skipped: the bucket holds, object for object, the build of these sources."""
+    if args.force or manifest is None or manifest.state != "complete":
+        return False
+    if (manifest.source_hash, manifest.settings_hash) != (source_hash, settings):
+        return False
+    problems = drift(manifest, remote, prefix=args.prefix, delete=args.delete)
+    if problems:
+        ctx.log.warning(
+            "s3://%s/%s no longer holds the deployed build (%d objects differ, e.g. %s): building and repairing",
+            args.bucket_name,
+            args.prefix,
+            len(problems),
+            problems[0],
+        )
+        return False
+    ctx.log.info(
+        "s3://%s/%s already holds the build of these sources (%s), all %d objects verified: build and sync skipped (force: true to redo)",
+        args.bucket_name,
+        args.prefix,
+        source_hash[:16],
+        len(manifest.objects),
+    )
+    return True
+
+
+def _scan(args: NpmBuildArgs, output_dir: Path, ctx: HookContext) -> dict[str, LocalFile]:
+    """The build's files with their digests (unchanged files from the local digest cache); refuses bad names."""
+    cache = DigestCache.for_app(args.app_path, output_dir, log=ctx.log)
+    local = scan_build(output_dir, follow_links=args.follow_links, cache=cache)
+    if not local:
+        raise HookError(f"output_dir: {output_dir} is empty; refusing to sync an empty site")
+    for path in sorted(local):
+        problem = key_problem(path, args.prefix)
+        if problem:
+            raise HookError(f"output_dir: {problem}")
+    cache.save(os.path.relpath(output_dir.resolve(), args.app_path.resolve()))
+    ctx.log.info("%d files in %s (%d unchanged since the last scan)", len(local), output_dir, cache.hits)
+    return local
 
 
 def _plan(args: NpmBuildArgs, local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject], ctx: HookContext) -> SyncPlan:
-    """Plan the sync and log it (every action on a dry run); a refused delete is an error."""
+    """Plan the sync and log it (every action on a dry run); a refused delete or a page-less build is an error."""
     try:
-        plan = plan_sync(local, remote, prefix=args.prefix, rules=args.rules(), delete=args.delete, max_delete=args.max_delete)
+        plan = plan_sync(
+            local,
+            remote,
+            prefix=args.prefix,
+            rules=args.rules(),
+            delete=args.delete,
+            max_delete=args.max_delete,
+            max_delete_fraction=args.max_delete_fraction,
+        )
     except SyncPlanError as error:
         raise HookError(f"output_dir: {error}") from None
     _log_plan(plan, ctx, every_action=args.dry_run)
     if plan.delete_refusal:
-        raise HookError(f"max_delete: {plan.delete_refusal}")
+        field = "max_delete_fraction" if "max_delete_fraction" in plan.delete_refusal else "max_delete"
+        raise HookError(f"{field}: {plan.delete_refusal}")
+    if not args.allow_no_pages:
+        problem = missing_pages_problem(local, remote, prefix=args.prefix)
+        if problem:
+            raise HookError(f"allow_no_pages: {problem}")
     return plan
+
+
+def _sync(
+    args: NpmBuildArgs,
+    site: S3Site,
+    plan: SyncPlan,
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteObject],
+    output_dir: Path,
+    previous: SiteManifest | None,
+    deployed: SiteManifest,
+) -> None:
+    """Carry out ``plan`` under the manifest protocol and record the complete manifest.
+
+    Nothing to write: the manifest is (conditionally) brought up to date, if it differs. Otherwise the
+    lock is taken first (a ``syncing`` manifest vouching only for the untouched keys), held while the
+    objects are written, and replaced by the complete manifest; a failure releases it.
+    """
+    written_by = f"runway_ext {__version__} {HOOK_NAME}"
+    if plan.is_noop:
+        objects = manifest_after_sync(plan, local, remote, {}, prefix=args.prefix)
+        site.write_manifest(SiteManifest(deployed.source_hash, deployed.settings_hash, objects), written_by=written_by)
+        return
+    run_id = uuid.uuid4().hex
+    host = socket.gethostname()
+    lock = SiteLock(owner=f"{_user()}@{host} pid {os.getpid()}", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
+    marker = SiteManifest(
+        previous.source_hash if previous is not None else "",
+        previous.settings_hash if previous is not None else "",
+        entries_before_sync(plan, remote),
+        state="syncing",
+        lock=lock,
+        vouched_at=site.listed_at,
+    )
+    ACTIVE_RUNS.add(run_id)
+    try:
+        lease = SiteLease(site, marker, written_by=written_by, ttl=args.lock_timeout)
+        try:
+            etags = site.apply(plan, local, output_dir, guard=lease.check)
+            objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
+            record_release(
+                site,
+                deployed,
+                objects,
+                expected=[args.prefix + path for path in local],
+                delete=args.delete,
+                keep=args.keep_releases,
+                guard=lease.check,
+            )
+            lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
+        except BaseException:
+            lease.release()
+            raise
+    finally:
+        ACTIVE_RUNS.discard(run_id)
+
+
+def _user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
 
 
 def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:

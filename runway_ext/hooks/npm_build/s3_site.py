@@ -3,7 +3,21 @@
 The decisions live in :mod:`runway_ext.hooks.npm_build.plan` (pure); this module talks to S3. Uploads and
 metadata updates run in a bounded thread pool — assets first, HTML pages last, so a visitor never gets
 a new page that points at an asset not yet uploaded — then deletes, in batches of 1,000 keys. The site
-manifest object is written last, and only when everything before it succeeded.
+manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
+``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
+:class:`SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.protocol`).
+
+AWS S3 answers a failed condition with 412 PreconditionFailed, and with 409 ConditionalRequestConflict
+when two conditional writes of one key are in flight at once; both mean "another writer won" here.
+
+**Reading the bucket fast.** The listing is what verifies a deploy, so it is made cheap on our side.
+botocore still signs, sends, retries and checks every ListObjectsV2 page, but a ``before-parse``
+handler takes the page's ``<Contents>`` elements out of the body before botocore's generic parser
+sees them (that parser costs ~0.3 ms per object, ten times :func:`parse_contents`, an ElementTree
+walk). A page in any other shape (no ``<Contents>``, an error, another S3 implementation's layout) is
+left to botocore. The key space is listed in ranges at once (:meth:`S3Site.list_objects`), cut where
+the site manifest says one page of keys ends, so a large site is not read one page after another.
+boto3 and botocore are imported by the first S3 call, never by importing this module.
 """
 
 from __future__ import annotations
@@ -12,18 +26,23 @@ import base64
 import logging
 import threading
 import time
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote_plus
+from xml.etree import ElementTree
 
-from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
-
-from runway_ext.core.aws import CLIENT_CONFIG, error_code, error_message
+from runway_ext.core.aws import aws_errors, client_config, error_code, error_message, is_client_error, share_model_loader
 from runway_ext.core.errors import HookError
 
+from .build_output import MD5_LIMIT
 from .plan import (
+    STATE_FOLDER,
     LocalFile,
     MetadataUpdate,
     RemoteObject,
@@ -36,8 +55,14 @@ from .plan import (
     strip_etag,
 )
 
-MULTIPART_THRESHOLD = 16 * 1024**2
+MULTIPART_THRESHOLD = MD5_LIMIT
 """Files up to this size go up in one PutObject (ETag = MD5); larger ones through s3transfer's multipart upload."""
+
+MULTIPART_CHUNK = 16 * 1024**2
+MULTIPART_CONCURRENCY = 10
+"""Parts of a large file go up this many at a time (as ``aws s3 cp`` does)."""
+
+CONFLICT_CODES = frozenset({"PreconditionFailed", "412", "ConditionalRequestConflict", "409"})
 
 DELETE_BATCH = 1000
 """DeleteObjects takes at most 1,000 keys per call."""
@@ -48,7 +73,147 @@ PROGRESS_INTERVAL = 2.0
 SHA256_METADATA = "sha256"
 """User metadata key (``x-amz-meta-sha256``) holding each object's content hash."""
 
+LISTING_CONCURRENCY = 8
+"""Ranges of the key space listed at once."""
+
+PAGE_KEYS = 1000
+"""Keys per ListObjectsV2 page (S3's maximum)."""
+
+RANGE_KEYS = 990
+"""Expected keys per listing range: one page reaches just past the range's end."""
+
+RANGE_SLACK = 10
+"""Keys asked for beyond a range's expected end, so that its first page shows where it ends."""
+
+RAW_CONTENTS = "RunwayExtRawContents"
+"""Key, in a parsed ListObjectsV2 response, of the page's ``<Contents>`` elements as raw XML bytes."""
+
+_CONTENTS_OPEN = b"<Contents>"
+_CONTENTS_CLOSE = b"</Contents>"
+
 T = TypeVar("T")
+
+
+class ManifestConflict(HookError):
+    """A conditional write of the site manifest failed: another deploy wrote it since this one read it."""
+
+
+def _server_time(metadata: Mapping[str, Any]) -> float | None:
+    """S3's clock from a response's Date header (seconds since the epoch)."""
+    value = metadata.get("HTTPHeaders", {}).get("date")
+    try:
+        return parsedate_to_datetime(value).timestamp() if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def stash_listing_contents(response_dict: dict[str, Any], customized_response_dict: dict[str, Any], **_: Any) -> None:
+    """botocore ``before-parse`` handler for ListObjectsV2: move a page's ``<Contents>`` out of the body.
+
+    Only for a 200 answer whose ``<Contents>`` elements form one run (nothing else among them); the bytes land in the parsed response under :data:`RAW_CONTENTS` and everything else
+    (``IsTruncated``, ``NextContinuationToken``, ``EncodingType`` ...) is parsed by botocore as usual.
+    """
+    body = response_dict.get("body")
+    if response_dict.get("status_code") != 200 or not isinstance(body, bytes):
+        return
+    first = body.find(_CONTENTS_OPEN)
+    if first < 0:
+        return
+    end = body.rfind(_CONTENTS_CLOSE) + len(_CONTENTS_CLOSE)
+    segment = body[first:end]
+    pieces = segment.split(_CONTENTS_CLOSE)
+    if pieces[-1].strip() or not all(piece.lstrip().startswith(_CONTENTS_OPEN) for piece in pieces[:-1]):
+        return  # something else among the <Contents> elements
+    customized_response_dict[RAW_CONTENTS] = segment
+    response_dict["body"] = body[:first] + body[end:]
+
+
+def parse_contents(segment: bytes, *, url_encoded: bool) -> list[RemoteObject]:
+    """The objects of a run of ListObjectsV2 ``<Contents>`` elements (keys URL-decoded when ``url_encoded``)."""
+    try:
+        # No DTD can reach the parser (the prolog is cut off and a DOCTYPE after <Page> is a parse
+        # error), so no entity expansion: the same parser botocore uses on the whole page.
+        root = ElementTree.fromstring(b"<Page>" + segment + b"</Page>")  # noqa: S314
+    except ElementTree.ParseError as error:
+        raise HookError(f"could not read a page of the bucket listing: {error}") from None
+    objects: list[RemoteObject] = []
+    times: dict[str, float] = {}
+    for element in root:
+        key = size = etag = modified = None
+        for field in element:
+            tag = field.tag
+            if tag == "Key":
+                key = field.text or ""
+            elif tag == "Size":
+                size = field.text
+            elif tag == "ETag":
+                etag = field.text
+            elif tag == "LastModified":
+                modified = field.text
+        if element.tag != "Contents" or key is None or size is None:
+            raise HookError("could not read a page of the bucket listing: an entry without Key or Size")
+        stamp = None
+        if modified:
+            stamp = times.get(modified)
+            if stamp is None:
+                stamp = times[modified] = _timestamp(modified)
+        objects.append(RemoteObject(unquote_plus(key) if url_encoded else key, int(size), strip_etag(etag or ""), last_modified=stamp))
+    return objects
+
+
+def _timestamp(text: str) -> float:
+    """Seconds since the epoch of an S3 ISO 8601 time (``2026-12-02T15:31:26.000Z``)."""
+    try:
+        return datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text).timestamp()
+    except ValueError:
+        raise HookError(f"could not read a page of the bucket listing: bad LastModified {text[:40]!r}") from None
+
+
+@dataclass(frozen=True)
+class KeyRange:
+    """Keys after ``after`` (None: from the first) and up to ``upto`` (None: to the last; ``inclusive`` or not).
+
+    ``expected`` is how many keys the site manifest puts there: the first page asks for that many
+    and :data:`RANGE_SLACK` more (None: a full page), so a correct prediction is one small request.
+    """
+
+    after: str | None
+    upto: str | None
+    inclusive: bool = True
+    expected: int | None = None
+
+    def holds(self, key: str) -> bool:
+        """Whether ``key`` is not beyond the range's end (listings start after ``after``)."""
+        if self.upto is None:
+            return True
+        return key <= self.upto if self.inclusive else key < self.upto
+
+    def first_page_keys(self) -> int:
+        """MaxKeys of the range's first request."""
+        return PAGE_KEYS if self.expected is None else min(PAGE_KEYS, self.expected + RANGE_SLACK)
+
+
+def listing_ranges(expected_keys: Iterable[str], *, per_range: int, state_prefix: str) -> list[KeyRange]:
+    """Ranges of ``per_range`` of the expected keys each, leaving out every key under ``state_prefix``. Pure.
+
+    Each range ends (inclusive) at its last expected key; the last range is open. The keys under
+    ``state_prefix`` are exactly those in ``[state_prefix, state_prefix + U+10FFFF]`` (the highest code
+    point; a key there beyond it would still be a state key, listed and ignored): the range holding
+    them is cut in two around them.
+    """
+    ordered = sorted(expected_keys)
+    ends = ordered[per_range - 1 : -1 : per_range] if per_range > 0 else []
+    state_end = state_prefix + "\U0010ffff"
+    ranges: list[KeyRange] = []
+    for number, (after, upto) in enumerate(zip([None, *ends], [*ends, None], strict=True)):
+        share = min(per_range, len(ordered) - number * per_range) if upto is not None else None
+        if (after is None or after < state_prefix) and (upto is None or upto >= state_prefix):
+            before_state = bisect_left(ordered, state_prefix) - number * per_range
+            ranges.append(KeyRange(after, state_prefix, inclusive=False, expected=before_state))
+            ranges.append(KeyRange(state_end, upto, expected=None if share is None else share - before_state))
+        else:
+            ranges.append(KeyRange(after, upto, expected=share))
+    return ranges
 
 
 def is_page(key: str) -> bool:
@@ -108,40 +273,128 @@ class S3Site:
         self.prefix = prefix
         self.log = log
         self.workers = workers
-        config = CLIENT_CONFIG.merge(Config(max_pool_connections=max(10, workers + 2)))
+        from botocore.config import Config
+
+        config = client_config().merge(Config(max_pool_connections=max(10, workers + 2)))
+        share_model_loader(session)
         self.client = session.client("s3", region_name=region or session.region_name, config=config)
+        self.client.meta.events.register("before-parse.s3.ListObjectsV2", stash_listing_contents)
+        self.stop_listing = threading.Event()
+        """Set to make a running :meth:`list_objects` stop after its current page (it then raises)."""
         self._manifest_bytes: bytes | None = None
+        self.manifest: SiteManifest | None = None
+        """The site manifest last read (its keys decide how the bucket is listed)."""
+        self.manifest_etag: str | None = None
+        """ETag of the site manifest as last read or written by this object (None: there was none)."""
+        self.manifest_time: float | None = None
+        """Last modification of the manifest read (S3's clock)."""
+        self.server_time: float | None = None
+        """S3's clock when the manifest was read."""
+        self.listed_at: float | None = None
+        """S3's clock when the listing started."""
 
     # -- reading ---------------------------------------------------------------------------------
     def read_manifest(self) -> SiteManifest | None:
-        """The site manifest of the last complete sync, or ``None`` (none yet, or not ours)."""
+        """The site manifest (``None``: none yet, or not ours); remembers its ETag and time for conditional writes."""
+        return self.manifest_from(self.fetch_manifest())
+
+    def fetch_manifest(self) -> bytes | None:
+        """GET the site manifest's bytes (``None``: there is none); remembers its ETag and times.
+
+        A deploy lists the bucket only once this has returned (a listing started earlier could miss
+        the writes of a deploy that finished in between, whose manifest this one then trusts).
+        """
         key = manifest_key(self.prefix)
         try:
             response = self.client.get_object(Bucket=self.bucket, Key=key)
             data = response["Body"].read()
-            self._manifest_bytes = data
-        except ClientError as error:
-            if error_code(error) in ("NoSuchKey", "404"):
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
+                self.server_time = _server_time(getattr(error, "response", {}).get("ResponseMetadata", {}))
                 return None
             raise self._error("read the site manifest", error) from None
-        except BotoCoreError as error:
-            raise self._error("read the site manifest", error) from None
-        manifest = parse_manifest(data)
+        self._manifest_bytes = data
+        self.manifest_etag = response.get("ETag")
+        modified = response.get("LastModified")
+        self.manifest_time = modified.timestamp() if modified is not None else None
+        self.server_time = _server_time(response.get("ResponseMetadata", {}))
+        return bytes(data)
+
+    def manifest_from(self, data: bytes | None) -> SiteManifest | None:
+        """The site manifest in the bytes :meth:`fetch_manifest` returned (warns about one it cannot read)."""
+        if data is None:
+            return None
+        manifest = self.manifest = parse_manifest(data)
         if manifest is None:
-            self.log.warning("s3://%s/%s is not a site manifest this version can read; comparing every object", self.bucket, key)
+            self.log.warning(
+                "s3://%s/%s is not a site manifest this version can read; comparing every object", self.bucket, manifest_key(self.prefix)
+            )
         return manifest
 
     def list_objects(self) -> list[RemoteObject]:
-        """Every object under the prefix (key, size, ETag)."""
-        objects: list[RemoteObject] = []
+        """Every object of the site under the prefix (key, size, ETag, last modified), in key order.
+
+        This tool's own objects (under ``<prefix>.runway-ext/``: the manifest, release records and
+        copies) are not listed: no decision looks at them, and they may outnumber the site.
+        The key space is cut into ranges (:func:`listing_ranges`) listed at once, up to
+        :data:`LISTING_CONCURRENCY` at a time, each read page by page from its start key
+        (``StartAfter``) until a key beyond its end shows up or the listing ends. Whatever the bucket
+        holds, the ranges cover every key exactly once; when it holds what the manifest last read
+        says, each range is one request.
+        """
+        expected = self.manifest.objects if self.manifest is not None else ()
+        ranges = listing_ranges(expected, per_range=RANGE_KEYS, state_prefix=self.prefix + STATE_FOLDER)
+        failed = threading.Event()
+        times: list[float] = []
         try:
-            paginator = self.client.get_paginator("list_objects_v2")
-            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix):
-                for item in page.get("Contents", []):
-                    objects.append(RemoteObject(item["Key"], int(item["Size"]), strip_etag(item.get("ETag", ""))))
-        except (ClientError, BotoCoreError) as error:
+            with ThreadPoolExecutor(max_workers=min(LISTING_CONCURRENCY, len(ranges)), thread_name_prefix="runway-ext-listing") as pool:
+                futures = [pool.submit(self._list_range, key_range, failed, times) for key_range in ranges]
+                objects: list[RemoteObject] = []
+                for future in futures:
+                    objects.extend(future.result())
+        except aws_errors() as error:
             raise self._error("list the bucket", error) from None
+        finally:
+            failed.set()
+        self.listed_at = min(times) if len(times) == len(ranges) else None
         return objects
+
+    def _list_range(self, key_range: KeyRange, failed: threading.Event, times: list[float]) -> list[RemoteObject]:
+        """The objects in ``key_range``; ``times`` gets S3's clock at its first page."""
+        params: dict[str, Any] = {"Bucket": self.bucket, "Prefix": self.prefix, "MaxKeys": key_range.first_page_keys()}
+        if key_range.after is not None:
+            params["StartAfter"] = key_range.after
+        objects: list[RemoteObject] = []
+        first = True
+        try:
+            while True:
+                if self.stop_listing.is_set() or failed.is_set():
+                    raise HookError(f"the listing of s3://{self.bucket} was stopped")
+                page = self.client.list_objects_v2(**params)
+                if first:
+                    stamp = _server_time(page.get("ResponseMetadata", {}))
+                    if stamp is not None:
+                        times.append(stamp)
+                    first = False
+                raw = page.get(RAW_CONTENTS)
+                if raw is not None:
+                    items = parse_contents(raw, url_encoded=page.get("EncodingType") == "url")
+                else:
+                    items = [_listed_object(item) for item in page.get("Contents", [])]
+                if items and not key_range.holds(items[-1].key):
+                    objects.extend(item for item in items if key_range.holds(item.key))
+                    return objects
+                objects.extend(items)
+                if not page.get("IsTruncated"):
+                    return objects
+                token = page.get("NextContinuationToken")
+                if not token:
+                    raise HookError(f"could not list the bucket s3://{self.bucket}: a truncated page without a continuation token")
+                params["ContinuationToken"] = token
+                params["MaxKeys"] = PAGE_KEYS
+        except BaseException:
+            failed.set()
+            raise
 
     def inspect(self, keys: Sequence[str]) -> dict[str, RemoteObject]:
         """HEAD each key (in parallel): its size, ETag, our sha256 metadata and its headers."""
@@ -156,6 +409,7 @@ class S3Site:
                 content_type=response.get("ContentType"),
                 cache_control=response.get("CacheControl"),
                 headers_known=True,
+                last_modified=response["LastModified"].timestamp() if response.get("LastModified") else None,
             )
 
         if keys:
@@ -164,14 +418,21 @@ class S3Site:
         return {item.key: item for item in results}
 
     # -- writing ---------------------------------------------------------------------------------
-    def apply(self, plan: SyncPlan, local: Mapping[str, LocalFile], output_dir: Path) -> dict[str, str]:
-        """Upload, update metadata, then delete, as planned; returns the new ETag of each written key."""
+    def apply(
+        self, plan: SyncPlan, local: Mapping[str, LocalFile], output_dir: Path, *, guard: Callable[[], None] | None = None
+    ) -> dict[str, str]:
+        """Upload, update metadata, then delete, as planned; returns the new ETag of each written key.
+
+        ``guard`` runs before every write and stops the sync by raising (the lease's check).
+        """
+        check = guard or (lambda: None)
         transfers: list[Upload | MetadataUpdate] = [*plan.uploads, *plan.metadata_updates]
         total_bytes = sum(local[t.path].size for t in plan.uploads)
         progress = Progress(self.log, len(transfers), total_bytes)
         etags: dict[str, str] = {}
 
         def transfer(item: Upload | MetadataUpdate) -> tuple[str, str]:
+            check()
             if isinstance(item, Upload):
                 etag = self._upload(item, local[item.path], output_dir / item.path)
                 progress.advance(item.size)
@@ -186,29 +447,45 @@ class S3Site:
             for key, etag in self._run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
                     etags[key] = etag
-        self._delete(plan.deletes)
+        self._delete(plan.deletes, check)
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:
-        """Record the completed sync (one PutObject: readers see the old or the new manifest, never a mix).
+        """Record ``manifest`` if the manifest is still the one last read or written (else :class:`ManifestConflict`).
 
-        Not rewritten when it would hold the same bytes as the manifest read at the start.
+        One PutObject, so readers see the old or the new manifest, never a mix. Not rewritten when it
+        would hold the same bytes as the manifest read at the start.
         """
-        key = manifest_key(self.prefix)
         body = render_manifest(manifest, written_by=written_by)
         if body == self._manifest_bytes:
             self.log.debug("site manifest unchanged")
             return
+        self.put_manifest(body)
+
+    def put_manifest(self, body: bytes) -> str:
+        """Write the manifest's bytes conditionally on :attr:`manifest_etag`; returns (and remembers) the new ETag."""
+        condition = {"IfMatch": self.manifest_etag} if self.manifest_etag else {"IfNoneMatch": "*"}
         try:
-            self.client.put_object(
+            response = self.client.put_object(
                 Bucket=self.bucket,
-                Key=key,
+                Key=manifest_key(self.prefix),
                 Body=body,
                 ContentType="application/json",
                 CacheControl="no-store",
+                **condition,
             )
-        except (ClientError, BotoCoreError) as error:
+        except aws_errors() as error:
+            if is_client_error(error) and (
+                error_code(error) in CONFLICT_CODES or (self.manifest_etag and error_code(error) in ("NoSuchKey", "404"))
+            ):
+                raise ManifestConflict(
+                    f"s3://{self.bucket}/{self.prefix}: another deploy wrote the site manifest while this one ran; "
+                    "this deploy stopped (rerun it once the other has finished)"
+                ) from None
             raise self._error("write the site manifest", error) from None
+        self.manifest_etag = response.get("ETag")
+        self._manifest_bytes = body
+        return str(self.manifest_etag)
 
     def _upload(self, upload: Upload, file: LocalFile, path: Path) -> str:
         extra = {
@@ -228,7 +505,12 @@ class S3Site:
             return strip_etag(response.get("ETag", ""))
         from boto3.s3.transfer import TransferConfig
 
-        config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, max_concurrency=4, use_threads=True)
+        config = TransferConfig(
+            multipart_threshold=MULTIPART_THRESHOLD,
+            multipart_chunksize=MULTIPART_CHUNK,
+            max_concurrency=MULTIPART_CONCURRENCY,
+            use_threads=True,
+        )
         self.client.upload_file(str(path), self.bucket, upload.key, ExtraArgs=extra, Config=config)
         return strip_etag(self.client.head_object(Bucket=self.bucket, Key=upload.key).get("ETag", ""))
 
@@ -244,14 +526,15 @@ class S3Site:
         )
         return strip_etag(response.get("CopyObjectResult", {}).get("ETag", ""))
 
-    def _delete(self, keys: Sequence[str]) -> None:
+    def _delete(self, keys: Sequence[str], check: Callable[[], None]) -> None:
         for start in range(0, len(keys), DELETE_BATCH):
+            check()
             batch = keys[start : start + DELETE_BATCH]
             try:
                 response = self.client.delete_objects(
                     Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
                 )
-            except (ClientError, BotoCoreError) as error:
+            except aws_errors() as error:
                 raise self._error("delete objects", error) from None
             failed = response.get("Errors", [])
             if failed:
@@ -289,7 +572,7 @@ class S3Site:
                         other.cancel()
                     if isinstance(error, HookError):
                         raise error
-                    if isinstance(error, (ClientError, BotoCoreError, OSError)):
+                    if isinstance(error, (*aws_errors(), OSError)):
                         raise self._error(f"{what} {describe(futures[future])}", error) from None
                     raise error
                 results.append(future.result())
@@ -304,3 +587,84 @@ class S3Site:
             return HookError(f"bucket_name: access denied to s3://{self.bucket} (could not {action})")
         message = error_message(error) if isinstance(error, Exception) else str(error)
         return HookError(f"could not {action} in s3://{self.bucket}: {message}")
+
+
+def _listed_object(item: Mapping[str, Any]) -> RemoteObject:
+    """An object of a listing page botocore parsed itself."""
+    modified = item.get("LastModified")
+    return RemoteObject(
+        item["Key"],
+        int(item["Size"]),
+        strip_etag(item.get("ETag", "")),
+        last_modified=modified.timestamp() if modified is not None else None,
+    )
+
+
+class SiteLease:
+    """A deploy's lock on the site: the ``syncing`` manifest, renewed every ttl/3 while the deploy writes.
+
+    :meth:`check` (run before every write) raises once a renewal failed or the lock may have expired;
+    :meth:`finish` writes the ``complete`` manifest in its place; :meth:`release` marks the site as
+    left half-written (``syncing`` without a lock) so the next deploy compares instead of waiting.
+    """
+
+    def __init__(self, site: S3Site, marker: SiteManifest, *, written_by: str, ttl: float) -> None:
+        """Take the lock: write ``marker`` conditionally (:class:`ManifestConflict` when another deploy wrote first)."""
+        self.site = site
+        self.marker = marker
+        self.written_by = written_by
+        self.ttl = ttl
+        self._body = render_manifest(marker, written_by=written_by)
+        site.put_manifest(self._body)
+        self._renewed = time.monotonic()
+        self._lost: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew_until_stopped, name="runway-ext-lease", daemon=True)
+        self._thread.start()
+
+    def _renew_until_stopped(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                with self._lock:
+                    self.site.put_manifest(self._body)
+                    self._renewed = time.monotonic()
+            except HookError as error:
+                self._lost = str(error)
+                return
+
+    def check(self) -> None:
+        """Raise when this deploy may no longer hold the lock (it must stop writing)."""
+        if self._lost is not None:
+            raise HookError(f"lost the lock on s3://{self.site.bucket}/{self.site.prefix}: {self._lost}")
+        if time.monotonic() - self._renewed > self.ttl * 0.9:
+            raise HookError(f"could not renew the lock on s3://{self.site.bucket}/{self.site.prefix} in time; stopped writing")
+
+    def _stop_renewing(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def finish(self, manifest: SiteManifest) -> None:
+        """Replace the lock with the complete manifest (only if the lock is still ours)."""
+        self._stop_renewing()
+        self.check()
+        with self._lock:
+            self.site.put_manifest(render_manifest(manifest, written_by=self.written_by))
+
+    def release(self) -> None:
+        """After a failure: keep the site marked half-written but free for the next deploy (best effort)."""
+        self._stop_renewing()
+        if self._lost is not None:
+            return
+        released = SiteManifest(
+            self.marker.source_hash,
+            self.marker.settings_hash,
+            self.marker.objects,
+            state="syncing",
+            lock=None,
+            vouched_at=self.marker.vouched_at,
+        )
+        try:
+            self.site.put_manifest(render_manifest(released, written_by=self.written_by))
+        except HookError as error:
+            self.site.log.warning("could not release the lock on s3://%s/%s: %s", self.site.bucket, self.site.prefix, error)

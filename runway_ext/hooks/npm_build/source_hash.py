@@ -5,13 +5,18 @@ their target), except folders that hold dependencies, build caches or build outp
 build reads (``.env.local``, written from ``.env.<environment>`` before hashing) and the lockfile are
 part of the hash, while ``node_modules`` and the output folder are not. Modification times never count:
 rewriting a file with the same bytes leaves the hash unchanged.
+
+The build's environment counts too (:func:`build_environment_digest`): the variables bundlers inline into
+the output by convention (``NEXT_PUBLIC_*``, ``VITE_*``, ``REACT_APP_*``, ``VUE_APP_*``, ``GATSBY_*``,
+``PUBLIC_*``, ``NUXT_PUBLIC_*``, ``NODE_ENV``) and any the user names in ``build_env``. Only a digest
+of their values is kept, never a value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path, PurePosixPath
 
 from runway_ext.core.hashing import file_sha256
@@ -22,7 +27,24 @@ IGNORED_FOLDERS: frozenset[str] = frozenset(
 """Folder names skipped at any depth: dependencies, version control, framework build caches."""
 
 OUTPUT_FOLDER_CANDIDATES: tuple[str, ...] = ("out", "build", "dist")
-"""Where static builds land (Next.js export first); skipped at the app's top level when the output folder is automatic."""
+"""Where a build script naming no known tool may write (it must be exactly one of them)."""
+
+INLINED_ENV_PREFIXES: tuple[str, ...] = ("NEXT_PUBLIC_", "VITE_", "REACT_APP_", "VUE_APP_", "GATSBY_", "PUBLIC_", "NUXT_PUBLIC_")
+"""Environment variables with these prefixes are compiled into the output by the usual bundlers."""
+
+INLINED_ENV_NAMES: tuple[str, ...] = ("NODE_ENV",)
+
+
+def build_environment_digest(environ: Mapping[str, str], extra_names: Iterable[str] = ()) -> str:
+    """A digest of the environment variables the build's output may depend on (names and values). Pure."""
+    extra = set(extra_names)
+    digest = hashlib.sha256()
+    for name in sorted(environ):
+        if name in extra or name in INLINED_ENV_NAMES or name.startswith(INLINED_ENV_PREFIXES):
+            digest.update(name.encode("utf-8", "surrogateescape") + b"=" + environ[name].encode("utf-8", "surrogateescape") + b"\0")
+    for name in sorted(extra - set(environ)):
+        digest.update(name.encode("utf-8", "surrogateescape") + b" unset\0")
+    return digest.hexdigest()
 
 
 def is_ignored(relative_path: str, ignored_top_level: Iterable[str] = ()) -> bool:

@@ -26,7 +26,7 @@ import runway_ext.hooks.npm_build.hook as hook_module
 from runway_ext.core.names import bucket_name_problem
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.npm_build.headers import IMMUTABLE, NO_CACHE, REVALIDATE
-from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, parse_manifest
+from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, is_state_key, parse_manifest
 from runway_ext.hooks.npm_build.s3_site import S3Site
 from runway_ext.testing.cfngin import make_cfngin_context
 from runway_ext.testing.runway_cli import run_runway
@@ -87,7 +87,7 @@ def bucket_state(s3: Any, bucket: str = BUCKET) -> dict[str, tuple[str, str]]:
 
 
 def site_keys(s3: Any) -> list[str]:
-    return sorted(key for key in bucket_state(s3) if key != MANIFEST_NAME)
+    return sorted(key for key in bucket_state(s3) if not is_state_key(key, ""))  # the manifest and the release records
 
 
 def built_files(app: Path) -> list[str]:
@@ -189,7 +189,7 @@ def test_one_changed_page_uploads_exactly_that_page(app: Path, s3: Any) -> None:
     assert result["changed_paths"] == ["/about/index.html"]
     assert b"About us, rewritten" in read_object(s3, "about/index.html")
     after = bucket_state(s3)
-    assert [key for key in after if after[key] != before.get(key) and key != MANIFEST_NAME] == ["about/index.html"]
+    assert [key for key in after if after[key] != before.get(key) and not is_state_key(key, "")] == ["about/index.html"]
 
 
 @needs_npm
@@ -557,7 +557,7 @@ def test_runway_post_deploy_builds_syncs_and_feeds_the_invalidation(aws: Any, tm
     bucket = boto3.client("cloudformation").describe_stacks(StackName="demo-site")["Stacks"][0]["Outputs"][0]["OutputValue"]
     s3 = boto3.client("s3")
     files = built_files(module / "app")
-    assert sorted(key for key in bucket_state(s3, bucket) if key != MANIFEST_NAME) == files
+    assert sorted(key for key in bucket_state(s3, bucket) if not is_state_key(key, "")) == files
     assert s3.head_object(Bucket=bucket, Key="index.html")["CacheControl"] == NO_CACHE
     assert "npm run build" in first.output and "Traceback" not in first.output
     assert len(invalidated_paths(distribution_id)) == 1

@@ -20,6 +20,7 @@ from runway_ext.hooks.npm_build.plan import (
     SiteManifest,
     SyncPlanError,
     Upload,
+    key_problem,
     keys_to_inspect,
     manifest_after_sync,
     manifest_key,
@@ -326,3 +327,18 @@ def _inspect(local: dict[str, LocalFile], remote: dict[str, RemoteObject], key: 
     """What a HEAD returns for an object never written by this tool: headers, but no sha256 metadata."""
     found = remote[key]
     return RemoteObject(found.key, found.size, found.etag, None, "application/octet-stream", "max-age=1", True)
+
+
+@given(st.lists(st.sampled_from(["a", ".", "..", "...", "b.", ".c", "/", "\x00", "\x1f", "\x7f", "\x80", "é"]), max_size=6))
+def test_key_problem_refuses_exactly_unclean_segments_and_control_characters(parts: list[str]) -> None:
+    """The fast checks (regular expressions) agree with the rules they stand for."""
+    path = "".join(parts)
+    unclean = not path or path.startswith("/") or any(segment in ("", ".", "..") for segment in path.split("/"))
+    control = any(ord(char) < 0x20 or ord(char) == 0x7F for char in path)
+    problem = key_problem(path)
+    if control:
+        assert problem is not None and "control character" in problem
+    elif unclean:
+        assert problem is not None and "not a clean relative path" in problem
+    else:
+        assert problem is None

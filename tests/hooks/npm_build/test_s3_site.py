@@ -167,3 +167,188 @@ def test_progress_logs_the_last_transfer(log: pytest.LogCaptureFixture) -> None:
 )
 def test_format_bytes(count: int, text: str) -> None:
     assert format_bytes(count) == text
+
+
+# -- the listing -----------------------------------------------------------------------------------
+HOSTILE_KEYS = [
+    "index.html",
+    "a b/c+d.html",
+    "100%/x%2By.txt",
+    "amp&lt<gt>quote\"'.txt",
+    "trailing space ",
+    "carriage\rreturn.txt",  # moto cannot store a newline in a key (AWS can; the XML entity path is the same)
+    "tab\tand\x01control.txt",
+    "ünïcödé/日本語.html",
+    "emoji-\U0001f600.txt",
+    "\U0010fffd-high.txt",
+    ".runway-ex",
+    ".runway-ext",
+    ".runway-ext0",
+    ".runway-ext.txt",
+    "-dash-before-dot",
+    "~tilde-last",
+]
+
+
+def reference_listing(s3: Any, prefix: str) -> list[tuple[str, int, str, float]]:
+    """The site's objects as botocore's own paginator and parser see them (the tool's state folder left out)."""
+    rows = []
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET, Prefix=prefix):
+        for item in page.get("Contents", []):
+            if not item["Key"].startswith(prefix + ".runway-ext/"):
+                rows.append((item["Key"], item["Size"], item["ETag"].strip('"'), item["LastModified"].timestamp()))
+    return rows
+
+
+def our_listing(target: S3Site) -> list[tuple[str, int, str, float]]:
+    return [(item.key, item.size, item.etag, item.last_modified or 0.0) for item in target.list_objects()]
+
+
+def put_manifest(s3: Any, prefix: str, keys: list[str]) -> None:
+    """A complete site manifest naming ``keys`` (what decides where the listing is split)."""
+    from runway_ext.hooks.npm_build.plan import ManifestEntry, render_manifest
+
+    entries = {key: ManifestEntry("0" * 64, 1, "e", "text/html", "no-cache") for key in keys}
+    s3.put_object(Bucket=BUCKET, Key=manifest_key(prefix), Body=render_manifest(SiteManifest("s", "c", entries), written_by="test"))
+
+
+@pytest.mark.parametrize("prefix", ["", "site/"])
+def test_the_listing_covers_every_key_exactly_once_whatever_the_manifest_predicts(
+    s3: Any, monkeypatch: pytest.MonkeyPatch, prefix: str
+) -> None:
+    """Ranges cut from a manifest that is wrong in every way still yield exactly botocore's listing."""
+    monkeypatch.setattr(s3_site, "RANGE_KEYS", 3)
+    monkeypatch.setattr(s3_site, "PAGE_KEYS", 2)
+    keys = [*HOSTILE_KEYS, *(f"page-{number:03d}.html" for number in range(40))]
+    for key in keys:
+        s3.put_object(Bucket=BUCKET, Key=prefix + key, Body=key.encode())
+    for state in ("site-manifest.json.bak", "releases/index.json", "releases/objects/abc", "\U0010ffff"):
+        s3.put_object(Bucket=BUCKET, Key=prefix + ".runway-ext/" + state, Body=b"state")
+    s3.put_object(Bucket=BUCKET, Key="outside-the-prefix.html" if prefix else "zzz/other", Body=b"x")
+    expected = reference_listing(s3, prefix)
+    assert len(expected) == len(keys) + (0 if prefix else 1)
+
+    assert our_listing(site(prefix)) == expected  # no manifest: one range, page after page
+
+    # the manifest names every other key, some keys that are gone, none of the state folder
+    predicted = [prefix + key for key in sorted(keys)[::2]] + [prefix + f"gone-{number}" for number in range(12)]
+    put_manifest(s3, prefix, predicted)
+    target = site(prefix)
+    manifest = target.read_manifest()
+    assert manifest is not None and len(s3_site.listing_ranges(manifest.objects, per_range=3, state_prefix=".runway-ext/")) > 8
+    assert our_listing(target) == expected
+
+
+def test_the_listing_is_parsed_by_the_fast_reader_and_equals_botocores(s3: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    for key in HOSTILE_KEYS:
+        s3.put_object(Bucket=BUCKET, Key=key, Body=key.encode())
+    calls: list[int] = []
+    parse = s3_site.parse_contents
+
+    def counting(segment: bytes, *, url_encoded: bool) -> Any:
+        found = parse(segment, url_encoded=url_encoded)
+        calls.append(len(found))
+        return found
+
+    monkeypatch.setattr(s3_site, "parse_contents", counting)
+    fast = our_listing(site())
+    assert sum(calls) >= len(HOSTILE_KEYS)
+    plain = site()
+    plain.client.meta.events.unregister("before-parse.s3.ListObjectsV2", s3_site.stash_listing_contents)
+    before = list(calls)
+    assert our_listing(plain) == fast == reference_listing(s3, "")
+    assert calls == before  # botocore parsed the second listing
+
+
+def test_parse_contents_reads_entities_url_encoding_and_times() -> None:
+    segment = (
+        b"<Contents><Key>a%2Bb+c%0A%26.html</Key><LastModified>2026-12-02T15:31:26.000Z</LastModified>"
+        b"<ETag>&quot;0123&quot;</ETag><ChecksumAlgorithm>CRC32</ChecksumAlgorithm><Size>12</Size>"
+        b"<StorageClass>STANDARD</StorageClass></Contents>"
+        b'<Contents><Key>x&amp;y&lt;&#13;</Key><Size>0</Size><ETag>"e-2"</ETag></Contents>'
+    )
+    first, second = s3_site.parse_contents(segment, url_encoded=True)
+    assert (first.key, first.size, first.etag, first.last_modified) == ("a+b c\n&.html", 12, "0123", 1796225486.0)
+    assert (second.key, second.etag, second.last_modified) == ("x&y<\r", "e-2", None)
+    assert s3_site.parse_contents(segment, url_encoded=False)[0].key == "a%2Bb+c%0A%26.html"
+
+
+@pytest.mark.parametrize(
+    ("segment", "problem"),
+    [
+        (b"<Contents><Key>a</Key><Size>1</Size>", "could not read a page of the bucket listing: .*"),
+        (b"<Contents><Key>a</Key></Contents>", "an entry without Key or Size"),
+        (b"<Contents><Key>a</Key><Size>1</Size><LastModified>yesterday</LastModified></Contents>", "bad LastModified 'yesterday'"),
+        (b'<!DOCTYPE x [<!ENTITY e "boom">]><Contents><Key>&e;</Key><Size>1</Size></Contents>', "could not read a page"),
+    ],
+)
+def test_a_listing_page_that_cannot_be_read_is_one_line(segment: bytes, problem: str) -> None:
+    with pytest.raises(HookError, match=problem):
+        s3_site.parse_contents(segment, url_encoded=False)
+
+
+def test_the_stash_leaves_errors_and_other_shapes_to_botocore() -> None:
+    error = {"status_code": 403, "body": b"<Error><Code>AccessDenied</Code></Error>"}
+    page = {"status_code": 200, "body": b"<R><IsTruncated>false</IsTruncated><CommonPrefixes><Prefix>a/</Prefix></CommonPrefixes></R>"}
+    mixed = {"status_code": 200, "body": b"<R><Contents><Key>a</Key></Contents><CommonPrefixes/><Contents><Key>b</Key></Contents></R>"}
+    for response in (error, page, mixed):
+        before, extra = dict(response), {}  # type: ignore[var-annotated]
+        s3_site.stash_listing_contents(response, extra)
+        assert (response, extra) == (before, {})
+    plain = {"status_code": 200, "body": b"<R><KeyCount>1</KeyCount><Contents><Key>a</Key></Contents><IsTruncated>false</IsTruncated></R>"}
+    extra = {}
+    s3_site.stash_listing_contents(plain, extra)
+    assert plain["body"] == b"<R><KeyCount>1</KeyCount><IsTruncated>false</IsTruncated></R>"
+    assert extra == {s3_site.RAW_CONTENTS: b"<Contents><Key>a</Key></Contents>"}
+
+
+def test_listing_ranges_leave_out_exactly_the_state_folder_and_expect_the_manifests_keys() -> None:
+    expected = ["-", "b", "p/.runway-ext", "p/a", "p/b", "p/z", "q"]
+    ranges = s3_site.listing_ranges(expected, per_range=2, state_prefix="p/.runway-ext/")
+    inside = ["p/.runway-ext/", "p/.runway-ext/site-manifest.json", "p/.runway-ext/releases/objects/ab", "p/.runway-ext/\U0010fffd"]
+    outside = ["!", "a", "b", "c", "p/.runway-ext", "p/.runway-ext.txt", "p/.runway-ext0", "p/z", "q", "\U0010fffd"]
+
+    def owners(key: str) -> list[int]:
+        return [index for index, item in enumerate(ranges) if (item.after is None or key > item.after) and item.holds(key)]
+
+    assert all(owners(key) == [] for key in inside)
+    assert [len(owners(key)) for key in outside] == [1] * len(outside)
+    assert [(item.after, item.upto, item.expected) for item in ranges] == [
+        (None, "b", 2),
+        ("b", "p/.runway-ext/", 1),
+        ("p/.runway-ext/\U0010ffff", "p/a", 1),
+        ("p/a", "p/z", 2),
+        ("p/z", None, None),
+    ]
+    assert [item.first_page_keys() for item in ranges] == [12, 11, 11, 12, s3_site.PAGE_KEYS]
+    assert s3_site.listing_ranges([], per_range=990, state_prefix=".runway-ext/") == [
+        s3_site.KeyRange(None, ".runway-ext/", inclusive=False, expected=0),
+        s3_site.KeyRange(".runway-ext/\U0010ffff", None),
+    ]
+
+
+def test_a_stopped_listing_raises(s3: Any) -> None:
+    s3.put_object(Bucket=BUCKET, Key="index.html", Body=b"x")
+    target = site()
+    target.stop_listing.set()
+    with pytest.raises(HookError, match="listing of s3://site-bucket was stopped"):
+        target.list_objects()
+
+
+def test_importing_the_s3_module_imports_no_aws_library() -> None:
+    import subprocess
+    import sys
+
+    code = "import sys, runway_ext.hooks.npm_build.s3_site, runway_ext.hooks.npm_build.hook; print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
+    assert run.stdout.strip() == "[]"
+
+
+def test_sessions_read_the_service_models_through_one_loader(s3: Any) -> None:
+    """Each new session (Runway makes one per stack and hook) reuses the models already parsed; both still work."""
+    s3.put_object(Bucket=BUCKET, Key="index.html", Body=b"x")
+    first, second = boto3.Session(), boto3.Session(region_name="eu-west-1")
+    sites = [S3Site(first, BUCKET, "", log=LOG, workers=2), S3Site(second, BUCKET, "", log=LOG, workers=2, region="us-east-1")]
+    loaders = {id(session._session.get_component("data_loader")) for session in (first, second)}
+    assert len(loaders) == 1
+    assert [[item.key for item in target.list_objects()] for target in sites] == [["index.html"], ["index.html"]]

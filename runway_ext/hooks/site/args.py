@@ -1,0 +1,202 @@
+"""Arguments and results of the ``site`` commands (``releases``, ``diff``, ``rollback``): one model each.
+
+Each field's docstring is its config.yml documentation and its CLI help; the tables of ``docs/releases.md``
+are generated from these models.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field, field_validator, model_validator
+
+from runway_ext.core.args import HookArgs
+from runway_ext.core.names import bucket_name_problem, region_problem
+
+from .records import DEFAULT_KEEP
+
+
+def _prefix(prefix: str) -> str:
+    cleaned = prefix.strip().strip("/")
+    if not cleaned:
+        return ""
+    if any(segment in ("", ".", "..") for segment in cleaned.split("/")):
+        raise ValueError(f"invalid prefix {prefix!r}: no empty, '.' or '..' segments")
+    return cleaned + "/"
+
+
+def _release_id(value: str) -> str:
+    text = value.strip()
+    digits = text[1:] if text.startswith("r") else text
+    if not digits.isdigit() or len(digits) > 12:
+        raise ValueError(f"{value!r} is not a release id (r7, or 7)")
+    return f"r{int(digits)}"
+
+
+class SiteArgs(HookArgs):
+    """Where the site is: bucket, prefix, region."""
+
+    bucket: str
+    """The site's S3 bucket (e.g. ``${output site.BucketName}``)."""
+
+    prefix: str = ""
+    """Key prefix of the site in the bucket, as given to the sync (e.g. ``site/``)."""
+
+    region: str | None = None
+    """AWS region of the bucket (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
+
+    @field_validator("bucket")
+    @classmethod
+    def _bucket(cls, name: str) -> str:
+        problem = bucket_name_problem(name)
+        if problem:
+            raise ValueError(problem)
+        return name
+
+    @field_validator("prefix")
+    @classmethod
+    def _valid_prefix(cls, prefix: str) -> str:
+        return _prefix(prefix)
+
+    @field_validator("region")
+    @classmethod
+    def _region(cls, region: str | None) -> str | None:
+        problem = region_problem(region) if region else None
+        if problem:
+            raise ValueError(problem)
+        return region or None
+
+
+class ReleasesArgs(SiteArgs):
+    """Arguments of ``site releases``."""
+
+
+class DiffArgs(SiteArgs):
+    """Arguments of ``site diff``."""
+
+    release_a: str
+    """The older release (``r3`` or ``3``)."""
+
+    release_b: str
+    """The newer release (``r5`` or ``5``)."""
+
+    @field_validator("release_a", "release_b")
+    @classmethod
+    def _ids(cls, value: str) -> str:
+        return _release_id(value)
+
+
+class RollbackArgs(SiteArgs):
+    """Arguments of ``site rollback`` and of its CFNgin hook."""
+
+    to: str | None = None
+    """The release to restore (``r3`` or ``3``); default: the one before the newest (``steps: 1``)."""
+
+    steps: int | None = Field(default=None, ge=1)
+    """Go back this many releases from the newest (1: the previous one). Give ``to`` or ``steps``, not both."""
+
+    distribution_id: str | None = None
+    """CloudFront distribution to invalidate afterwards: exactly the paths that differ (nothing when none is given)."""
+
+    max_invalidation_paths: int = Field(default=100, ge=1, le=3000)
+    """Most paths in the invalidation; more differing paths are compacted to ``dir/*`` wildcards that cover them all."""
+
+    wait: bool = False
+    """Wait until CloudFront reports the invalidation Completed."""
+
+    timeout: float = Field(default=900, ge=1)
+    """Seconds the invalidation may take (retries while CloudFront is busy, and waiting)."""
+
+    keep_releases: int = Field(default=DEFAULT_KEEP, ge=1, le=1000)
+    """How many releases to keep (the rollback is one); older ones are dropped with the copies only they needed."""
+
+    lock_timeout: float = Field(default=900, ge=10)
+    """Seconds after which the site lock of a run that stopped renewing it may be taken over (as the sync's)."""
+
+    workers: int = Field(default=16, ge=1, le=128)
+    """How many S3 requests run in parallel."""
+
+    dry_run: bool = False
+    """Plan only: say what would be restored, re-headed, deleted and invalidated, and write nothing."""
+
+    @field_validator("to")
+    @classmethod
+    def _to(cls, value: str | None) -> str | None:
+        return None if value is None else _release_id(value)
+
+    @field_validator("distribution_id")
+    @classmethod
+    def _distribution(cls, value: str | None) -> str | None:
+        from runway_ext.hooks.cloudfront_invalidation.args import DISTRIBUTION_ID
+
+        if value is None:
+            return None
+        value = value.strip()
+        if not DISTRIBUTION_ID.match(value):
+            raise ValueError(f"{value!r} is not a CloudFront distribution id (upper-case letters and digits, e.g. E1234567890ABC)")
+        return value
+
+    @model_validator(mode="after")
+    def _to_or_steps(self) -> RollbackArgs:
+        if self.to is not None and self.steps is not None:
+            raise ValueError("give either to or steps, not both")
+        return self
+
+
+class ReleaseRow(BaseModel):
+    """One release in ``site releases``."""
+
+    id: str
+    time: str
+    source_hash: str
+    files: int
+    changed: int | None
+    deployed_by: str
+    kind: str
+    restored_from: str | None = None
+    retention: str
+    current: bool = False
+
+
+class ReleasesResult(BaseModel):
+    """The site's recorded releases, oldest first (hook_data ``runway_ext.site_releases``)."""
+
+    bucket: str
+    prefix: str
+    releases: list[ReleaseRow] = Field(default_factory=list)
+
+
+class DiffResult(BaseModel):
+    """The keys that differ between two releases (hook_data ``runway_ext.site_diff``)."""
+
+    bucket: str
+    prefix: str
+    release_a: str
+    release_b: str
+    added: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    changed: list[str] = Field(default_factory=list)
+    headers: list[str] = Field(default_factory=list)
+    changed_paths: list[str] = Field(default_factory=list)
+
+
+class RollbackResult(BaseModel):
+    """What a rollback did (hook_data ``runway_ext.site_rollback``; with dry_run what it would do)."""
+
+    bucket: str
+    prefix: str
+    region: str
+    target: str
+    """The release restored."""
+    previous: str | None = None
+    """The newest release before the rollback."""
+    release: str | None = None
+    """The release the rollback recorded (None: a dry run, or the site already held the target)."""
+    dry_run: bool = False
+    restored: int = 0
+    headers_fixed: int = 0
+    deleted: int = 0
+    unchanged: int = 0
+    changed_paths: list[str] = Field(default_factory=list)
+    """Every restored, re-headed or deleted key as a URL path (``/`` + key, not encoded), sorted."""
+    invalidation_id: str | None = None
+    invalidation_paths: list[str] = Field(default_factory=list)
+    seconds: float = 0.0

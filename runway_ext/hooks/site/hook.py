@@ -1,0 +1,133 @@
+"""The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` (also a CFNgin hook).
+
+``runway-ext site releases|diff|rollback``; in config.yml ``path: runway_ext.hooks.site.rollback_hook``. The S3 and
+CloudFront work happens in :mod:`.rollback` and :mod:`.store`, imported when a command runs (so ``--help``
+imports no AWS library).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, HookGroup, hook
+
+from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
+from .records import ReleaseError
+
+
+def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> Any:
+    from .store import ReleaseStore
+
+    region = ctx.region(args.region)
+    return ReleaseStore(ctx.client("s3", region), args.bucket, args.prefix, log=ctx.log)
+
+
+def render_releases(result: dict[str, Any]) -> str:
+    """A table: id, time, source hash, files changed vs the previous release, who."""
+    rows = result["releases"]
+    if not rows:
+        return f"s3://{result['bucket']}/{result['prefix']}: no releases recorded yet"
+    table = [("", "RELEASE", "TIME", "SOURCE", "FILES", "CHANGED", "DEPLOYED BY")]
+    for row in reversed(rows):
+        who = row["deployed_by"] + (f" (rollback to {row['restored_from']})" if row.get("restored_from") else "")
+        changed = "-" if row["changed"] is None else str(row["changed"])
+        table.append(("*" if row["current"] else "", row["id"], row["time"], row["source_hash"][:12], str(row["files"]), changed, who))
+    widths = [max(len(line[column]) for line in table) for column in range(len(table[0]) - 1)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in table
+    ).rstrip()
+
+
+@hook(
+    "site_releases", ReleasesArgs, summary="List a site's recorded releases (newest first; --json for all fields).", render=render_releases
+)
+def releases_hook(args: ReleasesArgs, ctx: HookContext) -> ReleasesResult:
+    """The site's releases."""
+    index = _store(args, ctx).read_index()
+    latest = index.latest.id if index.latest else None
+    rows = [
+        ReleaseRow(
+            id=s.id,
+            time=s.time,
+            source_hash=s.source_hash,
+            files=s.files,
+            changed=s.changed,
+            deployed_by=s.deployed_by,
+            kind=s.kind,
+            restored_from=s.restored_from,
+            retention=s.retention,
+            current=s.id == latest,
+        )
+        for s in index.releases
+    ]
+    return ReleasesResult(bucket=args.bucket, prefix=args.prefix, releases=rows)
+
+
+def render_diff(result: dict[str, Any]) -> str:
+    """One line per differing path, marked A (added), D (removed), M (bytes changed), H (headers only)."""
+    marks = {"added": "A", "removed": "D", "changed": "M", "headers": "H"}
+    lines = [f"{mark} /{key}" for kind, mark in marks.items() for key in result[kind]]
+    head = f"{result['release_a']} -> {result['release_b']}: {len(lines)} path(s) differ"
+    return "\n".join([head, *sorted(lines, key=lambda line: line[2:])])
+
+
+@hook(
+    "site_diff", DiffArgs, summary="The paths that differ between two releases.", positional=("release_a", "release_b"), render=render_diff
+)
+def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
+    """Compare two releases of the site."""
+    from .plan import changed_paths, diff_objects, find_release
+
+    store = _store(args, ctx)
+    index = store.read_index()
+    try:
+        a = store.read_release(find_release(index, args.release_a).id)
+        b = store.read_release(find_release(index, args.release_b).id)
+    except ReleaseError as error:
+        raise HookError(str(error)) from None
+    entries = diff_objects(a.objects, b.objects)
+    result = DiffResult(bucket=args.bucket, prefix=args.prefix, release_a=a.id, release_b=b.id)
+    for entry in entries:
+        getattr(result, entry.kind).append(entry.key[len(args.prefix) :])
+    result.changed_paths = changed_paths(entry.key for entry in entries)
+    return result
+
+
+def render_rollback(result: dict[str, Any]) -> str:
+    """The CLI's summary of a rollback."""
+    where = f"s3://{result['bucket']}/{result['prefix']}"
+    if result.get("dry_run"):
+        head = f"would roll {where} back to {result['target']}"
+    elif result.get("release") is None:
+        return f"{where} already holds release {result['target']}: nothing to do"
+    else:
+        head = f"rolled {where} back from {result['previous']} to {result['target']} (recorded as {result['release']})"
+    lines = [
+        f"{head}: {result['restored']} restored, {result['headers_fixed']} headers fixed, {result['deleted']} deleted, "
+        f"{result['unchanged']} unchanged in {result['seconds']:.1f}s"
+    ]
+    lines.extend(f"  {path}" for path in result["changed_paths"])
+    if result.get("invalidation_id"):
+        lines.append(f"invalidation {result['invalidation_id']}: {len(result['invalidation_paths'])} path(s)")
+    return "\n".join(lines)
+
+
+@hook(
+    "site_rollback",
+    RollbackArgs,
+    summary="Restore a site to an earlier release (no rebuild), then invalidate exactly the paths that differ.",
+    render=render_rollback,
+)
+def rollback_hook(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
+    """Roll the site back to ``to`` (or ``steps`` releases back, default 1)."""
+    from .rollback import rollback
+
+    return rollback(args, ctx)
+
+
+COMMAND = HookGroup(
+    "site",
+    {"releases": releases_hook, "diff": diff_hook, "rollback": rollback_hook},
+    summary="A static site's releases: list them, compare two, roll back to one.",
+)

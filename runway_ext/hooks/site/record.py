@@ -1,0 +1,130 @@
+"""Record a release: the call a sync makes, under its lock, once every object is written (and before it unlocks).
+
+:func:`record_release` is what :mod:`runway_ext.hooks.npm_build.hook` calls; :func:`new_release` builds the
+record (also for a rollback). A release that leaves the site as the newest release already left it is not
+recorded again (a repair of a drifted bucket is no new release).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from .records import Kind, ObjectState, Release, ReleaseIndex, ReleaseSummary, deployed_by, objects_digest, release_id
+from .store import SHA256_METADATA, ReleaseStore, states_of
+
+
+def new_release(
+    store: ReleaseStore,
+    index: ReleaseIndex,
+    objects: Mapping[str, ObjectState],
+    *,
+    source_hash: str,
+    settings_hash: str,
+    delete: bool,
+    kind: Kind,
+    restored_from: str | None = None,
+    previous: Release | None = None,
+) -> Release:
+    """The next release of ``index`` for ``objects`` (``previous``: the newest release, to count the changed keys).
+
+    In a versioned bucket each key gets a version id holding its bytes: for a deploy, the one ``previous`` recorded
+    for the same key and ETag, else the current one (a HEAD), so a rollback to it needs no version listing. A
+    rollback passes the ids it knows itself (keys it wrote have none: they get the current one).
+    """
+    from .plan import diff_objects, with_known_versions
+
+    retention = store.retention()
+    if retention == "versions":
+        objects = store.fill_versions(objects if kind == "rollback" else with_known_versions(objects, previous))
+    seq = index.next_seq
+    summary = ReleaseSummary(
+        id=release_id(seq),
+        seq=seq,
+        time=datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        source_hash=source_hash,
+        settings_hash=settings_hash,
+        deployed_by=deployed_by(),
+        kind=kind,
+        retention=retention,
+        files=len(objects),
+        changed=None if previous is None else len(diff_objects(previous.objects, objects)),
+        delete=delete,
+        restored_from=restored_from,
+    )
+    return Release(summary, dict(objects))
+
+
+def save_release(
+    store: ReleaseStore, release: Release, *, keep: int, guard: Callable[[], None], kept: Sequence[Release | None] = ()
+) -> list[str]:
+    """Keep copies when the bucket is unversioned, then append the release; returns the releases dropped.
+
+    ``kept``: releases still in the index (their copies are known to be kept).
+    """
+    if release.summary.retention == "copies":
+        retained = {s.sha256 for r in kept if r is not None and r.summary.retention == "copies" for s in r.objects.values()}
+        store.keep_copies(release.objects, guard, retained=retained)
+    dropped = store.append(release, keep=keep, guard=guard)
+    store.log.info(
+        "recorded release %s of %s (%d files, %s)",
+        release.id,
+        store.where,
+        release.summary.files,
+        "restorable from object versions" if release.summary.retention == "versions" else "restorable from retained copies",
+    )
+    return dropped
+
+
+def record_release(
+    site: Any,
+    deployed: Any,
+    entries: Mapping[str, Any],
+    *,
+    expected: Sequence[str],
+    delete: bool,
+    keep: int,
+    guard: Callable[[], None],
+) -> str | None:
+    """Record what a sync left at ``site`` (an ``S3Site``): its manifest entries for the ``expected`` keys.
+
+    ``deployed`` carries the build's ``source_hash`` and ``settings_hash``. Keys the entries lack (an ETag
+    not read back) get a HEAD. Returns the new release id, or None when ``keep`` is 0 or nothing changed
+    since the newest release.
+    """
+    if keep <= 0:
+        return None
+    store = ReleaseStore(site.client, site.bucket, site.prefix, log=site.log, workers=site.workers)
+    objects = states_of({key: entries[key] for key in expected if key in entries})
+    missing = [key for key in expected if key not in entries]
+    for key, state in store.run_parallel(missing, lambda key: (key, _head(store, key)), what="inspect", describe=str):
+        objects[key] = state
+    index = store.read_index()
+    previous = store.read_release_or_none(index.latest.id) if index.latest is not None else None
+    if previous is not None and objects_digest(previous.objects) == objects_digest(objects):
+        site.log.info("the site is as release %s left it: no new release", previous.id)
+        return None
+    release = new_release(
+        store,
+        index,
+        objects,
+        source_hash=deployed.source_hash,
+        settings_hash=deployed.settings_hash,
+        delete=delete,
+        kind="deploy",
+        previous=previous,
+    )
+    save_release(store, release, keep=keep, guard=guard, kept=[previous])
+    return release.id
+
+
+def _head(store: ReleaseStore, key: str) -> ObjectState:
+    response = store.client.head_object(Bucket=store.bucket, Key=key)
+    return ObjectState(
+        sha256=str(response.get("Metadata", {}).get(SHA256_METADATA, "")),
+        size=int(response["ContentLength"]),
+        etag=str(response.get("ETag", "")).strip('"'),
+        content_type=str(response.get("ContentType", "")),
+        cache_control=str(response.get("CacheControl", "")),
+    )

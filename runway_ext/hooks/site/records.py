@@ -1,0 +1,293 @@
+"""Release records: what one deploy (or rollback) left in the bucket, and the index of the last N. Pure.
+
+Every sync that writes to a site, and every rollback, is a **release**: a sequence number (``r7``), the time,
+the source and settings hashes of the build, who or what deployed it, and the per-key state it left
+(key → sha256, size, ETag, Content-Type, Cache-Control — the site manifest's entries). They are kept under
+the site's state folder, never served (the CDN blueprint denies ``.runway-ext/`` to the distribution)::
+
+    <prefix>.runway-ext/releases/index.json       the last ``keep_releases`` releases (summaries, newest last)
+    <prefix>.runway-ext/releases/r7.json          one release with its objects
+    <prefix>.runway-ext/releases/objects/<sha256> retained copies (unversioned buckets only)
+
+Objects are restored from S3 object versions when the bucket was versioned at the release's time
+(``retention: versions``), else from the content-addressed copies (``retention: copies``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from runway_ext.core.log import looks_secret
+
+STATE_FOLDER = ".runway-ext/"
+"""The site's state folder under its prefix (the same as the sync's, never synced nor deleted)."""
+RELEASES_FOLDER = STATE_FOLDER + "releases/"
+INDEX_NAME = RELEASES_FOLDER + "index.json"
+OBJECTS_FOLDER = RELEASES_FOLDER + "objects/"
+RECORD_FORMAT = 1
+DEFAULT_KEEP = 10
+
+Retention = Literal["versions", "copies"]
+Kind = Literal["deploy", "rollback"]
+
+
+class ReleaseError(ValueError):
+    """A release that does not exist or cannot be read (the message is one line)."""
+
+
+@dataclass(frozen=True)
+class ObjectState:
+    """One key as a release left it."""
+
+    sha256: str
+    size: int
+    etag: str
+    content_type: str
+    cache_control: str
+    version_id: str | None = None
+    """In a versioned bucket: a version holding these bytes (the one the release wrote, where known)."""
+
+    @property
+    def headers(self) -> tuple[str, str]:
+        """Content-Type and Cache-Control."""
+        return (self.content_type, self.cache_control)
+
+
+@dataclass(frozen=True)
+class ReleaseSummary:
+    """A release as the index lists it (no objects)."""
+
+    id: str
+    seq: int
+    time: str
+    source_hash: str
+    settings_hash: str
+    deployed_by: str
+    kind: Kind
+    retention: Retention
+    files: int
+    changed: int | None
+    """Keys added, changed (bytes or headers) or removed vs the previous release; None for the first one."""
+    delete: bool = True
+    """Whether the release owns the whole prefix (a sync with ``delete``): then a rollback to it deletes every other key."""
+    restored_from: str | None = None
+
+
+@dataclass(frozen=True)
+class Release:
+    """A release with the state of every key it left (full keys, prefix included)."""
+
+    summary: ReleaseSummary
+    objects: Mapping[str, ObjectState] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        """The release id (``r7``)."""
+        return self.summary.id
+
+
+@dataclass(frozen=True)
+class ReleaseIndex:
+    """The last releases, oldest first, and the next sequence number."""
+
+    releases: tuple[ReleaseSummary, ...] = ()
+    next_seq: int = 1
+
+    @property
+    def latest(self) -> ReleaseSummary | None:
+        """The newest release (what the site holds after the last deploy or rollback), if any."""
+        return self.releases[-1] if self.releases else None
+
+
+def release_id(seq: int) -> str:
+    """``r<seq>``."""
+    return f"r{seq}"
+
+
+def index_key(prefix: str) -> str:
+    """The index object's key."""
+    return prefix + INDEX_NAME
+
+
+def release_key(prefix: str, rid: str) -> str:
+    """The key of one release's record."""
+    return f"{prefix}{RELEASES_FOLDER}{rid}.json"
+
+
+def blob_key(prefix: str, sha256: str) -> str:
+    """The key of a retained copy of content ``sha256``."""
+    return f"{prefix}{OBJECTS_FOLDER}{sha256}"
+
+
+def objects_digest(objects: Mapping[str, ObjectState]) -> str:
+    """A digest of keys, bytes and headers: equal digests, equal sites."""
+    payload = [[key, state.sha256, state.content_type, state.cache_control] for key, state in sorted(objects.items())]
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+# -- JSON ---------------------------------------------------------------------------------------------
+def _summary_document(summary: ReleaseSummary) -> dict[str, object]:
+    document: dict[str, object] = {
+        "id": summary.id,
+        "seq": summary.seq,
+        "time": summary.time,
+        "source_hash": summary.source_hash,
+        "settings_hash": summary.settings_hash,
+        "deployed_by": summary.deployed_by,
+        "kind": summary.kind,
+        "retention": summary.retention,
+        "files": summary.files,
+        "changed": summary.changed,
+        "delete": summary.delete,
+    }
+    if summary.restored_from is not None:
+        document["restored_from"] = summary.restored_from
+    return document
+
+
+def _summary(document: Mapping[str, object]) -> ReleaseSummary:
+    kind = str(document["kind"])
+    retention = str(document["retention"])
+    if kind not in ("deploy", "rollback") or retention not in ("versions", "copies"):
+        raise ValueError("unknown kind or retention")
+    changed = document.get("changed")
+    restored = document.get("restored_from")
+    return ReleaseSummary(
+        id=str(document["id"]),
+        seq=int(document["seq"]),  # type: ignore[call-overload]
+        time=str(document["time"]),
+        source_hash=str(document["source_hash"]),
+        settings_hash=str(document["settings_hash"]),
+        deployed_by=str(document["deployed_by"]),
+        kind=kind,  # type: ignore[arg-type]
+        retention=retention,  # type: ignore[arg-type]
+        files=int(document["files"]),  # type: ignore[call-overload]
+        changed=None if changed is None else int(changed),  # type: ignore[call-overload]
+        delete=bool(document.get("delete", True)),
+        restored_from=None if restored is None else str(restored),
+    )
+
+
+def _dumps(document: object) -> bytes:
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def render_index(index: ReleaseIndex) -> bytes:
+    """The index object's bytes."""
+    return _dumps({"format": RECORD_FORMAT, "next_seq": index.next_seq, "releases": [_summary_document(s) for s in index.releases]})
+
+
+def parse_index(data: bytes) -> ReleaseIndex:
+    """Read the index; :class:`ReleaseError` when it is not one this version can read."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+            raise ValueError("format")
+        releases = tuple(_summary(item) for item in document["releases"])
+        return ReleaseIndex(releases, int(document["next_seq"]))
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise ReleaseError("the release index is not one this version of runway_ext can read") from None
+
+
+def render_release(release: Release) -> bytes:
+    """One release record's bytes."""
+    document = _summary_document(release.summary)
+    document["format"] = RECORD_FORMAT
+    document["objects"] = {key: _state_document(state) for key, state in sorted(release.objects.items())}
+    return _dumps(document)
+
+
+def _state_document(state: ObjectState) -> dict[str, object]:
+    document: dict[str, object] = {
+        "sha256": state.sha256,
+        "size": state.size,
+        "etag": state.etag,
+        "content_type": state.content_type,
+        "cache_control": state.cache_control,
+    }
+    if state.version_id is not None:
+        document["version_id"] = state.version_id
+    return document
+
+
+def parse_release(data: bytes, rid: str) -> Release:
+    """Read one release record; :class:`ReleaseError` naming it when unreadable."""
+    try:
+        document = json.loads(data.decode("utf-8"))
+        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+            raise ValueError("format")
+        objects = {
+            str(key): ObjectState(
+                str(e["sha256"]),
+                int(e["size"]),
+                str(e["etag"]),
+                str(e["content_type"]),
+                str(e["cache_control"]),
+                None if e.get("version_id") is None else str(e["version_id"]),
+            )
+            for key, e in document["objects"].items()
+        }
+        return Release(_summary(document), objects)
+    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        raise ReleaseError(f"release {rid}: its record is not one this version of runway_ext can read") from None
+
+
+def with_summary(release: Release, **changes: object) -> Release:
+    """The release with some summary fields replaced."""
+    return Release(replace(release.summary, **changes), release.objects)  # type: ignore[arg-type]
+
+
+# -- who deployed -------------------------------------------------------------------------------------
+_CI_SYSTEMS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...], tuple[str, ...]], ...] = (
+    # (marker variable, name, actor variables, run variables, commit variables)
+    ("GITHUB_ACTIONS", "github-actions", ("GITHUB_ACTOR",), ("GITHUB_RUN_ID",), ("GITHUB_SHA",)),
+    ("GITLAB_CI", "gitlab-ci", ("GITLAB_USER_LOGIN",), ("CI_PIPELINE_ID",), ("CI_COMMIT_SHA",)),
+    ("CODEBUILD_BUILD_ID", "codebuild", ("CODEBUILD_INITIATOR",), ("CODEBUILD_BUILD_ID",), ("CODEBUILD_RESOLVED_SOURCE_VERSION",)),
+    ("CIRCLECI", "circleci", ("CIRCLE_USERNAME",), ("CIRCLE_BUILD_NUM",), ("CIRCLE_SHA1",)),
+    ("BUILDKITE", "buildkite", ("BUILDKITE_BUILD_CREATOR",), ("BUILDKITE_BUILD_NUMBER",), ("BUILDKITE_COMMIT",)),
+    ("BITBUCKET_BUILD_NUMBER", "bitbucket", ("BITBUCKET_STEP_TRIGGERER_UUID",), ("BITBUCKET_BUILD_NUMBER",), ("BITBUCKET_COMMIT",)),
+    ("JENKINS_URL", "jenkins", ("BUILD_USER_ID",), ("BUILD_TAG",), ("GIT_COMMIT",)),
+    ("TF_BUILD", "azure-pipelines", ("BUILD_REQUESTEDFOR",), ("BUILD_BUILDID",), ("BUILD_SOURCEVERSION",)),
+)
+MAX_WHO = 200
+
+
+def _value(environ: Mapping[str, str], names: tuple[str, ...]) -> str:
+    for name in names:
+        value = environ.get(name, "").strip()
+        if value and not looks_secret(name, value) and all(ch.isprintable() for ch in value):
+            return value
+    return ""
+
+
+def deployed_by(environ: Mapping[str, str] | None = None, *, user: str | None = None, host: str | None = None) -> str:
+    """Who or what deploys: the CI system with its actor, run and commit where set, else ``user@host``.
+
+    Only named, non-secret variables are read; a value shaped like a credential is left out.
+    """
+    env = os.environ if environ is None else environ
+    for marker, name, actors, runs, commits in _CI_SYSTEMS:
+        if env.get(marker):
+            parts = [name]
+            actor, run, commit = _value(env, actors), _value(env, runs), _value(env, commits)
+            if actor:
+                parts.append(actor)
+            if run:
+                parts.append(f"run {run}")
+            if commit:
+                parts.append(f"commit {commit[:12]}")
+            return " ".join(parts)[:MAX_WHO]
+    if user is None:
+        try:
+            import getpass
+
+            user = getpass.getuser()
+        except (KeyError, OSError):
+            user = "unknown"
+    return f"{user}@{host or socket.gethostname()}"[:MAX_WHO]

@@ -1,0 +1,321 @@
+"""Carry out a rollback: observe the site, choose and check the target, restore it under the site lock, record, invalidate.
+
+In this order, so that nothing is written unless all of it can be:
+
+1. read the site manifest and check the lock (a live deploy or rollback: refuse); list the prefix once;
+   HEAD the target's keys the manifest does not vouch for;
+2. read the release index, choose the target, read it and the newest release; plan (:func:`.plan.plan_rollback`);
+3. find where every restored key's bytes come from (an object version, or a retained copy): one missing
+   refuses the whole rollback in one line, before any write;
+4. take the site lock (the sync's :class:`SiteLease`, same manifest protocol), copy the assets, then the pages,
+   then delete, then record the rollback as a release and write the ``complete`` manifest of the target's build;
+5. invalidate exactly the paths that differ (the CloudFront invalidation hook's planner and API calls).
+
+A rollback killed half-way leaves the lock; the next run finds it stale, compares again and ends exact.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from runway_ext import __version__
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext
+
+from .args import RollbackArgs, RollbackResult
+from .plan import RollbackPlan, changed_paths, choose_target, pages_last, plan_rollback, with_known_versions
+from .record import new_release, save_release
+from .records import ObjectState, Release, ReleaseError, objects_digest
+from .store import ReleaseStore
+
+WRITTEN_BY = f"runway_ext {__version__} site rollback"
+ACTIVE_RUNS: set[str] = set()
+"""Run ids of the rollbacks running in this process (a lock of this process whose run is not here is dead)."""
+
+
+def _is_alive(lock: Any) -> bool:
+    if lock.pid == os.getpid():
+        from runway_ext.hooks.npm_build.hook import ACTIVE_RUNS as SYNC_RUNS
+
+        return lock.run_id in ACTIVE_RUNS or lock.run_id in SYNC_RUNS
+    try:
+        os.kill(lock.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def observe(site: Any, ctx: HookContext, *, dry_run: bool) -> tuple[Any, list[Any]]:
+    """The site manifest (lock checked) and the listing of the prefix."""
+    from runway_ext.hooks.npm_build.protocol import lock_status
+
+    manifest = site.read_manifest()
+    status = lock_status(
+        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=socket.gethostname(), is_alive=_is_alive
+    )
+    where = f"s3://{site.bucket}/{site.prefix}"
+    if status.state == "held":
+        if not dry_run:
+            raise HookError(f"bucket: {where}: {status.reason}; nothing was changed")
+        ctx.log.warning("%s: %s", where, status.reason)
+    elif status.state == "stale":
+        ctx.log.warning("%s was left half-written (%s): comparing every object that run may have touched", where, status.reason)
+    return manifest, site.list_objects()
+
+
+def current_state(site: Any, manifest: Any, listing: list[Any], target: Release) -> tuple[dict[str, ObjectState | None], dict[str, Any]]:
+    """The site's keys (state folder left out) with their known state, and the remote objects by key."""
+    from runway_ext.hooks.npm_build.plan import site_keys, with_manifest_state
+
+    remote = with_manifest_state(listing, manifest, site.manifest_time)
+    keys = site_keys(remote, site.prefix)
+    unknown = [key for key in keys if key in target.objects and not remote[key].headers_known]
+    remote.update(site.inspect(unknown))
+    state: dict[str, ObjectState | None] = {}
+    for key in keys:
+        item = remote[key]
+        known = item.headers_known and item.sha256 and item.content_type is not None and item.cache_control is not None
+        state[key] = ObjectState(str(item.sha256), item.size, item.etag, str(item.content_type), str(item.cache_control)) if known else None
+    return state, remote
+
+
+def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
+    """Restore the site to a release (see the module docstring)."""
+    from runway_ext.hooks.npm_build.s3_site import S3Site
+
+    started = time.monotonic()
+    region = ctx.region(args.region)
+    site = S3Site(ctx.session(region), args.bucket, args.prefix, log=ctx.log, workers=args.workers, region=region)
+    store = ReleaseStore(site.client, args.bucket, args.prefix, log=ctx.log, workers=args.workers)
+    manifest, listing = observe(site, ctx, dry_run=args.dry_run)
+    index = store.read_index()
+    try:
+        chosen = choose_target(index, to=args.to, steps=args.steps)
+    except ReleaseError as error:
+        raise HookError(f"{'to' if args.to else 'steps'}: {error}" if not str(error).startswith("steps:") else str(error)) from None
+    target = store.read_release(chosen.id)
+    latest = index.latest
+    live = store.read_release_or_none(latest.id) if latest is not None else None
+    current, remote = current_state(site, manifest, listing, target)
+    plan = plan_rollback(target, current, live=live)
+    _log_plan(ctx, store, target, live, plan)
+    try:
+        sources = store.sources(plan.restores, target)
+    except ReleaseError as error:
+        raise HookError(f"{'to' if args.to else 'steps'}: {error}") from None
+
+    differing = _differing(plan, live, target)
+    result = RollbackResult(
+        bucket=args.bucket,
+        prefix=args.prefix,
+        region=region,
+        target=target.id,
+        previous=latest.id if latest else None,
+        dry_run=args.dry_run,
+        restored=len(plan.restores),
+        headers_fixed=len(plan.reheaders),
+        deleted=len(plan.deletes),
+        unchanged=len(plan.unchanged),
+        changed_paths=changed_paths(plan.changed_keys),
+    )
+    if args.dry_run:
+        result.invalidation_paths = _invalidation_paths(args, ctx, differing)
+        ctx.log.info("dry run: nothing was written to %s", store.where)
+    elif plan.is_noop and live is not None and objects_digest(live.objects) == objects_digest(target.objects):
+        ctx.log.info("%s already holds release %s (as %s): nothing to do", store.where, target.id, live.id)
+    else:
+        result.release = _restore(args, site, store, index, target, live, plan, sources, current, remote, manifest)
+        if args.distribution_id and differing:
+            result.invalidation_id, result.invalidation_paths = _invalidate(args, ctx, differing)
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def _log_plan(ctx: HookContext, store: ReleaseStore, target: Release, live: Release | None, plan: RollbackPlan) -> None:
+    ctx.log.info(
+        "rolling %s back from %s to %s: %d to restore, %d header fixes, %d to delete, %d unchanged",
+        store.where,
+        live.id if live else "an unrecorded state",
+        target.id,
+        len(plan.restores),
+        len(plan.reheaders),
+        len(plan.deletes),
+        len(plan.unchanged),
+    )
+    for key in plan.restores:
+        ctx.log.debug("  restore %s", key)
+    for key in plan.reheaders:
+        ctx.log.debug("  headers %s", key)
+    for key in plan.deletes:
+        ctx.log.debug("  delete %s", key)
+
+
+def _restore(
+    args: RollbackArgs,
+    site: Any,
+    store: ReleaseStore,
+    index: Any,
+    target: Release,
+    live: Release | None,
+    plan: RollbackPlan,
+    sources: Mapping[str, Mapping[str, str]],
+    current: Mapping[str, ObjectState | None],
+    remote: Mapping[str, Any],
+    manifest: Any,
+) -> str:
+    """Write the plan under the site lock, record the rollback as a release, write the complete manifest."""
+    from runway_ext.hooks.npm_build.plan import ManifestEntry, SiteLock, SiteManifest
+    from runway_ext.hooks.npm_build.s3_site import SiteLease
+
+    run_id = uuid.uuid4().hex
+    host = socket.gethostname()
+    from .records import deployed_by
+
+    lock = SiteLock(owner=f"{deployed_by()} pid {os.getpid()} (rollback)", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
+    untouched = {
+        key: ManifestEntry(state.sha256, state.size, state.etag, state.content_type, state.cache_control)
+        for key in plan.unchanged
+        if (state := current.get(key)) is not None
+    }
+    marker = SiteManifest(
+        manifest.source_hash if manifest is not None else "",
+        manifest.settings_hash if manifest is not None else "",
+        untouched,
+        state="syncing",
+        lock=lock,
+        vouched_at=site.listed_at,
+    )
+    ACTIVE_RUNS.add(run_id)
+    try:
+        lease = SiteLease(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout)
+        try:
+            etags = _write(store, plan, target, sources, remote, lease.check)
+            store.delete(list(plan.deletes), lease.check)
+            objects = {
+                key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
+                for key, state in target.objects.items()
+            }
+            unchanged = {key: objects[key] for key in plan.unchanged}
+            kept = with_known_versions(unchanged, live, target)  # keys written here get their new version by a HEAD
+            objects = {key: kept.get(key, state) for key, state in objects.items()}
+            release = new_release(
+                store,
+                index,
+                objects,
+                source_hash=target.summary.source_hash,
+                settings_hash=target.summary.settings_hash,
+                delete=target.summary.delete,
+                kind="rollback",
+                restored_from=target.id,
+                previous=live,
+            )
+            save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
+            entries = {key: ManifestEntry(s.sha256, s.size, s.etag, s.content_type, s.cache_control) for key, s in objects.items()}
+            lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, entries))
+        except BaseException:
+            lease.release()
+            raise
+    finally:
+        ACTIVE_RUNS.discard(run_id)
+    return release.id
+
+
+def _write(
+    store: ReleaseStore,
+    plan: RollbackPlan,
+    target: Release,
+    sources: Mapping[str, Mapping[str, str]],
+    remote: Mapping[str, Any],
+    guard: Any,
+) -> dict[str, str]:
+    """Restore and re-header, assets first, then pages; returns the new ETag of each written key."""
+    restores = set(plan.restores)
+
+    def write(key: str) -> tuple[str, str]:
+        guard()
+        state = target.objects[key]
+        if key in restores:
+            return key, store.restore(key, sources[key], state)
+        return key, store.reheader(key, state, remote[key].etag)
+
+    etags: dict[str, str] = {}
+    for wave in pages_last([*plan.restores, *plan.reheaders]):
+        etags.update(store.run_parallel(sorted(wave), write, what="restore", describe=str))
+    return etags
+
+
+def _differing(plan: RollbackPlan, live: Release | None, target: Release) -> list[str]:
+    """The keys viewers may see differently: what this run changes, and what differs from the newest release
+    (a rerun after a killed rollback also covers the keys the killed run already wrote)."""
+    from .plan import diff_objects
+
+    keys = set(plan.changed_keys)
+    if live is not None:
+        keys.update(entry.key for entry in diff_objects(live.objects, target.objects))
+    return sorted(keys)
+
+
+def origin_path_of(client: Any, distribution_id: str, bucket: str) -> str:
+    """The OriginPath (``/site`` or ``""``) of the distribution's origin reading ``bucket``."""
+    from runway_ext.hooks.cloudfront_invalidation.cloudfront import failure_for
+
+    try:
+        config = client.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    except Exception as error:
+        failure = failure_for(error, distribution_id)
+        if failure is None:
+            raise
+        raise failure from None
+    for origin in config.get("Origins", {}).get("Items", []):
+        if str(origin.get("DomainName", "")).startswith(f"{bucket}.s3"):
+            return str(origin.get("OriginPath") or "").rstrip("/")
+    return ""
+
+
+def viewer_keys(keys: list[str], origin_path: str) -> list[str]:
+    """Keys as the distribution serves them: without its OriginPath (keys outside it are not served: left out)."""
+    if not origin_path:
+        return keys
+    folder = origin_path.lstrip("/") + "/"
+    return [key[len(folder) :] for key in keys if key.startswith(folder)]
+
+
+def _invalidation_paths(args: RollbackArgs, ctx: HookContext, keys: list[str]) -> list[str]:
+    if not args.distribution_id or not keys:
+        return []
+    from runway_ext.hooks.cloudfront_invalidation.plan import plan_invalidation
+
+    origin_path = origin_path_of(ctx.client("cloudfront"), args.distribution_id, args.bucket)
+    served = viewer_keys(keys, origin_path)
+    if not served:
+        return []
+    return list(plan_invalidation(changed_keys=served, max_paths=args.max_invalidation_paths).paths)
+
+
+def _invalidate(args: RollbackArgs, ctx: HookContext, keys: list[str]) -> tuple[str | None, list[str]]:
+    """One invalidation of exactly the paths that differ (compacted only beyond ``max_invalidation_paths``)."""
+    from runway_ext.core.waiting import Deadline
+    from runway_ext.hooks.cloudfront_invalidation.cloudfront import await_completion, create_invalidation
+    from runway_ext.hooks.cloudfront_invalidation.plan import caller_reference
+
+    assert args.distribution_id is not None
+    deadline = Deadline(args.timeout)
+    paths = _invalidation_paths(args, ctx, keys)
+    if not paths:
+        ctx.log.info("%s serves none of the changed keys: no invalidation", args.distribution_id)
+        return None, []
+    client = ctx.client("cloudfront")
+    reference = caller_reference(args.distribution_id, paths, uuid.uuid4().hex)
+    invalidation = create_invalidation(client, args.distribution_id, paths, reference, deadline)
+    ctx.log.info("invalidation %s created on %s: %d path(s)", invalidation["Id"], args.distribution_id, len(paths))
+    if args.wait:
+        await_completion(client, args.distribution_id, invalidation["Id"], deadline, ctx.log)
+        ctx.log.info("invalidation %s completed", invalidation["Id"])
+    return str(invalidation["Id"]), paths
