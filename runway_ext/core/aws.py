@@ -53,7 +53,33 @@ def make_session(cfngin_context: CfnginContext | None, region: str | None = None
 
 def make_client(session: boto3.Session, service: str, region: str | None = None) -> Any:
     """A client for ``service`` with standard retries (bounded attempts) and finite timeouts."""
+    share_model_loader(session)
     return session.client(service, region_name=region or session.region_name, config=client_config())
+
+
+_MODEL_LOADERS: dict[str, Any] = {}
+
+
+def share_model_loader(session: boto3.Session) -> None:
+    """Make ``session`` read botocore's service models and endpoints through one loader per process.
+
+    Runway makes a new session for every stack and hook, and each new session parses botocore's
+    JSON files again (endpoints.json alone costs ~0.1 s) before its first client; with a shared
+    loader they are parsed once per process. The files are the same whatever the credentials or
+    region, so nothing else about the session changes. Sessions without a botocore session are
+    left as they are.
+    """
+    core = getattr(session, "_session", None)
+    if core is None or not hasattr(core, "register_component"):
+        return
+    from botocore.loaders import create_loader
+
+    data_path = str(core.get_config_variable("data_path") or "")
+    loader = _MODEL_LOADERS.get(data_path)
+    if loader is None:
+        loader = _MODEL_LOADERS.setdefault(data_path, create_loader(data_path or None))
+    if core.get_component("data_loader") is not loader:
+        core.register_component("data_loader", loader)
 
 
 def error_code(error: Exception) -> str:
