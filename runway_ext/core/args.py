@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 import types
+from collections.abc import Callable
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, WrapValidator
 from pydantic_core import ErrorDetails
+
+from .names import bucket_name_problem, region_problem
 
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 
@@ -20,6 +23,24 @@ def _environment_name(name: str) -> str:
 
 EnvironmentName = Annotated[str, AfterValidator(_environment_name)]
 """A deploy environment name (``dev``, ``prod-eu``): safe in file names, tags and stack names."""
+
+
+def refused_by(rule: Callable[[str], str | None]) -> AfterValidator:
+    """A field validator from a naming rule that returns the problem with a value (or ``None``): the problem is the message."""
+
+    def check(value: str) -> str:
+        problem = rule(value)
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    return AfterValidator(check)
+
+
+BucketName = Annotated[str, refused_by(bucket_name_problem)]
+"""An S3 bucket name, checked by :func:`~runway_ext.core.names.bucket_name_problem` before anything is sent."""
+Region = Annotated[str, refused_by(region_problem)]
+"""An AWS region name (``eu-west-1``), checked by :func:`~runway_ext.core.names.region_problem`."""
 
 
 class HookArgs(BaseModel):

@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo, field_validator
 
-from ...core.args import EnvironmentName, HookArgs
+from ...core.args import EnvironmentName, HookArgs, Region
 from ...core.image_refs import registry_problem, repository_problem, tag_problem
 from ...core.log import has_url_credentials, is_secret_name
 
@@ -93,7 +93,7 @@ class DockerBuildPushArgs(HookArgs):
     build_context: Path = Path(".")
     """The build context folder, relative to working_directory."""
 
-    region: str | None = None
+    region: Region | None = None
     """AWS region of the ECR repository (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
 
     environment: EnvironmentName = "dev"

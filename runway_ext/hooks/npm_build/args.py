@@ -10,8 +10,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from runway_ext.core.args import EnvironmentName, HookArgs
-from runway_ext.core.names import bucket_name_problem, region_problem
+from runway_ext.core.args import BucketName, EnvironmentName, HookArgs, Region
 
 from .headers import CacheRule, CacheRuleError, compile_glob
 from .plan import normalize_prefix
@@ -48,7 +47,7 @@ class CacheRuleArg(BaseModel):
 class NpmBuildArgs(HookArgs):
     """Arguments of the npm build + S3 sync hook."""
 
-    bucket_name: str
+    bucket_name: BucketName
     """The S3 bucket to sync the build output to (e.g. ``${output site.BucketName}``)."""
 
     app_path: Path = Path("./app")
@@ -108,16 +107,8 @@ class NpmBuildArgs(HookArgs):
     workers: int = Field(default=16, ge=1, le=128)
     """How many S3 requests run in parallel."""
 
-    region: str | None = None
+    region: Region | None = None
     """AWS region of the bucket (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
-
-    @field_validator("bucket_name")
-    @classmethod
-    def _bucket_name(cls, name: str) -> str:
-        problem = bucket_name_problem(name)
-        if problem:
-            raise ValueError(problem)
-        return name
 
     @field_validator("build_env")
     @classmethod
@@ -131,14 +122,6 @@ class NpmBuildArgs(HookArgs):
     @classmethod
     def _prefix(cls, prefix: str) -> str:
         return normalize_prefix(prefix)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, region: str | None) -> str | None:
-        problem = region_problem(region) if region else None
-        if problem:
-            raise ValueError(problem)
-        return region or None
 
     def rules(self) -> list[CacheRule]:
         """The cache rules as the planner takes them (tried before the defaults)."""

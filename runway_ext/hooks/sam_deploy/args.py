@@ -12,8 +12,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
-from ...core.args import HookArgs
-from ...core.names import region_problem
+from ...core.args import HookArgs, Region
 from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction, ParameterError, check_parameter, parameter_text
 
 
@@ -23,18 +22,9 @@ def _check_stack_name(value: str) -> str:
     return value
 
 
-def _check_region(value: str) -> str:
-    problem = region_problem(value)
-    if problem:
-        raise ValueError(problem)
-    return value
-
-
 StackName = Annotated[str, AfterValidator(_check_stack_name)]
 """A CloudFormation stack name."""
 
-Region = Annotated[str, AfterValidator(_check_region)]
-"""An AWS region name such as ``eu-west-1``."""
 
 Timeout = Annotated[int, Field(gt=0)]
 """Seconds, more than zero."""

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from runway_ext.core.args import HookArgs
-from runway_ext.core.names import bucket_name_problem, region_problem
+from runway_ext.core.args import BucketName, HookArgs, Region
 
 from .records import DEFAULT_KEEP
 
@@ -34,35 +33,19 @@ def _release_id(value: str) -> str:
 class SiteArgs(HookArgs):
     """Where the site is: bucket, prefix, region."""
 
-    bucket: str
+    bucket: BucketName
     """The site's S3 bucket (e.g. ``${output site.BucketName}``)."""
 
     prefix: str = ""
     """Key prefix of the site in the bucket, as given to the sync (e.g. ``site/``)."""
 
-    region: str | None = None
+    region: Region | None = None
     """AWS region of the bucket (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
-
-    @field_validator("bucket")
-    @classmethod
-    def _bucket(cls, name: str) -> str:
-        problem = bucket_name_problem(name)
-        if problem:
-            raise ValueError(problem)
-        return name
 
     @field_validator("prefix")
     @classmethod
     def _valid_prefix(cls, prefix: str) -> str:
         return _prefix(prefix)
-
-    @field_validator("region")
-    @classmethod
-    def _region(cls, region: str | None) -> str | None:
-        problem = region_problem(region) if region else None
-        if problem:
-            raise ValueError(problem)
-        return region or None
 
 
 class ReleasesArgs(SiteArgs):

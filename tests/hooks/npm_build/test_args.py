@@ -61,10 +61,10 @@ def test_bad_values_are_one_line_naming_the_field(args: dict[str, Any], line: st
     assert str(raised.value) == line
 
 
-def test_region_accepts_aws_region_names_and_treats_empty_as_the_default() -> None:
+def test_region_accepts_aws_region_names_and_is_none_by_default() -> None:
     assert parse(region="eu-west-1").region == "eu-west-1"
     assert parse(region="us-gov-west-1").region == "us-gov-west-1"
-    assert parse(region="").region is None
+    assert parse().region is None
 
 
 def test_cache_rules_become_planner_rules_in_order() -> None:
