@@ -607,11 +607,45 @@ def _keep_public_access_block() -> None:
     FakeBucket.create_from_cloudformation_json = create  # type: ignore[method-assign]
 
 
+_UNCHANGED_STATES = ("CREATE_COMPLETE", "UPDATE_COMPLETE", "UPDATE_ROLLBACK_COMPLETE", "IMPORT_COMPLETE")
+
+
+def _refuse_no_op_updates() -> None:
+    """Answer an UpdateStack that changes nothing as AWS does (``ValidationError: No updates are to be performed.``).
+
+    moto performs such an update and Runway then polls it to completion; against AWS Runway skips the stack at once.
+    """
+    from moto.cloudformation.exceptions import ValidationError
+    from moto.cloudformation.models import CloudFormationBackend
+
+    original = CloudFormationBackend.update_stack
+    if getattr(original, "_runway_ext_no_op", False):
+        return
+
+    def update_stack(self: Any, name: str, template: str, role_arn: Any, parameters: Any, tags: Any) -> Any:
+        stack = self.get_stack(name)
+        resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
+        unchanged = (
+            stack.status in _UNCHANGED_STATES
+            and template == stack.template
+            and resolved == stack.parameters
+            and (tags is None or tags == stack.tags)
+            and role_arn == stack.role_arn
+        )
+        if unchanged:
+            raise ValidationError(message="No updates are to be performed.")
+        return original(self, name, template, role_arn, parameters, tags)
+
+    update_stack._runway_ext_no_op = True  # type: ignore[attr-defined]
+    CloudFormationBackend.update_stack = update_stack  # type: ignore[method-assign]
+
+
 def install() -> list[str]:
     """Make moto's CloudFormation use the classes above (clears its model caches); return the types added."""
     from moto.cloudformation import parsing
 
     _keep_public_access_block()
+    _refuse_no_op_updates()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -8,6 +8,7 @@ the user can act on becomes a one-line :class:`HookError` naming the distributio
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 from ...core.aws import error_code, error_message
@@ -30,7 +31,9 @@ RETRYABLE_CODES = frozenset(
 """AWS error codes that mean "try again later"."""
 
 POLL_INTERVAL = 5.0
-"""Seconds between two ``GetInvalidation`` calls while waiting."""
+"""Seconds between two ``GetInvalidation`` calls while waiting, after :data:`FIRST_POLLS`."""
+FIRST_POLLS = (1.0, 1.0, 2.0, 3.0)
+"""The first waits: a small invalidation often completes in seconds, so it is noticed without a 5 s lag."""
 
 
 def is_retryable(error: Exception) -> bool:
@@ -96,7 +99,14 @@ def await_completion(client: Any, distribution_id: str, invalidation_id: str, de
 
     try:
         # asked at least once, even when the budget is already spent
-        wait_until(completed, timeout=max(deadline.left(), 0.0), what=f"invalidation {invalidation_id}", interval=POLL_INTERVAL)
+        first_polls = iter(FIRST_POLLS)
+        wait_until(
+            completed,
+            timeout=max(deadline.left(), 0.0),
+            what=f"invalidation {invalidation_id}",
+            interval=POLL_INTERVAL,
+            sleep=lambda seconds: time.sleep(min(seconds, next(first_polls, seconds))),
+        )
     except HookError:
         if failures:  # CloudFront refused, not the clock
             raise
