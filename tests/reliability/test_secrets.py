@@ -5,11 +5,9 @@ the run journal, or any process's argv (``/proc/*/cmdline`` polled while the hoo
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.testing.cfngin import make_cfngin_context
 from tests.support.logs import LoggedLines
+from tests.support.process_watch import ProcessWatch
 
 REPO = Path(__file__).resolve().parents[2]
 DB_PASSWORD = "Pw-d8f3c1e0a9b7"
@@ -30,42 +29,6 @@ API_TOKEN = "tok-5e2b7a91c4d6f0"
 REGISTRY_PASSWORD = "reg-pw-0b9c8d7e6f5a"
 NPM_TOKEN = "npm-tok-1a2b3c4d5e6f"
 SECRETS = (DB_PASSWORD, API_TOKEN, REGISTRY_PASSWORD, NPM_TOKEN)
-
-
-class ArgvWatch:
-    """Polls every process's ``/proc/PID/cmdline`` from a thread; remembers any argv holding a secret."""
-
-    def __init__(self, secrets: tuple[str, ...]) -> None:
-        self.secrets = [secret.encode() for secret in secrets]
-        self.hits: list[str] = []
-        self.polls = 0
-        self.processes_seen: set[int] = set()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.polls += 1
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit():
-                    continue
-                try:
-                    with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                        argv = handle.read()
-                except OSError:
-                    continue
-                self.processes_seen.add(int(entry.name))
-                if any(secret in argv for secret in self.secrets):
-                    self.hits.append(argv.replace(b"\0", b" ").decode(errors="replace"))
-            self._stop.wait(0.005)
-
-    def __enter__(self) -> ArgvWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
 
 
 @pytest.fixture
@@ -90,7 +53,7 @@ def assert_no_secret(where: str, text: str) -> None:
         assert secret not in text, f"secret {secret[:6]}… found in {where}"
 
 
-def check_run(logs: LoggedLines, journal: Path, context: Any, watch: ArgvWatch, *outputs: str) -> None:
+def check_run(logs: LoggedLines, journal: Path, context: Any, watch: ProcessWatch, *outputs: str) -> None:
     assert logs.lines, "nothing was logged: the check would prove nothing"
     assert_no_secret("logs", "\n".join(logs.lines))
     assert journal.is_file() and journal.read_text().strip()
@@ -99,13 +62,13 @@ def check_run(logs: LoggedLines, journal: Path, context: Any, watch: ArgvWatch, 
     for output in outputs:
         assert_no_secret("CLI output", output)
     assert watch.polls >= 1
-    assert watch.hits == []
+    assert watch.seen == []
 
 
 def test_env_file_generator_keeps_secrets_out_of_everything_but_the_0600_file(tmp_path: Path, logs: LoggedLines, journal: Path) -> None:
     context = make_cfngin_context(tmp_path)
     target = tmp_path / "app" / ".env"
-    with ArgvWatch(SECRETS) as watch:
+    with ProcessWatch(*SECRETS) as watch:
         result = env_file_hook(
             context,
             None,
@@ -162,7 +125,7 @@ def test_npm_build_keeps_env_file_secrets_out_of_logs_argv_and_hook_data(aws, tm
     shutil.copytree(REPO / "tests" / "fixtures" / "static_app", app)
     (app / ".env.dev").write_text(f"NEXT_PUBLIC_API_URL=https://api.test\nDATABASE_URL={DATABASE_URL}\nNPM_TOKEN={NPM_TOKEN}\n")
     context = make_cfngin_context(tmp_path)
-    with ArgvWatch(SECRETS) as watch:
+    with ProcessWatch(*SECRETS) as watch:
         result = build_and_sync_app(context, None, bucket_name="secret-site", app_path=str(app), verbose=True)
     assert result, logs.lines[-5:]
     check_run(logs, journal, context, watch)
@@ -183,7 +146,7 @@ def test_sam_deploy_token_parameter_never_on_argv_or_in_logs(sam: str, aws, tmp_
     template.write_text(template.read_text().replace("python3.11", f"python{sys.version_info.major}.{sys.version_info.minor}"))
     context = make_cfngin_context(tmp_path)
     parameters = {"Environment": "dev", "BucketName": "secret-data", "Greeting": "hello", "ApiToken": API_TOKEN}
-    with ArgvWatch(SECRETS) as watch:
+    with ProcessWatch(*SECRETS) as watch:
         result = sam_hook(
             context,
             None,

@@ -18,6 +18,7 @@ import logging
 import tarfile
 import uuid
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -31,6 +32,19 @@ from .test_hook import DockerCalls, docker_calls, make_app, registry_digest, reg
 
 __all__ = ["docker_calls"]  # the fixture, re-used from the hook suite
 pytestmark = pytest.mark.docker
+
+
+def publish(engine, app: Path, repository: str, context: object = None, **args: object) -> Any:  # type: ignore[no-untyped-def]
+    """The hook's CFNgin face on the test app, pushing to the engine's registry: its raw result (a dict or False)."""
+    return cfngin_hook(
+        context,
+        None,
+        repository_name=repository,
+        dockerfile_path="docker/Dockerfile",
+        working_directory=str(app),
+        registry=engine.registry,
+        **args,
+    )
 
 
 def every_file_of_the_saved_image(engine, ref: str, tmp_path: Path) -> dict[str, bytes]:  # type: ignore[no-untyped-def]
@@ -78,13 +92,10 @@ def test_build_secrets_are_in_no_image_history_config_layer_argv_or_log(
     caplog.set_level(logging.DEBUG, logger="runway_ext")
     repository = unique_repository()
     secrets = {"api_token": literal, "gh": {"env": "GH_TOKEN"}, "npmrc": {"file": "npmrc"}}
-    result = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    result = publish(
+        engine,
+        app,
+        repository,
         builder=builder,
         secrets=secrets,
         verbose=True,
@@ -114,25 +125,19 @@ def test_build_secrets_are_in_no_image_history_config_layer_argv_or_log(
 
     # rotating a secret does not rebuild (secrets_affect_hash is off) ...
     monkeypatch.setenv("GH_TOKEN", from_env + "-rotated")
-    again = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    again = publish(
+        engine,
+        app,
+        repository,
         builder=builder,
         secrets=secrets,
     )
     assert again and again["skipped"] and again["content_tag"] == result["content_tag"]
     # ... unless asked: then the tag changes, and still says nothing about the value
-    asked = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    asked = publish(
+        engine,
+        app,
+        repository,
         builder=builder,
         secrets=secrets,
         secrets_affect_hash=True,
@@ -200,15 +205,7 @@ def tags_everywhere(engine, repository: str) -> tuple[dict[str, str], dict[str, 
 
 def run_with_put_image_fault(engine, app: Path, repository: str, fault: Fault, tmp_path: Path, **args: object) -> object:  # type: ignore[no-untyped-def]
     context = use_session(make_cfngin_context(tmp_path), session_with("before-send.ecr.PutImage", fault))
-    return cfngin_hook(
-        context,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
-        **args,
-    )
+    return publish(engine, app, repository, context, **args)
 
 
 @pytest.mark.parametrize("passing_put_images", [0, 1], ids=["first-PutImage-fails", "second-PutImage-fails"])
@@ -218,13 +215,10 @@ def test_a_publish_that_fails_midway_moves_no_requested_tag(
     engine = docker_calls.engine
     repository = unique_repository()
     app = make_app(tmp_path / "app", engine.base_image)
-    first = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    first = publish(
+        engine,
+        app,
+        repository,
         image_tag="v1",
         tags=["stable"],
     )
@@ -243,13 +237,10 @@ def test_a_publish_that_fails_midway_moves_no_requested_tag(
     assert [argv[-1].rsplit(":", 1)[-1] for argv in docker_calls.pushes()][-1].startswith("content-")  # only the content ref was pushed
 
     # the rerun finds the content tag in the registry or ECR and finishes the job
-    done = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    done = publish(
+        engine,
+        app,
+        repository,
         image_tag="v1",
         tags=["stable"],
     )
@@ -263,23 +254,17 @@ def test_a_retag_that_fails_in_ecr_leaves_the_registry_tags_alone(docker_calls: 
     engine = docker_calls.engine
     repository = unique_repository()
     app = make_app(tmp_path / "app", engine.base_image)
-    old = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    old = publish(
+        engine,
+        app,
+        repository,
         image_tag="prod",
     )
     (app / "index.html").write_text("<h1>v2</h1>\n")
-    new = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    new = publish(
+        engine,
+        app,
+        repository,
         image_tag="candidate",
     )
     assert old and new and old["digest"] != new["digest"]
@@ -291,13 +276,10 @@ def test_a_retag_that_fails_in_ecr_leaves_the_registry_tags_alone(docker_calls: 
     in_ecr, in_registry = tags_everywhere(engine, repository)
     assert in_ecr["prod"] == in_registry["prod"] == old["digest"]  # the registry did not move ahead of ECR
 
-    promoted = cfngin_hook(
-        None,
-        None,
-        repository_name=repository,
-        dockerfile_path="docker/Dockerfile",
-        working_directory=str(app),
-        registry=engine.registry,
+    promoted = publish(
+        engine,
+        app,
+        repository,
         image_tag="prod",
     )
     assert promoted and promoted["skipped"] and promoted["retagged"] == ["prod"]

@@ -16,7 +16,6 @@ import json
 import os
 import shutil
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -44,6 +43,7 @@ from runway_ext.hooks.sam_deploy.plan import (
     unchanged_by_others,
 )
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
+from tests.support.process_watch import ProcessWatch
 
 REPO = Path(__file__).resolve().parents[3]
 FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"
@@ -268,41 +268,6 @@ def test_samconfig_tags_are_read_from_the_working_folder(app: Path) -> None:
 # -- the hook against moto, with the real sam -----------------------------------------------------
 
 
-class SamWatch:
-    """Polls every process's ``/proc/PID/cmdline`` from a thread; records each command line that holds one of ``needles``."""
-
-    def __init__(self, *needles: str) -> None:
-        self.needles = [needle.encode() for needle in needles]
-        self.seen: list[str] = []
-        self.polls = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self) -> None:
-        own = str(os.getpid())
-        while not self._stop.is_set():
-            self.polls += 1
-            for entry in os.scandir("/proc"):
-                if not entry.name.isdigit() or entry.name == own:
-                    continue
-                try:
-                    with open(f"/proc/{entry.name}/cmdline", "rb") as handle:
-                        argv = handle.read()
-                except OSError:
-                    continue
-                if any(needle in argv for needle in self.needles):
-                    self.seen.append(argv.replace(b"\0", b" ").decode(errors="replace"))
-            self._stop.wait(0.002)
-
-    def __enter__(self) -> SamWatch:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_: object) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-
-
 @pytest.fixture
 def aws_change_set_tags(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
     """moto's backend applying a change set's Tags when it executes an update, as AWS does (see the module docstring)."""
@@ -337,7 +302,7 @@ def deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> Any:
 
 
 def watched_deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> tuple[Any, list[str]]:
-    with SamWatch(sam, os.path.realpath(sam)) as watch:
+    with ProcessWatch(sam, os.path.realpath(sam)) as watch:
         result = deploy(sam, app, stack, **kwargs)
     assert watch.polls > 3
     return result, watch.seen
