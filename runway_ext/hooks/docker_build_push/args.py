@@ -16,7 +16,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo, field_validator
 
-from ...core.args import EnvironmentName, HookArgs, Region
+from ...core.args import EnvironmentName, HookArgs, Region, refused_by
 from ...core.image_refs import registry_problem, repository_problem, tag_problem
 from ...core.log import has_url_credentials, is_secret_name
 
@@ -81,10 +81,10 @@ SecretSource = Annotated[str | SecretFromEnvironment | SecretFromFile, PlainVali
 class DockerBuildPushArgs(HookArgs):
     """Arguments of the Docker build + push hook."""
 
-    repository_name: str
+    repository_name: Annotated[str, refused_by(repository_problem)]
     """ECR repository name (e.g. my-app-repo or team/my-app); created when missing unless create_repository is false."""
 
-    image_tag: str = "latest"
+    image_tag: Annotated[str, refused_by(tag_problem)] = "latest"
     """The tag to build, push and report (image_uri)."""
 
     dockerfile_path: Path = Path("Dockerfile")
@@ -149,22 +149,6 @@ class DockerBuildPushArgs(HookArgs):
 
     timeout: float = Field(default=1800, gt=0)
     """Seconds allowed for the build, and for each push."""
-
-    @field_validator("repository_name")
-    @classmethod
-    def _repository(cls, value: str) -> str:
-        problem = repository_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
-
-    @field_validator("image_tag")
-    @classmethod
-    def _tag(cls, value: str) -> str:
-        problem = tag_problem(value)
-        if problem:
-            raise ValueError(problem)
-        return value
 
     @field_validator("tags")
     @classmethod
