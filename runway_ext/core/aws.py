@@ -30,13 +30,6 @@ def client_config() -> Config:
     return Config(retries={"mode": "standard", "max_attempts": RETRY_ATTEMPTS}, connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT)
 
 
-def __getattr__(name: str) -> Any:
-    """``CLIENT_CONFIG`` (the same object as :func:`client_config`), made on first use."""
-    if name == "CLIENT_CONFIG":
-        return client_config()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
 def make_session(cfngin_context: CfnginContext | None, region: str | None = None) -> boto3.Session:
     """A boto3 session for ``region``.
 
