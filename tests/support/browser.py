@@ -160,18 +160,26 @@ def look(page: Page, url: str, *, screenshot: bool = False, timeout: float = 30)
     devtools = page.context.new_cdp_session(page)  # the cache switch holds while this session is attached
     devtools.send("Network.enable")
     devtools.send("Network.setCacheDisabled", {"cacheDisabled": True})
+    refused: list[Request] = []
+
+    def on_failed(request: Request) -> None:
+        if request.is_navigation_request() and request.frame == page.main_frame:
+            refused.append(request)
+
+    page.on("requestfailed", on_failed)
     try:
         with watching(page) as traffic:
             try:
                 response = page.goto(url, wait_until="load", timeout=timeout * 1000)
-            except PlaywrightError:  # navigation failed outright: the failed request says why
-                if not traffic.failed:
+            except PlaywrightError:  # the document itself failed (its failed request says why), else a real error
+                if not refused:
                     raise
                 return PageView(url, None, traffic, "", "", b"")
             text = page.evaluate("document.body ? document.body.innerText : ''")
             html = page.content()
             shot = page.screenshot(type="png", timeout=timeout * 1000) if screenshot else b""
     finally:
+        page.remove_listener("requestfailed", on_failed)
         devtools.detach()
     return PageView(url, response.status if response else None, traffic, text, html, shot)
 
