@@ -190,8 +190,8 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert fetch(site + "docs/", {"Accept-Encoding": "gzip"})[0] == 200  # another cache entry: read again, allowed again
 
         # 2. edit a page and redeploy: the old page until the invalidation completes, the new one after
-        page = project / "app" / "src" / "pages" / "about.html"
-        page.write_text(page.read_text() + "<p>Edited for the flow test.</p>\n")
+        about_source = project / "app" / "src" / "pages" / "about.html"
+        about_source.write_text(about_source.read_text() + "<p>Edited for the flow test.</p>\n")
         redeploy = subprocess.Popen(
             [RUNWAY_EXT, *deploy],
             cwd=tmp_path,
