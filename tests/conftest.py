@@ -105,3 +105,14 @@ def page(browser: Browser) -> Iterator[Page]:
     """A page in a fresh context of the session's browser: nothing shared with other tests."""
     with fresh_page(browser) as fresh:
         yield fresh
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``.ci/test`` runs two workers), every test of the private Docker engine runs on one worker.
+
+    One engine runs per host (:mod:`tests.support.docker_engine` serialises them with a lock), so a second
+    worker starting its own engine would wait for the first worker's whole session.
+    """
+    for item in items:
+        if "docker_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("docker-engine"))
