@@ -52,8 +52,7 @@ POINTER_MAX_BYTES = 1000
 CAS_ATTEMPTS = 5
 """Writes tried when the store's ETag moved because of other keys."""
 RELEASE_ID = re.compile(r"^r[1-9][0-9]*$")
-SHARED_PREFIX = re.compile(r"^(?!/)(?!.*(?:^|/)\.\.?(?:/|$))[^\s?#*]+/$")
-"""A shared prefix: relative (no leading ``/``), ends with ``/``, no ``.``/``..`` segment, no whitespace, ``?``, ``#``, ``*``."""
+_NOT_IN_PREFIX = re.compile(r"[\s?#*\\]")
 _ARN = re.compile(r"^arn:(?P<partition>aws[a-z-]*):cloudfront::(?P<account>\d{12}):key-value-store/(?P<id>[A-Za-z0-9-]+)$")
 
 
@@ -114,7 +113,7 @@ class ReleasePointer(BaseModel):
     @classmethod
     def _shared(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for prefix in value:
-            if not SHARED_PREFIX.match(prefix):
+            if not is_shared_prefix(prefix):
                 raise ValueError(f"{prefix!r} is not a shared prefix (relative, ending with '/', no '.' or '..' segment)")
         return value
 
@@ -129,6 +128,14 @@ class ReleasePointer(BaseModel):
     def from_value(cls, value: str) -> ReleasePointer:
         """Parse a stored value (raises pydantic's ``ValidationError`` or ``ValueError`` on a bad one)."""
         return cls.model_validate_json(value)
+
+
+def is_shared_prefix(value: str) -> bool:
+    """A shared prefix is relative (no leading ``/``), ends with ``/``, has no empty, ``.`` or ``..`` segment and no
+    whitespace, ``?``, ``#``, ``*`` or ``\\`` (the viewer-request function applies the same rule)."""
+    if len(value) < 2 or value.startswith("/") or not value.endswith("/") or _NOT_IN_PREFIX.search(value):
+        return False
+    return all(segment not in ("", ".", "..") for segment in value[:-1].split("/"))
 
 
 def parse_store_arn(arn: str) -> tuple[str, str]:
@@ -310,6 +317,7 @@ __all__ = [
     "KvsConflictError",
     "KvsError",
     "ReleasePointer",
+    "is_shared_prefix",
     "parse_store_arn",
     "pointer_key",
 ]
