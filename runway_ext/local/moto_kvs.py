@@ -46,6 +46,8 @@ PATH_PREFIX = "/key-value-stores/"
 EDGE_READER_HEADER = "x-runway-ext-local-edge"
 """Header of the local edge's reads (CloudFront's runtime reads its store without the signed API)."""
 SIGV4A_ALGORITHM = "AWS4-ECDSA-P256-SHA256"
+MISSING_KEY_HEADER = "x-runway-ext-missing-key"
+"""Set on a GetKey 404 for a key that is not there (the store is), so the local edge tells the two apart."""
 
 _LOCK = threading.Lock()
 _ETAG_ALPHABET = string.ascii_uppercase + string.digits
@@ -54,9 +56,9 @@ _ETAG_ALPHABET = string.ascii_uppercase + string.digits
 class KvsError(Exception):
     """An error answer of the data plane: HTTP status, AWS error code, message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(self, status: int, code: str, message: str, *, missing_key: bool = False) -> None:
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.status, self.code, self.message, self.missing_key = status, code, message, missing_key
 
 
 @dataclass
@@ -156,7 +158,7 @@ def get_key(arn: str, key: str) -> dict[str, Any]:
     """GetKey."""
     data = store_data(arn)
     if key not in data.items:
-        raise KvsError(404, "ResourceNotFoundException", f"Key {key!r} was not found")
+        raise KvsError(404, "ResourceNotFoundException", f"Key {key!r} was not found", missing_key=True)
     return {"Key": key, "Value": data.items[key], **data.counts()}
 
 
@@ -297,6 +299,8 @@ def data_plane_app(environ: dict[str, Any], start_response: Callable[..., Any]) 
         status, headers, body = handle(environ)
     except KvsError as error:
         status, headers, body = error.status, {"x-amzn-ErrorType": error.code}, {"message": error.message}
+        if error.missing_key:
+            headers[MISSING_KEY_HEADER] = "true"
     payload = json.dumps(body).encode()
     reason = {200: "OK", 400: "Bad Request", 402: "Payment Required", 403: "Forbidden", 404: "Not Found", 409: "Conflict"}
     start_response(
