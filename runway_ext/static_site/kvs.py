@@ -35,7 +35,7 @@ import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
 from ..core.aws import error_code, error_message, make_client
 from ..core.errors import HookError
@@ -82,7 +82,7 @@ class ReleasePointer(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    v: int = Field(description="Schema version; 1.")
+    v: StrictInt = Field(description='Schema version; 1 (the number: "1" or true is refused, as the function refuses it).')
     r: str = Field(description="Release served to navigations and to requests without a valid pin.")
     s: tuple[str, ...] = Field(default=(), description="Shared prefixes of release r.")
     k: tuple[str, ...] = Field(default=(), description="Other releases a pinned tab may still reach, newest first.")
