@@ -282,3 +282,59 @@ def test_function_and_model_agree_on_what_a_pointer_is(aws: Any) -> None:
     finally:
         runner.stop()
     assert json.loads(values[2])["r"] == "r12"
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"),
+    [
+        ("import fs from 'fs';\nfunction handler(event) { return event.request; }", "module 'fs' is not available"),
+        ("import cf from 'cloudfront';\nfunction other(event) { return event.request; }", "defines no handler"),
+        (
+            "import cf from 'cloudfront';\nasync function handler(event) { await cf.kvs().get('live'); return event.request; }",
+            "no key value store is associated",
+        ),
+        (
+            "import cf from 'cloudfront';\nfunction handler(event) { cf.updateRequestOrigin({}); return event.request; }",
+            "not emulated",
+        ),
+        ("import cf from 'cloudfront';\nfunction handler(event) { while (true) {} }", "timed out"),
+    ],
+)
+def test_module_functions_fail_like_cloudfront_functions(code: str, expected: str) -> None:
+    from runway_ext.local.edge_functions import FunctionError
+
+    runner = FunctionRunner()
+    try:
+        with pytest.raises(FunctionError, match=expected):
+            runner.call(code, {"request": {"method": "GET", "uri": "/", "headers": {}, "cookies": {}, "querystring": {}}})
+        ok, _logs = runner.call("function handler(event) { return event.request; }", {"request": {"uri": "/after"}})
+        assert ok == {"uri": "/after"}  # the runner keeps working after a failed call
+    finally:
+        runner.stop()
+
+
+def test_kvs_helpers_read_the_local_data_plane(aws: Any) -> None:
+    store = str(boto3.client("cloudfront").create_key_value_store(Name="helpers")["KeyValueStore"]["ARN"])
+    KvsClient.from_session(boto3.Session()).put_key_if(store, "ü/live", '{"a":[1,2]}', None)
+    code = """import cf from 'cloudfront';
+const kvs = cf.kvs();
+async function handler(event) {
+    const text = await kvs.get('ü/live');
+    const parsed = await kvs.get('ü/live', { format: 'json' });
+    const bytes = await kvs.get('ü/live', { format: 'bytes' });
+    const meta = await kvs.meta();
+    let missing = 'resolved';
+    try { await kvs.get('nope'); } catch (e) { missing = 'rejected'; }
+    event.request.headers['x-result'] = { value: JSON.stringify([text, parsed.a, bytes.length, await kvs.exists('ü/live'),
+        await kvs.exists('nope'), missing, meta.keyCount, typeof meta.creationDateTime]) };
+    return event.request;
+}
+"""
+    runner = FunctionRunner(kvs_endpoint=aws.endpoint)
+    try:
+        result, _logs = runner.call(
+            code, {"request": {"method": "GET", "uri": "/", "headers": {}, "cookies": {}, "querystring": {}}}, store
+        )
+    finally:
+        runner.stop()
+    assert json.loads(result["headers"]["x-result"]["value"]) == ['{"a":[1,2]}', [1, 2], 11, True, False, "rejected", 1, "string"]
