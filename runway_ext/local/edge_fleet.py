@@ -2,7 +2,8 @@
 
 :class:`EdgeFleet` polls the stand-in's CloudFront API (every :data:`POLL_SECONDS`): a new distribution gets an
 :class:`~runway_ext.local.edge_server.EdgeSite` on a free port; a changed config (ETag) or LIVE function code
-is re-read (the cache is kept, as on AWS); a deleted distribution stops being served; a ``Completed``
+is re-read (the cache is kept, as on AWS), with the viewer-response function and the key value store each
+function is associated with; a deleted distribution stops being served; a ``Completed``
 invalidation clears the paths it names from that site's cache, once. What a distribution's config has that the
 edge does not emulate is logged once per distribution (and kept in :attr:`EdgeFleet.notices`).
 

@@ -81,3 +81,14 @@ def test_cloudformation_creates_updates_and_deletes_the_store(aws: Any) -> None:
     cloudformation.delete_stack(StackName="kv")
     with pytest.raises(ClientError):
         data_plane().describe_key_value_store(KvsARN=outputs["Arn"])
+
+
+def test_hostile_key_names_round_trip(aws: Any) -> None:
+    store = boto3.client("cloudfront").create_key_value_store(Name="kv")["KeyValueStore"]["ARN"]
+    kvs = data_plane()
+    keys = ["a%2Fb", "sp ace", "q?x#y", "ü/live", "../live", "a/b/c", "x" * 512]
+    etag = kvs.describe_key_value_store(KvsARN=store)["ETag"]
+    kvs.update_keys(KvsARN=store, IfMatch=etag, Puts=[{"Key": key, "Value": f"value of {key}"} for key in keys])
+    for key in keys:
+        assert kvs.get_key(KvsARN=store, Key=key)["Value"] == f"value of {key}", key
+    assert {item["Key"] for item in kvs.list_keys(KvsARN=store, MaxResults=50)["Items"]} == set(keys)
