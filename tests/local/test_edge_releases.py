@@ -338,3 +338,19 @@ async function handler(event) {
     finally:
         runner.stop()
     assert json.loads(result["headers"]["x-result"]["value"]) == ['{"a":[1,2]}', [1, 2], 11, True, False, "rejected", 1, "string"]
+
+
+def test_a_browser_tab_keeps_its_release_across_a_switch(sites: dict[str, Any], page: Any) -> None:
+    """Debian's headless chromium (playwright): its own Sec-Fetch-Dest/Accept headers and cookie jar drive the choice."""
+    url, store = sites["atomic"], sites["store"]
+    live_r1 = point(store, ReleasePointer(v=1, r="r1"), None)
+    page.goto(url)
+    assert page.inner_text("body") == "r1"
+    assert page.evaluate("document.cookie") == f"{RELEASE_COOKIE}=r1"
+    point(store, ReleasePointer(v=1, r="r2", k=("r1",)), live_r1)  # the switch, while the tab is open
+    assert page.evaluate("fetch('/main.js').then(r => r.text())") == "console.log('r1');"  # the tab's assets stay r1
+    assert page.evaluate("fetch('/main.js').then(r => r.headers.get('x-runway-ext-release'))") == "r1"
+    page.reload()  # a reload is a navigation: the live release, and the pin moves
+    assert page.inner_text("body") == "r2"
+    assert page.evaluate("document.cookie") == f"{RELEASE_COOKIE}=r2"
+    assert page.evaluate("fetch('/main.js').then(r => r.text())") == "console.log('r2');"
