@@ -218,3 +218,29 @@ def test_without_the_crt_the_client_says_what_to_install(monkeypatch: pytest.Mon
     monkeypatch.setattr(botocore.compat, "HAS_CRT", False)
     with pytest.raises(KvsError, match=r"pip install 'botocore\[crt\]'"):
         KvsClient.from_session(boto3.Session())
+
+
+def test_two_writers_at_once_exactly_one_wins(store: str) -> None:
+    import threading
+
+    client().put_key_if(store, "live", POINTER, None)
+    writers = [client() for _ in range(4)]
+    barrier = threading.Barrier(len(writers))
+    outcomes: list[str] = []
+
+    def write(index: int) -> None:
+        barrier.wait()
+        try:
+            writers[index].put_key_if(store, "live", POINTER.replace("r2", f"r{10 + index}"), POINTER)
+            outcomes.append(f"won r{10 + index}")
+        except KvsConflictError:
+            outcomes.append("conflict")
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(len(writers))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    winners = [outcome for outcome in outcomes if outcome.startswith("won")]
+    assert len(winners) == 1 and outcomes.count("conflict") == len(writers) - 1
+    assert client().get_key(store, "live")[0] == POINTER.replace("r2", winners[0].split()[1])
