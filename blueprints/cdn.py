@@ -223,9 +223,11 @@ function handler(event) {
     return response;
 }
 """.replace("__HEADER__", RELEASE_HEADER).replace("__COOKIE__", RELEASE_COOKIE)
-"""Viewer-response code with atomic releases: the release the viewer-request function chose (its request header,
-which CloudFront passes on to the viewer-response event's ``request``) becomes the ``x-runway-ext-release``
-response header of every 2xx/3xx answer, and on a navigation the ``rwx-release`` cookie pinning the tab."""
+"""Viewer-response code with atomic releases: the release the viewer-request function chose (its request header
+in the viewer-response event's ``request``, the request as the viewer-request function returned it) becomes the
+``x-runway-ext-release`` response header of every 2xx/3xx answer, and on a navigation the ``rwx-release``
+cookie pinning the tab. Without that header (the root was served, or the header did not reach this event) it
+adds nothing: no header, no pin, so the tab's next assets follow the live release, never a wrong one."""
 
 
 def site_prefix_of(origin_path: str) -> str:
