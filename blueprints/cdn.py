@@ -195,10 +195,12 @@ async function handler(event) {
 }
 """
 
-RELEASE_HEADERS_FUNCTION = """\
+RELEASE_HEADERS_FUNCTION = (
+    """\
 var HEADER = '__HEADER__';
 var COOKIE = '__COOKIE__';
 var RELEASE_ID = /^r[1-9][0-9]*$/;
+var SHARED = '/__RELEASES__/shared/';
 
 function isNavigation(headers) {
     var dest = headers['sec-fetch-dest'];
@@ -216,17 +218,29 @@ function handler(event) {
         return response;
     }
     response.headers[HEADER] = { value: chosen.value };
+    if (event.request.uri.indexOf(SHARED) !== 0) {
+        var vary = response.headers['vary'];
+        if (!vary) {
+            response.headers['vary'] = { value: 'Cookie' };
+        } else if (!/(^|,)\\s*cookie\\s*(,|$)/i.test(vary.value)) {
+            vary.value = vary.value + ', Cookie';
+        }
+    }
     if (isNavigation(event.request.headers)) {
         response.cookies = response.cookies || {};
         response.cookies[COOKIE] = { value: chosen.value, attributes: 'Path=/; SameSite=Lax' };
     }
     return response;
 }
-""".replace("__HEADER__", RELEASE_HEADER).replace("__COOKIE__", RELEASE_COOKIE)
+""".replace("__HEADER__", RELEASE_HEADER)
+    .replace("__COOKIE__", RELEASE_COOKIE)
+    .replace("__RELEASES__", RELEASES_FOLDER)
+)
 """Viewer-response code with atomic releases: the release the viewer-request function chose (its request header
 in the viewer-response event's ``request``, the request as the viewer-request function returned it) becomes the
 ``x-runway-ext-release`` response header of every 2xx/3xx answer, and on a navigation the ``rwx-release``
-cookie pinning the tab. Without that header (the root was served, or the header did not reach this event) it
+cookie pinning the tab; a release's own (not shared) objects also get ``Vary: Cookie``, so a browser does not
+reuse a file it cached for one release (same URL, other bytes) once the pin names another. Without that header (the root was served, or the header did not reach this event) it
 adds nothing: no header, no pin, so the tab's next assets follow the live release, never a wrong one."""
 
 

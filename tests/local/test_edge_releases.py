@@ -172,7 +172,15 @@ def test_shared_prefixes_map_to_the_shared_folder(sites: dict[str, Any]) -> None
     point(sites["store"], ReleasePointer(v=1, r="r2", s=("_next/static/",)), None)
     chunk = fetch(sites["atomic"] + "_next/static/chunk.js", SCRIPT)
     assert (chunk.status, chunk.body, chunk.header(RELEASE_HEADER)) == (200, b"console.log('shared');", "r2")
-    assert fetch(sites["atomic"] + "main.js", SCRIPT).body == b"console.log('r2');"
+    assert "cookie" not in (chunk.header("Vary") or "").lower()  # shared bytes are the same for every release
+    own = fetch(sites["atomic"] + "main.js", {**SCRIPT, "Accept-Encoding": "gzip"})
+    assert own.body == b"console.log('r2');" and own.header("Vary") == "Cookie"  # same URL, other bytes per release
+    big = "x" * 2000
+    boto3.client("s3").put_object(
+        Bucket=ATOMIC_BUCKET, Key=".runway-ext-releases/r2/big.js", Body=big.encode(), ContentType="text/javascript"
+    )
+    compressed = fetch(sites["atomic"] + "big.js", {**SCRIPT, "Accept-Encoding": "gzip"})
+    assert compressed.header("Content-Encoding") == "gzip" and compressed.header("Vary") == "Accept-Encoding, Cookie"
 
 
 def test_error_pages_are_fetched_without_the_viewer_request_function(sites: dict[str, Any]) -> None:
@@ -348,7 +356,9 @@ def test_a_browser_tab_keeps_its_release_across_a_switch(sites: dict[str, Any], 
     assert page.inner_text("body") == "r1"
     assert page.evaluate("document.cookie") == f"{RELEASE_COOKIE}=r1"
     point(store, ReleasePointer(v=1, r="r2", k=("r1",)), live_r1)  # the switch, while the tab is open
-    assert page.evaluate("fetch('/main.js').then(r => r.text())") == "console.log('r1');"  # the tab's assets stay r1
+    # the tab's assets stay r1 (the browser's own cache holds r1's main.js too: Vary: Cookie keeps it from
+    # answering for r2 once the pin moves)
+    assert page.evaluate("fetch('/main.js').then(r => r.text())") == "console.log('r1');"
     assert page.evaluate("fetch('/main.js').then(r => r.headers.get('x-runway-ext-release'))") == "r1"
     page.reload()  # a reload is a navigation: the live release, and the pin moves
     assert page.inner_text("body") == "r2"
