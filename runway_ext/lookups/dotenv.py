@@ -1,7 +1,8 @@
 """``${dotenv KEY::file=path/.env}``: a value from a .env file, parsed by python-dotenv.
 
-``file`` defaults to ``.env``; a relative path resolves against the CFNgin config file's folder.
-Runway's common lookup args (``default``, ``transform``, ``get``, ``load``, ``indent``) apply.
+The arguments are the fields of :class:`DotenvArgs` (plus Runway's common ones, see
+:mod:`runway_ext.lookups.args`); an unknown one is refused. ``file`` defaults to ``.env``; a
+relative path resolves against the CFNgin config file's folder.
 
 Errors are one ``ValueError`` line naming the file (and the key): a missing file or key falls back
 to ``default`` when one is given; a file that exists but cannot be read (not UTF-8 text, no
@@ -11,15 +12,35 @@ permission, a folder) never does — a broken file is not an absent one.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
 from dotenv import dotenv_values
+from pydantic import Field
 from runway.lookups.handlers.base import LookupHandler
+
+from ..core.args import refused_by
+from .args import LookupArgs, parse_lookup
 
 if TYPE_CHECKING:
     from runway.context import CfnginContext
 
 DEFAULT_FILE = ".env"
+
+
+def _path_problem(path: str) -> str | None:
+    if "\x00" in path:
+        return f"a path cannot contain a NUL character (at position {path.index(chr(0))})"
+    return None
+
+
+class DotenvArgs(LookupArgs):
+    """The arguments of ``${dotenv KEY::…}``."""
+
+    QUERY_NAME: ClassVar[str] = "KEY"
+    QUERY_DOC: ClassVar[str] = "Name of the variable in the file (surrounding spaces are ignored)."
+
+    file: Annotated[str, Field(min_length=1), refused_by(_path_problem)] = DEFAULT_FILE
+    """The file to read. A relative path starts at the folder of the CFNgin config file (the module folder), not the folder Runway was started from; `~` is expanded."""
 
 
 def base_folder(context: Any) -> Path:
@@ -56,28 +77,26 @@ class DotenvLookup(LookupHandler["CfnginContext"]):
     """Resolve ``KEY`` from a .env file."""
 
     TYPE_NAME: ClassVar[str] = "dotenv"
+    ARGS_MODEL: ClassVar[type[DotenvArgs]] = DotenvArgs
 
     @classmethod
     def handle(cls, value: str, context: CfnginContext, **_kwargs: Any) -> Any:
         """Return the value of ``KEY`` in ``file`` (or ``default``); fail naming the file and key."""
-        key, args = cls.parse(value)
-        key = key.strip()
-        file_arg = str(args.pop("file", DEFAULT_FILE)).strip()
-        path = Path(file_arg).expanduser()
+        key, args = parse_lookup(cls, DotenvArgs, value)
+        path = Path(args.file).expanduser()
         if not path.is_absolute():
             path = base_folder(context) / path
-        has_default = "default" in args
         try:
             values = read_dotenv(path, key)
         except UnreadableDotenvFile:
             raise
         except ValueError:
-            if has_default:
-                return cls.format_results(args["default"], **args)
+            if args.default is not None:
+                return cls.format_results(args.default, **args.format_args(for_default=True))
             raise
         found = values.get(key)
         if found is None:
-            if has_default:
-                return cls.format_results(args["default"], **args)
+            if args.default is not None:
+                return cls.format_results(args.default, **args.format_args(for_default=True))
             raise ValueError(f"dotenv: key {key!r} not found in {path}")
-        return cls.format_results(found, **args)
+        return cls.format_results(found, **args.format_args())
