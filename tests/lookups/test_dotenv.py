@@ -12,7 +12,7 @@ from runway_ext.lookups import ALL_LOOKUPS, DotenvLookup, register_all
 
 @pytest.fixture
 def context(tmp_path: Path) -> CfnginContext:
-    (tmp_path / ".env").write_text("PORT=8080\nDEBUG=true\nexport NAME='web app'\nJSON={\"a\": 1}\nMULTI=\"l1\\nl2\"\nEMPTY=\nBARE\n")
+    (tmp_path / ".env").write_text('PORT=8080\nDEBUG=true\nexport NAME=\'web app\'\nJSON={"a": 1}\nMULTI="l1\\nl2"\nEMPTY=\nBARE\n')
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "prod.env").write_text("PORT=443\n")
     return CfnginContext(config_path=tmp_path / "config.yml")
