@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from ...core.args import HookArgs, Region
-from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction, ParameterError, check_parameter, parameter_text
+from .parameters import ParameterError, check_parameter, parameter_text
+from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction
 
 
 def _check_stack_name(value: str) -> str:

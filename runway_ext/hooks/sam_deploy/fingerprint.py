@@ -3,7 +3,7 @@
 Covered (each entry is framed by its kind and length, so no two different inputs hash alike):
 
 * the template's bytes, and every file under each local path the template names in a key
-  ``sam`` builds or uploads (:data:`~.plan.ARTIFACT_KEYS`: ``CodeUri``, ``ContentUri``,
+  ``sam`` builds or uploads (:data:`~.template.ARTIFACT_KEYS`: ``CodeUri``, ``ContentUri``,
   ``DefinitionUri``, ``DockerContext``…, in ``Globals`` too), with each file's path relative to
   its root, its executable bit, its bytes, and a symlink's target. ``.aws-sam`` folders (sam's own
   output) and Python caches (``__pycache__``, ``*.pyc``) are left out;
@@ -32,7 +32,8 @@ from pathlib import Path
 from ...core.hashing import CHUNK_SIZE
 from .args import SamDeployArgs
 from .inputs import DeployInputs
-from .plan import RECORD_VERSION, artifact_paths, load_template_document
+from .skip_record import RECORD_VERSION
+from .template import artifact_paths, load_template_document
 
 SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
 """The samconfig files sam reads by default."""

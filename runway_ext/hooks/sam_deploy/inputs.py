@@ -1,7 +1,7 @@
 """The deploy's local inputs: working directory, template, samconfig and parameter files, checked and read.
 
 Only reads: a missing file or an unreadable parameter file is a :class:`HookError` naming the
-argument, raised before ``sam`` or AWS is touched. What the values mean is decided in :mod:`.plan`.
+argument, raised before ``sam`` or AWS is touched. What the values mean is decided in :mod:`.parameters` and :mod:`.skip_record`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ from typing import Literal
 
 from ...core.errors import HookError
 from .args import SamDeployArgs
-from .plan import ParameterError, merge_parameters, parse_param_file, samconfig_tags, secret_parameter_names
+from .parameters import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
+from .skip_record import samconfig_tags
 
 
 @dataclass(frozen=True)

@@ -24,17 +24,13 @@ import boto3
 import pytest
 
 from runway_ext.hooks.sam_deploy import SamDeployArgs, cfngin_hook
+from runway_ext.hooks.sam_deploy.commands import DeployTarget, SamCommonOptions, deploy_command
 from runway_ext.hooks.sam_deploy.fingerprint import fingerprint_inputs, sam_identity
 from runway_ext.hooks.sam_deploy.inputs import read_deploy_inputs, read_samconfig_tags
-from runway_ext.hooks.sam_deploy.plan import (
+from runway_ext.hooks.sam_deploy.skip_record import (
     NEW_STACK_MARKER,
     RECORD_TAG,
-    DeployTarget,
-    SamCommonOptions,
-    artifact_paths,
-    deploy_command,
     event_marker,
-    load_template_document,
     operations_since,
     plan_skip,
     read_record,
@@ -42,6 +38,7 @@ from runway_ext.hooks.sam_deploy.plan import (
     samconfig_tags,
     unchanged_by_others,
 )
+from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
 from tests.support.process_watch import ProcessWatch
 
