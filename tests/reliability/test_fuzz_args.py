@@ -38,9 +38,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from runway_ext.core.cli import build_parser, configure_cli_logging, field_kind, namespace_to_kwargs
+from runway_ext.core.cli import configure_cli_logging, field_kind, namespace_to_kwargs
 from runway_ext.core.errors import HookError
-from runway_ext.core.hook import RESERVED_ARGUMENT_NAMES, Hook, shown_name
+from runway_ext.core.hook import RESERVED_ARGUMENT_NAMES, Hook, build_parser, shown_name
 from runway_ext.core.log import redact
 from runway_ext.docs_tables import discover_hooks
 

@@ -31,12 +31,9 @@ from pathlib import Path
 
 from ...core.hashing import CHUNK_SIZE
 from .args import SamDeployArgs
-from .inputs import DeployInputs
+from .inputs import SAMCONFIG_NAMES, DeployInputs
 from .skip_record import RECORD_VERSION
 from .template import artifact_paths, load_template_document
-
-SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
-"""The samconfig files sam reads by default."""
 
 IGNORED_DIRS = frozenset({".aws-sam", "__pycache__"})
 IGNORED_SUFFIXES = (".pyc",)

@@ -15,6 +15,9 @@ from .args import SamDeployArgs
 from .parameters import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
 from .skip_record import samconfig_tags
 
+SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
+"""The samconfig files sam looks for in its working folder, in its order."""
+
 
 @dataclass(frozen=True)
 class DeployInputs:
@@ -77,8 +80,6 @@ def read_samconfig_tags(inputs: DeployInputs, env: str | None) -> list[str]:
 
     An unreadable samconfig yields none: sam itself reports it when it reads the file.
     """
-    from .fingerprint import SAMCONFIG_NAMES
-
     path = inputs.config_file or next((inputs.workdir / name for name in SAMCONFIG_NAMES if (inputs.workdir / name).is_file()), None)
     text = _read_text(path) if path is not None else None
     if path is None or text is None:
