@@ -54,7 +54,7 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     sam_path = locate_sam(args.sam_executable)
     fingerprint = fingerprint_inputs(args, inputs, region, sam_identity(sam_path), secret_names)
     if fingerprint.unprovable:
-        ctx.log.info("stack %s: inputs not fingerprinted (%s); deploying every time", name, fingerprint.unprovable)
+        ctx.log.info("stack %s: a skip cannot be proven (%s); sam deploy decides (no changes is a success)", name, fingerprint.unprovable)
     cfn = ctx.client("cloudformation", region)
 
     stack = describe_stack(cfn, name)

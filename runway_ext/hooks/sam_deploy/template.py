@@ -1,9 +1,18 @@
-"""Reading a SAM template for its inputs: the document (short intrinsic tags read as their argument) and the local paths ``sam`` builds or uploads. Pure."""
+"""Reading a SAM template for its inputs: the document (short intrinsic tags read as their argument) and the local paths ``sam`` builds or uploads. Pure.
+
+The local inputs are every path ``sam`` itself reads: the artifact keys ``sam package`` uploads,
+a build's ``Metadata`` (``ProjectRootDirectory``: the folder a build copies in, shared code outside
+``CodeUri`` included; ``ContextPath``: the folder of a ``makefile`` build's Makefile;
+``DockerContext``, and ``Dockerfile`` resolved against it as ``sam build`` does, so a Dockerfile
+outside its context counts too). An input that cannot be enumerated makes the template *unprovable*:
+a nested template from a local file, or a parameter CloudFormation resolves from SSM at deploy time.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any
 
 ARTIFACT_KEYS = frozenset(
@@ -28,12 +37,18 @@ ARTIFACT_KEYS = frozenset(
         "ScriptLocation",
         "LicenseUrl",
         "ReadmeUrl",
-        # what ``sam build`` builds an image function from
+        # what ``sam build`` reads from a resource's Metadata (relative to the template's folder)
         "DockerContext",
-        "Dockerfile",
+        "ProjectRootDirectory",
+        "ContextPath",
     }
 )
-"""Template keys whose string value may name a local file or folder that ``sam`` builds or uploads."""
+"""Template keys whose string value may name a local file or folder that ``sam`` builds or uploads.
+
+``Dockerfile`` is not among them: it is relative to its ``DockerContext`` (see :func:`artifact_paths`)."""
+
+SSM_PARAMETER_TYPE_PREFIX = "AWS::SSM::Parameter::"
+"""Parameter types whose value CloudFormation reads from SSM Parameter Store when it deploys."""
 
 NESTED_TEMPLATE_TYPES = frozenset({"AWS::Serverless::Application", "AWS::CloudFormation::Stack"})
 """Resource types whose local ``Location``/``TemplateURL`` is itself a template with local paths of its own."""
@@ -67,15 +82,22 @@ class ArtifactPaths:
 
 
 def artifact_paths(document: Any) -> ArtifactPaths:
-    """Every string under an :data:`ARTIFACT_KEYS` key anywhere in the template (``Globals`` too), in order.
+    """Every local path the template makes ``sam`` read (see the module docstring), in order, ``Globals`` too.
 
     Remote locations (``s3://``, ``https://``) are left out; whether the rest name files is decided
-    by the caller (a string naming nothing changes the template's text, which is hashed anyway). A
-    nested application or stack given as a local template is *unprovable*: its own local paths are
-    not followed, so such a deploy is never skipped.
+    by the caller (a string naming nothing changes the template's text, which is hashed anyway). The
+    template is *unprovable* when a nested application or stack comes from a local template (its own
+    local paths are not followed) or a parameter is SSM-typed (its value lives outside the inputs):
+    such a deploy is never skipped, and the reason names the input.
     """
     if not isinstance(document, Mapping):
         return ArtifactPaths((), "the template is not a mapping")
+    parameters = document.get("Parameters")
+    if isinstance(parameters, Mapping):
+        for name, spec in parameters.items():
+            kind = spec.get("Type") if isinstance(spec, Mapping) else None
+            if isinstance(kind, str) and kind.startswith(SSM_PARAMETER_TYPE_PREFIX):
+                return ArtifactPaths((), f"parameter {name} is of type {kind}: CloudFormation reads its value from SSM when it deploys")
     found: list[str] = []
     resources = document.get("Resources")
     if isinstance(resources, Mapping):
@@ -89,12 +111,15 @@ def artifact_paths(document: Any) -> ArtifactPaths:
 
     def walk(node: Any) -> None:
         if isinstance(node, Mapping):
+            context, dockerfile = node.get("DockerContext"), node.get("Dockerfile")
             for key, value in node.items():
                 if key in ARTIFACT_KEYS and isinstance(value, str):
                     if not _is_remote(value):
                         found.append(value)
-                else:
+                elif key != "Dockerfile":
                     walk(value)
+            if isinstance(context, str) and isinstance(dockerfile, str) and not _is_remote(context) and not _is_remote(dockerfile):
+                found.append(str(PurePosixPath(context) / dockerfile))
         elif isinstance(node, list):
             for item in node:
                 walk(item)

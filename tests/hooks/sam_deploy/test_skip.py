@@ -1,31 +1,23 @@
 """Skipping an unchanged SAM deploy: the fingerprint, the record on the stack, and the real hook against moto.
 
-A skip starts no ``sam`` process: :class:`SamWatch` polls ``/proc`` for any process whose command
-line holds the sam executable, and each test that expects a skip also shows the watcher seeing sam
-in a run that deploys.
-
-moto applies a change set's ``Tags`` to a stack only when the change set creates it; AWS applies
-them on every execution (CreateChangeSet's ``Tags`` are "key-value pairs to associate with this
-stack"). The ``aws_change_set_tags`` fixture makes moto's in-process backend do what AWS does; it is
-the only stand-in here.
+A skip starts no ``sam`` process: :class:`~tests.support.process_watch.ProcessWatch` polls ``/proc``
+for any process whose command line holds the sam executable, and each test that expects a skip also
+shows the watcher seeing sam in a run that deploys. moto's one stand-in (change-set tags) is the
+``aws_change_set_tags`` fixture of this folder's conftest.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from runway_ext.hooks.sam_deploy import SamDeployArgs, cfngin_hook
+from runway_ext.hooks.sam_deploy import SamDeployArgs
 from runway_ext.hooks.sam_deploy.commands import DeployTarget, SamCommonOptions, deploy_command
-from runway_ext.hooks.sam_deploy.fingerprint import fingerprint_inputs, sam_identity
+from runway_ext.hooks.sam_deploy.fingerprint import sam_identity
 from runway_ext.hooks.sam_deploy.inputs import read_deploy_inputs, read_samconfig_tags
 from runway_ext.hooks.sam_deploy.skip_record import (
     NEW_STACK_MARKER,
@@ -40,12 +32,9 @@ from runway_ext.hooks.sam_deploy.skip_record import (
 )
 from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
-from tests.support.process_watch import ProcessWatch
 
-REPO = Path(__file__).resolve().parents[3]
-FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"
-REGION = "us-east-1"
-ARTIFACTS = "sam-artifacts"
+from .sam_app import REGION, cfn, deploy, digest_of, watched_deploy
+
 DIGEST = "a" * 64
 
 
@@ -142,7 +131,7 @@ Resources:
     )
     found = artifact_paths(document)
     assert found.unprovable is None
-    assert set(found.paths) == {"shared/", "src/", "./image", "Dockerfile", "api.yaml"}  # the !If's values are list items, not keys
+    assert set(found.paths) == {"shared/", "src/", "./image", "image/Dockerfile", "api.yaml"}  # the !If's values are list items, not keys; the Dockerfile is relative to its context
     assert "s3://bucket/key.zip" not in found.paths
 
 
@@ -165,23 +154,6 @@ def test_samconfig_tags_are_kept_before_the_record() -> None:
 
 
 # -- the fingerprint -----------------------------------------------------------------------------
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    app = tmp_path / "sam-app"
-    shutil.copytree(FIXTURE_APP, app)
-    template = app / "template.yaml"
-    template.write_text(template.read_text().replace("python3.11", f"python{sys.version_info.major}.{sys.version_info.minor}"))
-    return app
-
-
-def digest_of(app: Path, **overrides: Any) -> str | None:
-    arguments: dict[str, Any] = {"template_file": str(app / "template.yaml"), "stack_name": "s", "parameters": {"BucketName": "b"}}
-    arguments.update(overrides)
-    args = SamDeployArgs.model_validate(arguments)
-    inputs = read_deploy_inputs(args, app)
-    return fingerprint_inputs(args, inputs, REGION, "aws-sam-cli 1.170.0", inputs.no_echo).digest
 
 
 def test_fingerprint_moves_with_everything_that_decides_the_deploy(app: Path) -> None:
@@ -263,50 +235,6 @@ def test_samconfig_tags_are_read_from_the_working_folder(app: Path) -> None:
 
 
 # -- the hook against moto, with the real sam -----------------------------------------------------
-
-
-@pytest.fixture
-def aws_change_set_tags(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    """moto's backend applying a change set's Tags when it executes an update, as AWS does (see the module docstring)."""
-    from moto.cloudformation.models import CloudFormationBackend
-
-    original = CloudFormationBackend.execute_change_set
-
-    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.change_sets.get(change_set_name) or next(
-            (item for item in self.change_sets.values() if item.change_set_name == change_set_name), None
-        )
-        original(self, change_set_name, stack_name)
-        if change_set is not None and change_set.tags:
-            self.stacks[change_set.stack_id].tags = dict(change_set.tags)
-
-    monkeypatch.setattr(CloudFormationBackend, "execute_change_set", execute_change_set)
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=ARTIFACTS)
-    yield aws
-
-
-def deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> Any:
-    arguments: dict[str, Any] = {
-        "template_file": str(app / "template.yaml"),
-        "stack_name": stack,
-        "sam_executable": sam,
-        "s3_bucket": ARTIFACTS,
-        "skip_build": True,
-        "parameters": {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "hello", "ApiToken": "none"},
-    }
-    arguments.update(kwargs)
-    return cfngin_hook(None, None, **arguments)
-
-
-def watched_deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> tuple[Any, list[str]]:
-    with ProcessWatch(sam, os.path.realpath(sam)) as watch:
-        result = deploy(sam, app, stack, **kwargs)
-    assert watch.polls > 3
-    return result, watch.seen
-
-
-def cfn() -> Any:
-    return boto3.client("cloudformation", region_name=REGION)
 
 
 @pytest.mark.sam
