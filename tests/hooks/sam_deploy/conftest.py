@@ -23,7 +23,7 @@ from .sam_app import ARTIFACTS, FIXTURE_APP, REGION
 
 
 @pytest.fixture
-def app(tmp_path: Path) -> Path:
+def sam_app(tmp_path: Path) -> Path:
     """A copy of the fixture SAM app (one Python function, one bucket) for this interpreter's Python."""
     app = tmp_path / "sam-app"
     shutil.copytree(FIXTURE_APP, app)

@@ -156,62 +156,62 @@ def test_samconfig_tags_are_kept_before_the_record() -> None:
 # -- the fingerprint -----------------------------------------------------------------------------
 
 
-def test_fingerprint_moves_with_everything_that_decides_the_deploy(app: Path) -> None:
-    base = digest_of(app)
-    assert base is not None and base == digest_of(app)  # stable
+def test_fingerprint_moves_with_everything_that_decides_the_deploy(sam_app: Path) -> None:
+    base = digest_of(sam_app)
+    assert base is not None and base == digest_of(sam_app)  # stable
     seen = {base}
 
     def changed(label: str, value: str | None) -> None:
         assert value is not None and value not in seen, label
         seen.add(value)
 
-    (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# one line\n")
-    changed("code", digest_of(app))
-    (app / "src" / "helper.py").write_text("X = 1\n")
-    changed("new file", digest_of(app))
-    os.chmod(app / "src" / "helper.py", 0o700)
-    changed("executable bit", digest_of(app))
-    changed("parameter", digest_of(app, parameters={"BucketName": "other"}))
-    changed("secret parameter", digest_of(app, parameters={"BucketName": "b", "ApiToken": "t0p"}))
-    changed("capabilities", digest_of(app, capabilities=["CAPABILITY_IAM"]))
-    changed("bucket", digest_of(app, s3_bucket="elsewhere"))
-    changed("samconfig env", digest_of(app, env="prod"))
-    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "a=1"\n')
-    changed("samconfig file", digest_of(app))
-    (app / "template.yaml").write_text((app / "template.yaml").read_text() + "\n# comment\n")
-    changed("template", digest_of(app))
+    (sam_app / "src" / "app.py").write_text((sam_app / "src" / "app.py").read_text() + "\n# one line\n")
+    changed("code", digest_of(sam_app))
+    (sam_app / "src" / "helper.py").write_text("X = 1\n")
+    changed("new file", digest_of(sam_app))
+    os.chmod(sam_app / "src" / "helper.py", 0o700)
+    changed("executable bit", digest_of(sam_app))
+    changed("parameter", digest_of(sam_app, parameters={"BucketName": "other"}))
+    changed("secret parameter", digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "t0p"}))
+    changed("capabilities", digest_of(sam_app, capabilities=["CAPABILITY_IAM"]))
+    changed("bucket", digest_of(sam_app, s3_bucket="elsewhere"))
+    changed("samconfig env", digest_of(sam_app, env="prod"))
+    (sam_app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "a=1"\n')
+    changed("samconfig file", digest_of(sam_app))
+    (sam_app / "template.yaml").write_text((sam_app / "template.yaml").read_text() + "\n# comment\n")
+    changed("template", digest_of(sam_app))
 
 
-def test_fingerprint_ignores_sam_output_and_python_caches(app: Path) -> None:
-    base = digest_of(app)
-    (app / ".aws-sam" / "build").mkdir(parents=True)
-    (app / ".aws-sam" / "build" / "template.yaml").write_text("built")
-    (app / "src" / "__pycache__").mkdir()
-    (app / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
-    assert digest_of(app) == base
+def test_fingerprint_ignores_sam_output_and_python_caches(sam_app: Path) -> None:
+    base = digest_of(sam_app)
+    (sam_app / ".aws-sam" / "build").mkdir(parents=True)
+    (sam_app / ".aws-sam" / "build" / "template.yaml").write_text("built")
+    (sam_app / "src" / "__pycache__").mkdir()
+    (sam_app / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    assert digest_of(sam_app) == base
 
 
-def test_secret_values_are_not_in_the_record_and_cost_a_slow_hash(app: Path) -> None:
-    a = digest_of(app, parameters={"BucketName": "b", "ApiToken": "1"})
-    b = digest_of(app, parameters={"BucketName": "b", "ApiToken": "2"})
+def test_secret_values_are_not_in_the_record_and_cost_a_slow_hash(sam_app: Path) -> None:
+    a = digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "1"})
+    b = digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "2"})
     assert a != b and "1" not in record_value(a or "", None).split(":")[2]
 
 
-def test_hostile_trees_are_hashed_not_followed_forever(app: Path) -> None:
-    (app / "src" / "loop").symlink_to(app / "src", target_is_directory=True)
-    (app / "src" / "dangling").symlink_to(app / "nowhere")
-    (app / "src" / "naïve name.py").write_text("x = 'é'\n")
-    first = digest_of(app)
-    assert first is not None and first == digest_of(app)
-    (app / "nowhere").write_text("now it exists")
-    assert digest_of(app) != first
+def test_hostile_trees_are_hashed_not_followed_forever(sam_app: Path) -> None:
+    (sam_app / "src" / "loop").symlink_to(sam_app / "src", target_is_directory=True)
+    (sam_app / "src" / "dangling").symlink_to(sam_app / "nowhere")
+    (sam_app / "src" / "naïve name.py").write_text("x = 'é'\n")
+    first = digest_of(sam_app)
+    assert first is not None and first == digest_of(sam_app)
+    (sam_app / "nowhere").write_text("now it exists")
+    assert digest_of(sam_app) != first
 
 
-def test_unreadable_or_nested_template_is_never_fingerprinted(app: Path) -> None:
-    (app / "template.yaml").write_text("Resources: [unclosed\n")
-    assert digest_of(app) is None
-    (app / "template.yaml").write_text("Resources:\n  C: {Type: AWS::Serverless::Application, Properties: {Location: child.yaml}}\n")
-    assert digest_of(app) is None
+def test_unreadable_or_nested_template_is_never_fingerprinted(sam_app: Path) -> None:
+    (sam_app / "template.yaml").write_text("Resources: [unclosed\n")
+    assert digest_of(sam_app) is None
+    (sam_app / "template.yaml").write_text("Resources:\n  C: {Type: AWS::Serverless::Application, Properties: {Location: child.yaml}}\n")
+    assert digest_of(sam_app) is None
 
 
 def test_sam_identity_reads_the_version_without_running_sam(tmp_path: Path) -> None:
@@ -226,58 +226,58 @@ def test_sam_identity_reads_the_version_without_running_sam(tmp_path: Path) -> N
     assert sam_identity(str(binary)).startswith(str(binary))
 
 
-def test_samconfig_tags_are_read_from_the_working_folder(app: Path) -> None:
-    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "team=\\"web\\""\n')
+def test_samconfig_tags_are_read_from_the_working_folder(sam_app: Path) -> None:
+    (sam_app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "team=\\"web\\""\n')
     args = SamDeployArgs.model_validate({"template_file": "template.yaml", "stack_name": "s"})
-    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == ['team="web"']
-    (app / "samconfig.toml").write_text("not [ toml")
-    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == []
+    assert read_samconfig_tags(read_deploy_inputs(args, sam_app), None) == ['team="web"']
+    (sam_app / "samconfig.toml").write_text("not [ toml")
+    assert read_samconfig_tags(read_deploy_inputs(args, sam_app), None) == []
 
 
 # -- the hook against moto, with the real sam -----------------------------------------------------
 
 
 @pytest.mark.sam
-def test_unchanged_rerun_starts_no_sam_and_reports_the_stack(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
-    first, seen = watched_deploy(sam, app, "skip-1")
+def test_unchanged_rerun_starts_no_sam_and_reports_the_stack(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
+    first, seen = watched_deploy(sam, sam_app, "skip-1")
     assert first and first["action"] == "created" and first["skipped"] is False
     assert seen, "the watcher must see sam when the hook deploys"
     tags = {tag["Key"]: tag["Value"] for tag in cfn().describe_stacks(StackName="skip-1")["Stacks"][0]["Tags"]}
     assert tags[RECORD_TAG] == record_value(first["fingerprint"], None)
 
-    again, seen = watched_deploy(sam, app, "skip-1")
+    again, seen = watched_deploy(sam, sam_app, "skip-1")
     assert seen == []
     assert again["skipped"] is True and again["action"] == "unchanged" and again["changed"] is False
     assert again["stack_id"] == first["stack_id"] and again["status"] == "CREATE_COMPLETE"
     assert again["outputs"] == first["outputs"]
 
-    forced, seen = watched_deploy(sam, app, "skip-1", force=True)
+    forced, seen = watched_deploy(sam, sam_app, "skip-1", force=True)
     assert forced["skipped"] is False and seen
 
 
 @pytest.mark.sam
 @pytest.mark.parametrize("change", ["code", "parameter", "template"])
-def test_each_kind_of_change_deploys_then_the_rerun_skips(sam: str, app: Path, aws_change_set_tags: MotoServer, change: str) -> None:
+def test_each_kind_of_change_deploys_then_the_rerun_skips(sam: str, sam_app: Path, aws_change_set_tags: MotoServer, change: str) -> None:
     stack = f"skip-{change}"
-    assert deploy(sam, app, stack)
+    assert deploy(sam, sam_app, stack)
     extra: dict[str, Any] = {}
     if change == "code":
-        (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# a one-line change\n")
+        (sam_app / "src" / "app.py").write_text((sam_app / "src" / "app.py").read_text() + "\n# a one-line change\n")
     elif change == "parameter":
         extra["parameters"] = {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "changed", "ApiToken": "none"}
     else:
-        template = app / "template.yaml"
+        template = sam_app / "template.yaml"
         template.write_text(template.read_text().replace("Outputs:", "  Extra:\n    Type: AWS::S3::Bucket\n\nOutputs:"))
-    result, seen = watched_deploy(sam, app, stack, **extra)
+    result, seen = watched_deploy(sam, sam_app, stack, **extra)
     assert seen and result["skipped"] is False and result["action"] == "updated"
-    again, seen = watched_deploy(sam, app, stack, **extra)
+    again, seen = watched_deploy(sam, sam_app, stack, **extra)
     assert seen == [] and again["skipped"] is True
 
 
 @pytest.mark.sam
-def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
     """An UpdateStack by hand keeps the tags (UpdateStack without Tags leaves them) but is a stack operation after the record."""
-    assert deploy(sam, app, "skip-manual")
+    assert deploy(sam, sam_app, "skip-manual")
     client = cfn()
     template = client.get_template(StackName="skip-manual", TemplateStage="Original")["TemplateBody"]
     body = template if isinstance(template, str) else json.dumps(template)
@@ -287,21 +287,21 @@ def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, app: Path, 
     stack = client.describe_stacks(StackName="skip-manual")["Stacks"][0]
     assert any(tag["Key"] == RECORD_TAG for tag in stack["Tags"]), "the manual update kept the record"
 
-    result, seen = watched_deploy(sam, app, "skip-manual")
+    result, seen = watched_deploy(sam, sam_app, "skip-manual")
     assert seen and result["skipped"] is False
     assert {
         item["ParameterKey"]: item["ParameterValue"] for item in client.describe_stacks(StackName="skip-manual")["Stacks"][0]["Parameters"]
     }["Greeting"] == "hello"
-    again, seen = watched_deploy(sam, app, "skip-manual")
+    again, seen = watched_deploy(sam, sam_app, "skip-manual")
     assert seen == [] and again["skipped"] is True
 
 
 @pytest.mark.sam
-def test_failed_previous_deploy_is_never_unchanged(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+def test_failed_previous_deploy_is_never_unchanged(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
     from moto.cloudformation.models import cloudformation_backends
 
-    assert deploy(sam, app, "skip-failed")
+    assert deploy(sam, sam_app, "skip-failed")
     backend = cloudformation_backends[ACCOUNT_ID][REGION]
     next(item for item in backend.stacks.values() if item.name == "skip-failed").status = "UPDATE_ROLLBACK_COMPLETE"
-    result, seen = watched_deploy(sam, app, "skip-failed")
+    result, seen = watched_deploy(sam, sam_app, "skip-failed")
     assert seen and result["skipped"] is False
