@@ -44,7 +44,8 @@ from runway_ext.core.hook import RESERVED_ARGUMENT_NAMES, Hook, build_parser, sh
 from runway_ext.core.log import redact
 from runway_ext.docs_tables import discover_hooks
 
-CASES_PER_HOOK = int(os.environ.get("RUNWAY_EXT_FUZZ_CASES", "2000"))
+CASES_PER_HOOK = int(os.environ.get("RUNWAY_EXT_FUZZ_CASES", "200"))
+"""Cases per hook: a quick 200 by default, for a developer running this file; CI runs 2,000 (``.ci/test`` sets it)."""
 BATCH = 10
 HOOKS = discover_hooks()
 HUGE_DIGITS = 5000
