@@ -34,12 +34,6 @@ LARGE_SITE_FILES = 240
 """A "large" sync for moto on loopback: enough parallel PutObjects for an outage to land mid-sync."""
 
 
-@pytest.fixture
-def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
-    """Every runway_ext log line of the test (through caplog)."""
-    return LoggedLines(caplog)
-
-
 class Backoff:
     """botocore's own backoff schedule, recorded, and slept at a twentieth of its length (keeps the suite fast)."""
 
