@@ -30,6 +30,7 @@ from ..core.log import get_logger
 from .console import journal_file_for, journal_folder, journals_in, start_console
 from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
 from .runway_cli import runway_executable
+from .runway_watch import run_watched
 from .serve_session import read_session
 from .session import LocalAws, clean_environment, local_aws
 from .summary import Site, render_summary
@@ -48,12 +49,13 @@ def run_runway_locally(
         raise HookError(f"path: {project} has no runway.yml")
     env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
     try:
-        completed = subprocess.run(
-            [runway_executable(), action, "--ci"], cwd=project, env=env, stdin=subprocess.DEVNULL, timeout=timeout, check=False
-        )
+        code, watch = run_watched([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise HookError(f"runway {action} timed out after {timeout:g}s") from None
-    return completed.returncode
+    if code == 0 and (reason := watch.nothing_done()):
+        LOG.error("nothing was %s: %s", "deployed" if action == "deploy" else "destroyed", reason)
+        return 1
+    return code
 
 
 def _client(aws: LocalAws, service: str) -> Any:
