@@ -9,6 +9,7 @@ itself is :mod:`runway_ext.local.console_server`.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable
 from contextlib import ExitStack
@@ -16,15 +17,22 @@ from pathlib import Path
 from typing import Any
 
 from .console_server import Console
-from .console_state import journal_name
+from .console_state import journal_name, process_alive
 from .serve_session import session_folder
 
 
 def journal_folder(stack: ExitStack) -> Path:
-    """A new journal folder for a ``serve`` (removed when ``stack`` closes)."""
+    """A new journal folder for this ``serve`` (removed when ``stack`` closes).
+
+    Folders left by a ``serve`` that was killed (named after its pid, which is gone) are removed first.
+    """
     folder = session_folder()
     folder.mkdir(mode=0o700, exist_ok=True)
-    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="journal-", dir=folder)))
+    for left in folder.glob("journal-*-*"):
+        pid = left.name.split("-")[1]
+        if pid.isdigit() and not process_alive(int(pid)) and left.is_dir() and not left.is_symlink():
+            shutil.rmtree(left, ignore_errors=True)
+    return Path(stack.enter_context(tempfile.TemporaryDirectory(prefix=f"journal-{os.getpid()}-", dir=folder)))
 
 
 def journal_file_for(session: dict[str, Any] | None, action: str) -> Path | None:

@@ -368,7 +368,7 @@ def read_runs(paths: list[Path]) -> tuple[RunView, ...]:
     views = []
     for started, path, match in sorted(named, key=lambda item: (item[0], item[1].name), reverse=True)[:MAX_RUNS]:
         hooks, problems = read_journal(path)
-        running = bool(match) and _alive(int(match.group("pid"))) and match.group("pid") != str(os.getpid())  # type: ignore[union-attr]
+        running = bool(match) and process_alive(int(match.group("pid"))) and match.group("pid") != str(os.getpid())  # type: ignore[union-attr]
         views.append(
             RunView(
                 name=path.name,
@@ -415,7 +415,10 @@ def _readable_time(stamp: str) -> str:
     return f"{stamp[0:4]}-{stamp[4:6]}-{stamp[6:8]} {stamp[9:11]}:{stamp[11:13]}:{stamp[13:15]} UTC"
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (one of another user counts)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

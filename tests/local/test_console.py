@@ -16,6 +16,7 @@ import re
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -393,3 +394,21 @@ def test_the_journal_folder_a_session_names_is_taken_only_when_it_is_ours(tmp_pa
             assert journal_file_for({"journal_folder": named}, "deploy") is None, named
         assert journal_file_for(None, "deploy") is None
     assert not folder.exists()
+
+
+def test_a_killed_serves_journal_folder_is_removed_by_the_next_serve() -> None:
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    session_folder().mkdir(mode=0o700, exist_ok=True)
+    left = session_folder() / f"journal-{dead.pid}-abc"
+    left.mkdir()
+    (left / "20260101T000000Z-deploy-1.jsonl").write_text("{}\n")
+    alive = session_folder() / f"journal-{os.getpid()}-other"
+    alive.mkdir()
+    try:
+        with ExitStack() as stack:
+            journal_folder(stack)
+            assert not left.exists() and alive.exists()
+    finally:
+        shutil.rmtree(alive, ignore_errors=True)
+        shutil.rmtree(left, ignore_errors=True)
