@@ -14,6 +14,8 @@ from typing import Any
 
 MAX_DIFF_KEYS = 50
 """Keys listed per release diff; the count says how many there are in all."""
+MAX_RELEASES = 20
+"""Releases shown (the newest); one more record is read for the oldest one's diff."""
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class ReleaseView:
 
 
 def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logger) -> list[ReleaseView]:
-    """The releases of ``s3://bucket/prefix`` newest first, the live one marked (empty when there are none).
+    """The newest :data:`MAX_RELEASES` releases of ``s3://bucket/prefix``, newest first, the live one marked.
 
     Raises :class:`~runway_ext.core.errors.HookError` (one line) when a record cannot be read or parsed.
     """
@@ -45,9 +47,12 @@ def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logg
     store = ReleaseStore(s3_client, bucket, prefix, log=log)
     index = store.read_index()
     live = index.latest.id if index.latest else None
-    releases = [store.read_release_or_none(summary.id) for summary in index.releases]
+    summaries = index.releases[-(MAX_RELEASES + 1) :]
+    releases = [store.read_release_or_none(summary.id) for summary in summaries]
     views: list[ReleaseView] = []
-    for position, summary in enumerate(index.releases):
+    for position, summary in enumerate(summaries):
+        if position == 0 and len(summaries) > MAX_RELEASES:
+            continue  # read for the next one's diff only
         record, previous = releases[position], releases[position - 1] if position else None
         entries = diff_objects(previous.objects, record.objects) if record is not None and previous is not None else None
         views.append(

@@ -41,6 +41,10 @@ MAX_JOURNAL_BYTES = 5_000_000
 MAX_RUNS = 20
 """Journals (runs) shown, the newest first."""
 REGISTRY_TIMEOUT = 3.0
+"""Seconds per registry request."""
+REGISTRY_BUDGET_SECONDS = 5.0
+MAX_REGISTRY_IMAGES = 300
+"""A read of the registry stops after this many seconds or tags (and says so)."""
 _MANIFEST_TYPES = ", ".join(
     (
         "application/vnd.oci.image.index.v1+json",
@@ -324,7 +328,14 @@ def read_registry(registry: str, problems: list[str]) -> dict[tuple[str, str], s
     except (OSError, ValidationError, ValueError) as error:
         problems.append(f"registry {registry}: catalog unreadable: {_one_line(error)}")
         return {}
+    deadline = time.monotonic() + REGISTRY_BUDGET_SECONDS
+
+    def exhausted() -> bool:
+        return len(found) >= MAX_REGISTRY_IMAGES or time.monotonic() > deadline
+
     for repository in (catalog.repositories or [])[:MAX_REPOSITORIES]:
+        if exhausted():
+            break
         if not REPOSITORY_PATTERN.fullmatch(repository):
             problems.append(f"registry {registry}: repository name {repository[:80]!r} is not a valid name; skipped")
             continue
@@ -334,6 +345,8 @@ def read_registry(registry: str, problems: list[str]) -> dict[tuple[str, str], s
             problems.append(f"registry {registry}: tags of {repository} unreadable: {_one_line(error)}")
             continue
         for tag in tags[:MAX_TAGS]:
+            if exhausted():
+                break
             if not TAG_PATTERN.fullmatch(tag):
                 continue
             try:
@@ -343,6 +356,10 @@ def read_registry(registry: str, problems: list[str]) -> dict[tuple[str, str], s
                 continue
             digest = headers.get("Docker-Content-Digest", "")
             found[(repository, tag)] = digest if DIGEST_PATTERN.fullmatch(digest) else None
+    if exhausted():
+        problems.append(
+            f"registry {registry}: read stopped at {len(found)} image(s) (at most {MAX_REGISTRY_IMAGES} or {REGISTRY_BUDGET_SECONDS:g} s a read)"
+        )
     return found
 
 

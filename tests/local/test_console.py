@@ -31,7 +31,7 @@ import pytest
 from runway_ext.core.log import register_secret
 from runway_ext.hooks.site.records import ObjectState, Release, ReleaseSummary
 from runway_ext.hooks.site.store import ReleaseStore
-from runway_ext.local import console_state
+from runway_ext.local import console_releases, console_state
 from runway_ext.local.console import journal_file_for, journal_folder
 from runway_ext.local.console_server import Console
 from runway_ext.local.console_state import journal_name, read_journal
@@ -309,6 +309,15 @@ def test_images_in_the_registry_next_to_what_ecr_records_and_the_lookup_value(ma
     assert stale_manifest != manifest
 
 
+def test_a_big_registry_is_read_up_to_a_bound(make_console: Any, registry: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    for number in range(3):
+        push_manifest(registry, "many", f"v{number}", f"layer {number}".encode())
+    monkeypatch.setattr(console_state, "MAX_REGISTRY_IMAGES", 2)
+    _, _, page = get(make_console(registry=registry), "/main")
+    assert page.count('<tr data-image="many:') == 2
+    assert f"registry {registry}: read stopped at 2 image(s) (at most 2 or 5 s a read)" in page
+
+
 def release(seq: int, objects: dict[str, ObjectState], *, kind: str = "deploy") -> Release:
     summary = ReleaseSummary(
         id=f"r{seq}",
@@ -330,7 +339,7 @@ def state(text: str, content_type: str = "text/html") -> ObjectState:
     return ObjectState(digest, len(text), f'"{digest[:32]}"', content_type, "no-cache")
 
 
-def test_releases_through_the_hooks_own_records_live_marked_with_a_diff_each(aws: MotoServer) -> None:
+def test_releases_through_the_hooks_own_records_live_marked_with_a_diff_each(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> None:
     import logging
 
     from runway_ext.local.console_page import render_main
@@ -348,6 +357,10 @@ def test_releases_through_the_hooks_own_records_live_marked_with_a_diff_each(aws
     assert views[0].diff == (("headers", "site/docs/index.html"),)
     assert views[1].diff == (("removed", "site/about/index.html"), ("added", "site/docs/index.html"), ("changed", "site/index.html"))
     assert views[2].diff_total is None
+    with monkeypatch.context() as patched:
+        patched.setattr(console_releases, "MAX_RELEASES", 1)
+        (newest,) = console_state.site_releases(s3, "site-bucket", "site/", log=logging.getLogger("test"))
+        assert newest.id == "r3" and newest.diff == (("headers", "site/docs/index.html"),)  # the previous record still read
     s3.put_object(Bucket="site-bucket", Key="site/.runway-ext/releases/r2.json", Body=b"{broken")
     distribution_id = create_distribution(aws, "site-bucket", "/site")
     (site,) = console_state.read_sites(client(aws, "cloudfront"), s3, {distribution_id: "http://127.0.0.1:1/"})
