@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -195,3 +196,6 @@ def test_console_lists_the_sample_follows_a_redeploy_and_links_to_a_site_that_re
     finally:
         serve.stop()
     assert refused == [], f"the page asked for something beyond 127.0.0.1: {refused}"
+    console_port = int(urlparse(serve.console).port or 0)
+    with pytest.raises(OSError):  # the console ended with its serve
+        socket.create_connection(("127.0.0.1", console_port), timeout=2).close()
