@@ -19,52 +19,24 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import pytest
+from playwright.sync_api import Page
 
 from runway_ext.local.moto_server import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample-project"
 RUNWAY_EXT = str(Path(sys.executable).parent / "runway-ext")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
 pytestmark = [pytest.mark.runway]
 
 
-def chromium_path() -> str:
-    """Debian's chromium, or skip (fail with ``RUNWAY_EXT_REQUIRE_CHROMIUM=1``)."""
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    reason = "Debian's chromium is not installed (bash .ci/chromium-install.sh)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        found, reason = None, "playwright is not installed (pip install playwright; no browser download needed)"
-    if found is None:
-        if os.environ.get("RUNWAY_EXT_REQUIRE_CHROMIUM") == "1":
-            pytest.fail(f"RUNWAY_EXT_REQUIRE_CHROMIUM=1 but {reason}")
-        pytest.skip(reason)
-    return found
-
-
 @pytest.fixture
-def browser_page() -> Iterator[tuple[Any, list[str]]]:
-    """A playwright page in Debian's chromium that may reach 127.0.0.1 only; the second item lists refused URLs."""
-    executable = chromium_path()
-    from playwright.sync_api import sync_playwright
-
+def browser_page(page: Page) -> tuple[Page, list[str]]:
+    """The session browser's fresh page (tests/support/browser.py), allowed to reach 127.0.0.1 only; the second item lists refused URLs."""
     refused: list[str] = []
 
     def only_loopback(route: Any) -> None:
@@ -74,14 +46,8 @@ def browser_page() -> Iterator[tuple[Any, list[str]]]:
             refused.append(route.request.url)
             route.abort()
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            context = browser.new_context()
-            context.route("**/*", only_loopback)
-            yield context.new_page(), refused
-        finally:
-            browser.close()
+    page.context.route("**/*", only_loopback)
+    return page, refused
 
 
 class Serve:
