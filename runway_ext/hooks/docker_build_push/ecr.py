@@ -168,6 +168,24 @@ def record_image(ecr: Any, repository: EcrRepository, manifest: str, media_type:
     return pushed_digest(ecr, repository, tags[-1], expected=digest)
 
 
+def record_untagged(ecr: Any, repository: EcrRepository, manifest: str, media_type: str | None, digest: str) -> None:
+    """Give ECR one platform's manifest of an index, by digest and without a tag (``PutImage``), before the index."""
+    request: dict[str, Any] = {
+        "repositoryName": repository.name,
+        "registryId": repository.registry_id,
+        "imageManifest": manifest,
+        "imageDigest": digest,
+    }
+    if media_type:
+        request["imageManifestMediaType"] = media_type
+    try:
+        ecr.put_image(**request)
+    except aws_errors() as error:
+        if error_code(error) == "ImageAlreadyExistsException":
+            return
+        raise _fail(f"recording the manifest {digest}", error, repository.name, repository.region) from None
+
+
 def pushed_digest(ecr: Any, repository: EcrRepository, tag: str, *, expected: str | None = None) -> str:
     """The digest ECR lists for ``tag`` just after a push (and, when given, that it is ``expected``)."""
     found = find_image(ecr, repository, tag)
