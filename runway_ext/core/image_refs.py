@@ -62,6 +62,13 @@ def registry_problem(registry: str) -> str | None:
     return None
 
 
+def account_problem(account_id: str) -> str | None:
+    """Why ``account_id`` is not an AWS account id (12 digits), or ``None`` when it is."""
+    if ACCOUNT_PATTERN.fullmatch(account_id):
+        return None
+    return f"invalid AWS account id {account_id!r} (12 digits)"
+
+
 def ecr_registry_host(account_id: str, region: str) -> str:
     """The private ECR registry host of an account in a region (China regions use ``amazonaws.com.cn``)."""
     if not ACCOUNT_PATTERN.fullmatch(account_id):

@@ -24,9 +24,12 @@ the local edge, which evaluates it for the caller it is (CloudFront, over TLS).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from operator import attrgetter
+from typing import Any, ClassVar
 
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
@@ -166,34 +169,71 @@ def keep_associations(distribution: Any, cfn_config: dict[str, Any]) -> None:
             origin.origin_access_control_id = control_ids[origin.id]
 
 
-class LocalDistribution(CloudFormationModel):
-    """``AWS::CloudFront::Distribution`` backed by moto's CloudFront backend."""
+class _LocalModel:
+    """What every model below shares: its type, name property, ``GetAtt`` attributes and physical id, declared once.
 
-    def __init__(self, distribution: Any) -> None:
-        self.distribution = distribution
+    A mixin, not a ``CloudFormationModel`` subclass: moto only sees *direct* subclasses of
+    ``CloudFormationModel``, so each model is ``class LocalX(_LocalModel, CloudFormationModel)``.
+    ``CFN_ATTRIBUTES`` maps each ``Fn::GetAtt`` attribute to the (dotted) attribute of the model that
+    holds it; ``PHYSICAL_ID`` names the one ``Ref`` returns. An update replaces the resource:
+    :meth:`discard` the old one, create the new one (models that update in place override it).
+    """
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    CFN_TYPE: ClassVar[str]
+    NAME_PROPERTY: ClassVar[str] = ""
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {}
+    PHYSICAL_ID: ClassVar[str]
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Distribution"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("DomainName", "Id")
+        return attr in cls.CFN_ATTRIBUTES
 
     @property
     def physical_resource_id(self) -> str:
-        return str(self.distribution.distribution_id)
+        return str(attrgetter(self.PHYSICAL_ID)(self))
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "DomainName":
-            return self.distribution.domain_name
-        if attribute_name == "Id":
-            return self.distribution.distribution_id
-        raise NotImplementedError(attribute_name)
+        if attribute_name not in self.CFN_ATTRIBUTES:
+            raise NotImplementedError(attribute_name)
+        return attrgetter(self.CFN_ATTRIBUTES[attribute_name])(self)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        raise NotImplementedError(cls.CFN_TYPE)
+
+    def discard(self, account_id: str, region_name: str) -> None:
+        """Remove the resource this model stands for before an update creates its replacement (default: nothing to remove)."""
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> Any:
+        original_resource.discard(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalDistribution(_LocalModel, CloudFormationModel):
+    """``AWS::CloudFront::Distribution`` backed by moto's CloudFront backend."""
+
+    CFN_TYPE = "AWS::CloudFront::Distribution"
+    CFN_ATTRIBUTES = {"DomainName": "distribution.domain_name", "Id": "distribution.distribution_id"}
+    PHYSICAL_ID = "distribution.distribution_id"
+
+    def __init__(self, distribution: Any) -> None:
+        self.distribution = distribution
 
     @classmethod
     def create_from_cloudformation_json(
@@ -205,17 +245,8 @@ class LocalDistribution(CloudFormationModel):
         keep_associations(distribution, cfn_config)
         return cls(distribution)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalDistribution,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalDistribution:
-        _cloudfront(account_id, region_name).delete_distribution(original_resource.physical_resource_id, if_match=True)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).delete_distribution(self.physical_resource_id, if_match=True)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -225,36 +256,16 @@ class LocalDistribution(CloudFormationModel):
         if resource_name in backend.distributions:
             backend.delete_distribution(resource_name, if_match=True)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class LocalOriginAccessControl(CloudFormationModel):
+class LocalOriginAccessControl(_LocalModel, CloudFormationModel):
     """``AWS::CloudFront::OriginAccessControl`` backed by moto's CloudFront backend."""
+
+    CFN_TYPE = "AWS::CloudFront::OriginAccessControl"
+    CFN_ATTRIBUTES = {"Id": "control.id"}
+    PHYSICAL_ID = "control.id"
 
     def __init__(self, control: Any) -> None:
         self.control = control
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::OriginAccessControl"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.control.id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Id":
-            return self.control.id
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -282,38 +293,17 @@ class LocalOriginAccessControl(CloudFormationModel):
     ) -> None:
         _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class LocalCloudFrontFunction(CloudFormationModel):
+class LocalCloudFrontFunction(_LocalModel, CloudFormationModel):
     """``AWS::CloudFront::Function`` backed by moto's CloudFront backend (``Ref`` is the ARN)."""
+
+    CFN_TYPE = "AWS::CloudFront::Function"
+    NAME_PROPERTY = "Name"
+    CFN_ATTRIBUTES = {"FunctionARN": "function.arn", "FunctionMetadata.FunctionARN": "function.arn", "Stage": "function.stage"}
+    PHYSICAL_ID = "function.arn"
 
     def __init__(self, function: Any) -> None:
         self.function = function
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Function"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("FunctionARN", "FunctionMetadata.FunctionARN", "Stage")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.function.arn)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name in ("FunctionARN", "FunctionMetadata.FunctionARN"):
-            return self.function.arn
-        if attribute_name == "Stage":
-            return self.function.stage
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -330,17 +320,8 @@ class LocalCloudFrontFunction(CloudFormationModel):
             function.status = "DEPLOYED"
         return cls(function)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalCloudFrontFunction,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalCloudFrontFunction:
-        _cloudfront(account_id, region_name).functions.pop(original_resource.function.name, None)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).functions.pop(self.function.name, None)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -349,32 +330,18 @@ class LocalCloudFrontFunction(CloudFormationModel):
         name = resource_name.rsplit("function/", 1)[-1]
         _cloudfront(account_id, region_name).functions.pop(name, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class LocalEcrRepository(CloudFormationModel):
+class LocalEcrRepository(_LocalModel, CloudFormationModel):
     """``AWS::ECR::Repository`` created by moto, with the properties moto's own model drops applied."""
+
+    CFN_TYPE = "AWS::ECR::Repository"
+    NAME_PROPERTY = "RepositoryName"
+    CFN_ATTRIBUTES = {"Arn": "repository.arn", "RepositoryUri": "repository.uri"}
+    PHYSICAL_ID = "repository.name"
 
     def __init__(self, repository: Any, empty_on_delete: bool) -> None:
         self.repository = repository
         self.empty_on_delete = empty_on_delete
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "RepositoryName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ECR::Repository"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "RepositoryUri")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.repository.name)
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         return self.repository.get_cfn_attribute(attribute_name)
@@ -428,39 +395,20 @@ class LocalEcrRepository(CloudFormationModel):
         """Delete the repository; with ``EmptyOnDelete`` also when it still holds images (as on AWS)."""
         ecr_models.ecr_backends[account_id][region_name].delete_repository(self.repository.name, force=self.empty_on_delete)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class _RecordedPolicy:
+class _RecordedPolicy(_LocalModel):
     """A CloudFront policy moto has no backend for: kept here with an id (what Ref and GetAtt Id return).
 
     A mixin: moto only sees direct subclasses of ``CloudFormationModel``.
     """
 
     RECORDED: dict[str, dict[str, Any]] = {}
+    CFN_ATTRIBUTES = {"Id": "policy_id", "LastModifiedTime": "last_modified_time"}
+    PHYSICAL_ID = "policy_id"
+    last_modified_time = "2026-01-01T00:00:00Z"
 
     def __init__(self, policy_id: str) -> None:
         self.policy_id = policy_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id", "LastModifiedTime")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Id":
-            return self.policy_id
-        if attribute_name == "LastModifiedTime":
-            return "2026-01-01T00:00:00Z"
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -488,47 +436,27 @@ class _RecordedPolicy:
     ) -> None:
         cls.RECORDED.pop(resource_name, None)
 
-    def is_created(self) -> bool:
-        return True
-
 
 class LocalCachePolicy(_RecordedPolicy, CloudFormationModel):
     """``AWS::CloudFront::CachePolicy`` (recorded only)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::CachePolicy"
+    CFN_TYPE = "AWS::CloudFront::CachePolicy"
 
 
 class LocalResponseHeadersPolicy(_RecordedPolicy, CloudFormationModel):
     """``AWS::CloudFront::ResponseHeadersPolicy`` (recorded only)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::ResponseHeadersPolicy"
+    CFN_TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
 
 
-class LocalBucketPolicy(CloudFormationModel):
+class LocalBucketPolicy(_LocalModel, CloudFormationModel):
     """``AWS::S3::BucketPolicy`` backed by moto's S3 backend (the policy is stored on the bucket)."""
+
+    CFN_TYPE = "AWS::S3::BucketPolicy"
+    PHYSICAL_ID = "bucket_name"
 
     def __init__(self, bucket_name: str) -> None:
         self.bucket_name = bucket_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket_name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -544,26 +472,12 @@ class LocalBucketPolicy(CloudFormationModel):
         return cls(bucket)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalBucketPolicy,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalBucketPolicy:
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         backend = s3_backends[account_id][get_partition(region_name)]
         if resource_name in backend.buckets:
             backend.delete_bucket_policy(resource_name)
-
-    def is_created(self) -> bool:
-        return True
 
 
 FULL_BUCKET_POLICIES: dict[str, dict[str, Any]] = {}
@@ -595,6 +509,7 @@ def _keep_public_access_block() -> None:
     if getattr(original, "_runway_ext_keeps_block", False):
         return
 
+    @functools.wraps(original)
     def create(resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
         bucket = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
         block = cloudformation_json.get("Properties", {}).get("PublicAccessBlockConfiguration")
@@ -622,6 +537,7 @@ def _refuse_no_op_updates() -> None:
     if getattr(original, "_runway_ext_no_op", False):
         return
 
+    @functools.wraps(original)
     def update_stack(self: Any, name: str, template: str, role_arn: Any, parameters: Any, tags: Any) -> Any:
         stack = self.get_stack(name)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)

@@ -1,26 +1,12 @@
 """``${ecr_image REPOSITORY::tag=TAG}``: an ECR image pinned by digest.
 
 Returns ``ACCOUNT.dkr.ecr.REGION.amazonaws.com/REPOSITORY@sha256:…`` for the image that ``TAG`` points
-at now, so a stack using it changes exactly when the image behind a moving tag changes. Arguments:
+at now, so a stack using it changes exactly when the image behind a moving tag changes. The
+arguments are the fields of :class:`EcrImageArgs` (plus Runway's common ones, see
+:mod:`runway_ext.lookups.args`); an unknown one is refused.
 
-``tag``
-    The tag to resolve (default ``latest``).
-``region``
-    The repository's region (default: the deploy's region).
-``registry_id``
-    The account owning the repository (default: the caller's).
-``form``
-    What to return: ``digest_uri`` (default), ``uri`` (``HOST/REPOSITORY:TAG``), ``digest``
-    (``sha256:…``), or ``tag`` (the image's immutable ``content-…`` tag written by the
-    docker_build_push hook, else ``TAG`` itself). Named ``form`` so Runway's common ``get`` arg keeps
-    its meaning.
-``registry``
-    Host (``host[:port][/prefix]``) to put in the URI forms instead of the ECR host, e.g. the local
-    registry in local mode: ``registry=${envvar RUNWAY_EXT_REGISTRY}``.
-
-Runway's common args (``default``, ``transform``, ``load``, ``get``, ``indent``) apply. One
-``DescribeImages`` call per (repository, tag, region, account) per run, however many stacks use it:
-results are cached on the CFNgin context (only found images; a missing one is asked again).
+One ``DescribeImages`` call per (repository, tag, region, account) per run, however many stacks use
+it: results are cached on the CFNgin context (only found images; a missing one is asked again).
 """
 
 from __future__ import annotations
@@ -28,19 +14,54 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from botocore.exceptions import BotoCoreError, ClientError
+from pydantic import BeforeValidator
 from runway.lookups.handlers.base import LookupHandler
 
+from ..core.args import Region, refused_by
 from ..core.aws import error_code, error_message, make_client
-from ..core.image_refs import CONTENT_TAG_PREFIX, digest_uri, ecr_registry_host, image_uri, registry_problem, tag_problem
+from ..core.image_refs import CONTENT_TAG_PREFIX, account_problem, digest_uri, ecr_registry_host, image_uri, registry_problem, tag_problem
+from .args import LookupArgs, parse_lookup
 
 if TYPE_CHECKING:
     from runway.context import CfnginContext
 
-FORMS = ("digest_uri", "uri", "digest", "tag")
 DEFAULT_TAG = "latest"
+
+
+def _empty_is_unset(value: Any) -> Any:
+    """An empty value (``region=${envvar X}`` with ``X`` empty) means "not given"."""
+    return None if value == "" else value
+
+
+def _no_trailing_slash(value: Any) -> Any:
+    return value.rstrip("/") if isinstance(value, str) else value
+
+
+class EcrImageArgs(LookupArgs):
+    """The arguments of ``${ecr_image REPOSITORY::…}``."""
+
+    QUERY_NAME: ClassVar[str] = "REPOSITORY"
+    QUERY_DOC: ClassVar[str] = "ECR repository name (`my-app` or `team/my-app`)."
+
+    tag: Annotated[str, refused_by(tag_problem)] = DEFAULT_TAG
+    """The tag to resolve."""
+
+    region: Annotated[Region | None, BeforeValidator(_empty_is_unset)] = None
+    """Region of the repository (null or empty: the deploy's region)."""
+
+    registry_id: Annotated[Annotated[str, refused_by(account_problem)] | None, BeforeValidator(_empty_is_unset)] = None
+    """Account that owns the repository, for cross-account pulls (null or empty: the caller's)."""
+
+    form: Literal["digest_uri", "uri", "digest", "tag"] = "digest_uri"
+    """What to return: `digest_uri` (`HOST/REPOSITORY@sha256:…`), `uri` (`HOST/REPOSITORY:TAG`, follows the tag), `digest` (`sha256:…`) or `tag` (the image's immutable `content-…` tag written by the docker_build_push hook, else `TAG` itself). Named `form` so Runway's common `get` keeps its meaning."""
+
+    registry: Annotated[
+        Annotated[str, refused_by(registry_problem)] | None, BeforeValidator(_no_trailing_slash), BeforeValidator(_empty_is_unset)
+    ] = None
+    """Host (`host[:port][/prefix]`) to put in the URI forms instead of the ECR host, e.g. the local registry in local mode: `registry=${envvar RUNWAY_EXT_REGISTRY}` (null or empty: the ECR host)."""
 
 
 @dataclass(frozen=True)
@@ -128,30 +149,20 @@ class EcrImageLookup(LookupHandler["CfnginContext"]):
     """Resolve an ECR image tag to its digest (or URI, tag, digest URI)."""
 
     TYPE_NAME: ClassVar[str] = "ecr_image"
+    ARGS_MODEL: ClassVar[type[EcrImageArgs]] = EcrImageArgs
 
     @classmethod
     def handle(cls, value: str, context: CfnginContext, **_kwargs: Any) -> Any:
         """Return the image ``REPOSITORY::tag=…`` in the asked ``form``; fail naming repository and tag (or use ``default``)."""
-        query, args = cls.parse(value)
-        repository = query.strip()
-        options: dict[str, Any] = dict(args)
-        tag = str(options.pop("tag", DEFAULT_TAG)).strip()
-        region = str(options.pop("region", "") or "").strip() or context.env.aws_region
-        registry_id = str(options.pop("registry_id", "") or "").strip()
-        form = str(options.pop("form", "digest_uri")).strip()
-        registry = str(options.pop("registry", "") or "").strip().rstrip("/") or None
+        repository, args = parse_lookup(cls, EcrImageArgs, value)
         if not repository:
             raise ValueError("ecr_image: a repository name is required (${ecr_image REPOSITORY::tag=TAG})")
-        if form not in FORMS:
-            raise ValueError(f"ecr_image: form must be one of {', '.join(FORMS)}, not {form!r}")
-        problem = tag_problem(tag) or (registry_problem(registry) if registry else None)
-        if problem:
-            raise ValueError(f"ecr_image: {problem}")
+        region = args.region or context.env.aws_region
         try:
-            image = describe_tag(context, repository, tag, region, registry_id)
+            image = describe_tag(context, repository, args.tag, region, args.registry_id or "")
         except ImageNotFound:
-            if "default" in options:
-                return cls.format_results(options["default"], **options)
+            if args.default is not None:
+                return cls.format_results(args.default, **args.format_args(for_default=True))
             raise
-        result = render(image, form=form, repository=repository, tag=tag, region=region, registry=registry)
-        return cls.format_results(result, **options)
+        result = render(image, form=args.form, repository=repository, tag=args.tag, region=region, registry=args.registry)
+        return cls.format_results(result, **args.format_args())

@@ -103,12 +103,51 @@ def test_default_and_common_args(context: CfnginContext) -> None:
 
 
 def test_bad_arguments_are_named(context: CfnginContext) -> None:
-    with pytest.raises(ValueError, match="form must be one of digest_uri, uri, digest, tag, not 'sha'"):
+    with pytest.raises(ValueError, match=r"^ecr_image: form: Input should be 'digest_uri', 'uri', 'digest' or 'tag'$"):
         EcrImageLookup.handle("app::form=sha", context)
-    with pytest.raises(ValueError, match="invalid image tag 'a:b'"):
+    with pytest.raises(ValueError, match=r"^ecr_image: tag: invalid image tag 'a:b'"):
         EcrImageLookup.handle("app::tag=a:b", context)
     with pytest.raises(ValueError, match="repository name is required"):
         EcrImageLookup.handle("::tag=v1", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: region: invalid region 'Mars'"):
+        EcrImageLookup.handle("app::region=Mars", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: registry_id: invalid AWS account id '12345' \(12 digits\)$"):
+        EcrImageLookup.handle("app::registry_id=12345", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: registry: registry 'http://r' must be a host"):
+        EcrImageLookup.handle("app::registry=http://r", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: indent: Input should be greater than or equal to 0$"):
+        EcrImageLookup.handle("app::indent=-1", context)
+
+
+def test_an_unknown_argument_is_refused_before_anything_is_asked(context: CfnginContext, describe_calls: list[dict[str, Any]]) -> None:
+    put_image("app", ["latest", "v1"])
+    with pytest.raises(ValueError, match=r"^ecr_image: tgs: unknown argument$"):
+        EcrImageLookup.handle("app::tgs=v1", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: Tag: unknown argument; frm: unknown argument$"):
+        EcrImageLookup.handle("app::Tag=v1, frm=uri", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: arguments: expected key=value pairs separated by ',' after '::'$"):
+        EcrImageLookup.handle("app::v1", context)
+    assert describe_calls == []
+
+
+def test_empty_optional_arguments_mean_not_given(context: CfnginContext) -> None:
+    digest = put_image("app", ["v1"])
+    host = HOST.format(region="us-east-1")
+    assert EcrImageLookup.handle("app::tag=v1, region=, registry_id=, registry=", context) == f"{host}/app@{digest}"
+    assert EcrImageLookup.handle("app::tag=v1, registry=127.0.0.1:5000/", context) == f"127.0.0.1:5000/app@{digest}"
+
+
+def test_a_default_is_returned_as_given_not_loaded(context: CfnginContext) -> None:
+    assert EcrImageLookup.handle("nope::default=none-yet, load=json", context) == "none-yet"
+    assert EcrImageLookup.handle("nope::default=true, transform=bool", context) is True
+
+
+def test_args_model_is_the_documented_one() -> None:
+    from runway_ext.lookups.ecr_image import EcrImageArgs
+
+    assert EcrImageLookup.ARGS_MODEL is EcrImageArgs
+    assert list(EcrImageArgs.model_fields) == ["default", "get", "load", "transform", "indent", "tag", "region", "registry_id", "form", "registry"]
+    assert EcrImageArgs.model_validate({}).tag == "latest"
 
 
 def test_one_describe_images_per_repository_tag_and_region_per_run(context: CfnginContext, describe_calls: list[dict[str, Any]]) -> None:
