@@ -27,12 +27,11 @@ from pydantic import (
 )
 
 from ...core.args import EnvironmentName, HookArgs, Region, refused_by
-from ...core.image_refs import registry_problem, repository_problem, tag_problem
+from ...core.image_refs import platform_problem, registry_problem, repository_problem, tag_problem
 from ...core.log import has_url_credentials, is_secret_name
 
 ECR_KEYWORD = "ecr"
 """``registry: ecr`` pushes to ECR even when ``$RUNWAY_EXT_REGISTRY`` names another registry."""
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
 _BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -86,13 +85,6 @@ def _secret_source(value: Any) -> str | SecretFromEnvironment | SecretFromFile:
 
 
 SecretSource = Annotated[str | SecretFromEnvironment | SecretFromFile, PlainValidator(_secret_source)]
-
-
-def platform_problem(value: str) -> str | None:
-    """Why ``value`` is not one ``os/arch[/variant]`` platform, or ``None``."""
-    if not _PLATFORM.fullmatch(value):
-        return f"invalid platform {value!r} (one os/arch[/variant], e.g. linux/amd64)"
-    return None
 
 
 def _split_platforms(value: Any) -> Any:

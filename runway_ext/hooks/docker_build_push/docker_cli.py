@@ -31,9 +31,7 @@ QEMU_HINT = (
     "(install it there: apt-get install qemu-user-static binfmt-support, then restart dockerd); nothing was built or pushed"
 )
 _BUILDER_PLATFORMS = re.compile(r"^\s*Platforms:\s*(?P<list>.+)$", re.MULTILINE)
-_NO_PLATFORM_MATCH = re.compile(
-    r"(?:failed to resolve source metadata for|failed to load cache key:.*?for) (?P<base>\S+?):? .*no match for platform", re.IGNORECASE
-)
+_BASE_METADATA = re.compile(r"(?:load metadata for|resolve source metadata for) (?P<base>[^\s:]+(?::[^\s:]+)*?):?\s*$", re.MULTILINE)
 
 
 def docker_environment() -> dict[str, str]:
