@@ -836,10 +836,16 @@ def compose_read_env_file(
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tests.support.docker_engine [DIR]``: start, print, wait for Ctrl-C."""
+    """``python -m tests.support.docker_engine [--multiarch] [DIR]``: start, print, wait for Ctrl-C.
+
+    ``--multiarch``: ``BASE_IMAGE`` is the two-platform base (:meth:`DockerEngine.multiarch_base_image`), or,
+    when this machine cannot build arm64, the one-platform base with a ``MULTIARCH=`` line saying why.
+    """
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
+    multiarch = "--multiarch" in args
+    args = [arg for arg in args if arg != "--multiarch"]
     reason = engine_unavailable_reason()
     if reason:
         print(reason, file=sys.stderr)
@@ -851,7 +857,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
         engine = stack.enter_context(DockerEngine(workdir))
         print(f"DOCKER_HOST={engine.docker_host}")
         print(f"REGISTRY={engine.registry}")
-        print(f"BASE_IMAGE={engine.base_image}")
+        base = engine.base_image
+        if multiarch:
+            reason = multiarch_unavailable_reason()
+            if reason:
+                print(f"MULTIARCH={reason}")
+            else:
+                base = engine.multiarch_base_image()
+        print(f"BASE_IMAGE={base}")
         print(f"TIMINGS={json.dumps({k: round(v, 2) for k, v in engine.timings.items()})}", flush=True)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
