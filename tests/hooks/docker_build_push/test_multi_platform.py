@@ -244,3 +244,40 @@ def test_a_push_killed_between_platforms_leaves_no_index_and_the_rerun_finishes(
     assert result["pushed"] is True and sorted(result["platform_digests"]) == ["linux/amd64", "linux/arm64"]
     status, body, _ = registry_manifest(docker_env, repository, "v1")
     assert status == 200 and platform_digests(parse_index(body)) == result["platform_digests"]
+
+
+def test_tags_moved_by_someone_else_between_build_and_index_cannot_change_what_the_index_holds(
+    docker_env: DockerEngine, multiarch_base: str, aws: MotoServer, tmp_path: Path
+) -> None:
+    repository = unique_repository()
+    app = make_app(tmp_path / "app", multiarch_base)
+    intruder = multiarch_base.replace(":multiarch", ":amd64")  # another image, already in the registry
+    shim_dir = tmp_path / "intruder"
+    shim_dir.mkdir()
+    real = docker_env.docker
+    # just before the index is made, someone re-points this build's amd64 ref and `latest` at another image
+    (shim_dir / "docker").write_text(
+        "#!/bin/sh\n"
+        'if [ "$1 $2 $3" = "buildx imagetools create" ]; then\n'
+        '  index="$5"; repo="${index%:*}"\n'
+        f'  "{real}" pull -q "{intruder}" >/dev/null && for ref in "$index-linux-amd64" "$repo:latest"; do\n'
+        f'    "{real}" tag "{intruder}" "$ref" && "{real}" push -q "$ref" >/dev/null || exit 99\n'
+        "  done\n"
+        "fi\n"
+        f'exec "{real}" "$@"\n'
+    )
+    (shim_dir / "docker").chmod(0o755)
+    os.environ["PATH"] = f"{shim_dir}{os.pathsep}{os.environ['PATH']}"
+    try:
+        result = hook(docker_env, app, repository, image_tag="latest", platforms=PLATFORMS)
+    finally:
+        os.environ["PATH"] = os.environ["PATH"].split(os.pathsep, 1)[1]
+    intruder_digest = registry_manifest(docker_env, "runway-ext/busybox", "amd64", MANIFEST_ACCEPT)
+    assert intruder_digest[0] == 200
+    moved = "sha256:" + hashlib.sha256(intruder_digest[1]).hexdigest()
+    assert moved not in result["platform_digests"].values()
+    status, body, _ = registry_manifest(docker_env, repository, "latest")
+    assert status == 200 and platform_digests(parse_index(body)) == result["platform_digests"]
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    [latest] = ecr.describe_images(repositoryName=repository, imageIds=[{"imageTag": "latest"}])["imageDetails"]
+    assert latest["imageDigest"] == result["index_digest"]
