@@ -39,6 +39,8 @@ class EcrImage:
 
     digest: str
     tags: tuple[str, ...] = field(default_factory=tuple)
+    media_type: str = ""
+    """The manifest media type ECR reports (an index for a multi-platform image)."""
 
 
 _XML_MESSAGE = re.compile(r"<Code>(?P<code>[^<]*)</Code>\s*<Message>(?P<message>[^<]*)</Message>")
@@ -99,7 +101,11 @@ def find_image(ecr: Any, repository: EcrRepository, tag: str) -> EcrImage | None
         raise _fail(f"looking for tag {tag}", error, repository.name, repository.region) from None
     if not details:
         return None
-    return EcrImage(digest=details[0]["imageDigest"], tags=tuple(sorted(details[0].get("imageTags") or ())))
+    return EcrImage(
+        digest=details[0]["imageDigest"],
+        tags=tuple(sorted(details[0].get("imageTags") or ())),
+        media_type=str(details[0].get("imageManifestMediaType") or ""),
+    )
 
 
 def get_manifest(ecr: Any, repository: EcrRepository, digest: str) -> tuple[str, str | None]:

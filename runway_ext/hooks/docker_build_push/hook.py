@@ -41,6 +41,7 @@ from .context_hash import BuildInputs, ContextHash, hash_build, secret_fingerpri
 from .context_secrets import refusal_lines, scan_context
 from .docker_cli import DockerCli, docker_environment
 from .ecr import (
+    EcrImage,
     EcrRepository,
     add_tags,
     ensure_repository,
@@ -120,7 +121,7 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
             dockerfile=paths.dockerfile,
             build_args=_hashed_build_args(args),
             target=args.target,
-            platform=args.platform,
+            platform=args.target_platforms()[0],
             platforms=args.target_platforms() if args.multi_platform else (),
             secrets=_hashed_secrets(args, secrets),
         )
@@ -145,7 +146,7 @@ def cfngin_hook(args: DockerBuildPushArgs, ctx: HookContext) -> DockerBuildPushR
     existing = find_image(ecr, repository, content.tag)
     credentials = registry_credentials(environ) if registry else None
     client = RegistryClient(registry, credentials=credentials) if registry else None
-    registry_has_existing = existing is None or client is None or _registry_holds_image(ecr, repository, client, existing.digest)
+    registry_has_existing = existing is None or client is None or _registry_holds_image(ecr, repository, client, existing)
 
     # plan
     plan = plan_publish(args, repository, registry, content, existing, registry_has_existing=registry_has_existing)
@@ -186,13 +187,14 @@ def _check_context_secrets(args: DockerBuildPushArgs, ctx: HookContext, paths: B
         raise HookError("\n".join(refusal_lines(scan, content.ignore_file, paths.context)))
 
 
-def _registry_holds_image(ecr: Any, repository: EcrRepository, client: RegistryClient, digest: str) -> bool:
-    """Whether the override registry holds ``digest`` — and, for an index, every manifest it lists."""
+def _registry_holds_image(ecr: Any, repository: EcrRepository, client: RegistryClient, image: EcrImage) -> bool:
+    """Whether the override registry holds ``image`` — and, for an index, every manifest it lists."""
+    digest = image.digest
     if not registry_holds(client, repository.name, digest):
         return False
-    manifest, media_type = get_manifest(ecr, repository, digest)
-    if not is_index_media_type(media_type):
+    if not is_index_media_type(image.media_type):
         return True
+    manifest, _ = get_manifest(ecr, repository, digest)
     try:
         index = parse_index(manifest)
     except ValueError as error:
@@ -319,7 +321,7 @@ def _build(
     refs = (plan.platform_ref(platform),) if platform is not None else plan.refs
     with as_files(secrets) if builder == "docker" else contextlib.nullcontext(secrets) as delivered:
         command = build_command(docker.executable, builder, args, paths, refs, delivered, platform=platform)
-        docker.build(command, cwd=paths.working_directory, timeout=args.timeout, platform=platform or args.platform)
+        docker.build(command, cwd=paths.working_directory, timeout=args.timeout, platform=platform or args.target_platforms()[0])
     return docker.image_id(refs[0])
 
 

@@ -199,7 +199,7 @@ def build_command(
 ) -> BuildCommand:
     """The build argv and the extra environment it needs (BuildKit switch, secret values, secret-looking build-arg values).
 
-    One platform per build (``platform``, default ``args.platform``): a multi-platform build is one
+    One platform per build (``platform``, default: the one platform of ``args``): a multi-platform build is one
     command per platform, each loaded into the engine under its own ref, then joined into an index.
     """
     env: dict[str, str] = dict(secrets.env) if secrets is not None else {}
@@ -208,7 +208,7 @@ def build_command(
     else:
         argv = [docker, "build"]
         env["DOCKER_BUILDKIT"] = "1"
-    argv += ["--pull=false", "--progress=plain", "--platform", platform or args.platform, "--file", str(paths.dockerfile)]
+    argv += ["--pull=false", "--progress=plain", "--platform", platform or args.target_platforms()[0], "--file", str(paths.dockerfile)]
     for ref in refs:
         argv += ["--tag", ref]
     secret_args = []
