@@ -32,6 +32,7 @@ from ...core.log import has_url_credentials, is_secret_name
 
 ECR_KEYWORD = "ecr"
 """``registry: ecr`` pushes to ECR even when ``$RUNWAY_EXT_REGISTRY`` names another registry."""
+_PLATFORM_SEPARATOR = re.compile(r"\s*,\s*|\s+")
 _BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -88,11 +89,11 @@ SecretSource = Annotated[str | SecretFromEnvironment | SecretFromFile, PlainVali
 
 
 def _split_platforms(value: Any) -> Any:
-    """``"linux/amd64,linux/arm64"`` (one text, or one list item) -> a list of platforms, each trimmed."""
+    """``"linux/amd64,linux/arm64"`` or ``"linux/amd64 linux/arm64"`` (one text, or one list item) -> a list of platforms."""
     if isinstance(value, str):
         value = [value]
     if isinstance(value, (list, tuple)):
-        return [part.strip() for item in value for part in (item.split(",") if isinstance(item, str) else [item])]
+        return [part for item in value for part in (_PLATFORM_SEPARATOR.split(item.strip()) if isinstance(item, str) else [item])]
     return value
 
 
@@ -139,7 +140,7 @@ class DockerBuildPushArgs(HookArgs):
     """Target platform os/arch[/variant] of a one-platform build (linux/amd64 or linux/arm64 for Lambda)."""
 
     platforms: Platforms = []
-    """Build for several platforms (e.g. [linux/amd64, linux/arm64], or one comma-separated text): one image index in the registry with one manifest per platform. Replaces platform; empty builds platform alone."""
+    """Build for several platforms (e.g. [linux/amd64, linux/arm64], or one text separated by commas or spaces): one image index in the registry with one manifest per platform. Replaces platform; empty builds platform alone."""
 
     allow_secret_build_args: bool = False
     """Accept secret-looking build_args anyway (a warning says the value will be readable in the image history)."""
