@@ -164,6 +164,7 @@ def test_args_model_is_the_documented_one() -> None:
         "registry_id",
         "form",
         "registry",
+        "platform",
     ]
     assert EcrImageArgs.model_validate({}).tag == "latest"
 
