@@ -61,6 +61,11 @@ def _source(function: Any) -> str:
     return inspect.getsource(inspect.unwrap(function))
 
 
+def _moto_own(cls: type) -> type:
+    """moto's own class behind local mode's replacement (``runway_ext.local.moto_invalidations`` swaps in a subclass)."""
+    return next(klass for klass in cls.__mro__ if "_runway_ext_timed" not in vars(klass))
+
+
 # (internal, what the package relies on) -> a check returning a problem or None
 CHECKS: dict[str, Callable[[Any], str | None]] = {
     # runway_ext.local.moto_cloudformation: the two patched methods and the helper one of them calls
@@ -95,8 +100,8 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     "moto.cloudfront.models.CloudFrontBackend.create_invalidation": lambda found: None
     if "Invalidation(" in _source(found)
     else "no longer builds models.Invalidation by its module name",
-    "moto.cloudfront.models.Invalidation.__init__": lambda found: None
-    if "self.status" in _source(found)
+    "moto.cloudfront.models.Invalidation": lambda found: None
+    if "self.status" in _source(_moto_own(found).__init__)
     else "no longer sets self.status",
     # runway_ext.hooks.docker_build_push.context_hash subclasses the SDK's .dockerignore matcher
     "docker.utils.build.Pattern": lambda found: None

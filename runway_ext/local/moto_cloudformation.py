@@ -11,6 +11,10 @@ moto does create ``AWS::ECR::Repository`` but drops ``LifecyclePolicy``, ``Repos
 ``EmptyOnDelete``, and keeps scanning/encryption settings in a casing its API cannot return; the
 repository model here hands them to moto's own ECR API, as CloudFormation does on AWS.
 
+Key value stores are moto's (its control plane); their keys are served by local mode's data plane
+(:mod:`runway_ext.local.moto_kvs`); a function's ``KeyValueStoreAssociations`` are kept in the API's shape,
+where the local edge reads them.
+
 Cache and response-headers policies have no moto backend: they are recorded here with an id
 (what ``Ref``/``Fn::GetAtt Id`` return), which is all the distribution needs.
 
@@ -42,6 +46,7 @@ SUPPORTED_TYPES = (
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudFront::Function",
+    "AWS::CloudFront::KeyValueStore",
     "AWS::CloudFront::CachePolicy",
     "AWS::CloudFront::ResponseHeadersPolicy",
     "AWS::S3::BucketPolicy",
@@ -294,6 +299,68 @@ class LocalOriginAccessControl(_LocalModel, CloudFormationModel):
         _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
 
 
+def function_api_config(cfn_config: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation ``FunctionConfig`` in the API's shape (key value store associations as ``{Quantity, Items}``)."""
+    config = {key: value for key, value in cfn_config.items() if key != "KeyValueStoreAssociations"}
+    associations = cfn_config.get("KeyValueStoreAssociations")
+    if associations:
+        config["KeyValueStoreAssociations"] = _items([{"KeyValueStoreARN": item["KeyValueStoreARN"]} for item in associations])
+    return config
+
+
+class LocalKeyValueStore(_LocalModel, CloudFormationModel):
+    """``AWS::CloudFront::KeyValueStore`` backed by moto's CloudFront backend (``Ref`` is the name, as on AWS).
+
+    Its keys are served by local mode's data plane (:mod:`runway_ext.local.moto_kvs`).
+    """
+
+    CFN_TYPE = "AWS::CloudFront::KeyValueStore"
+    NAME_PROPERTY = "Name"
+    CFN_ATTRIBUTES = {"Arn": "store.arn", "Id": "store.id", "Status": "store.status"}
+    PHYSICAL_ID = "store.name"
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalKeyValueStore:
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("ImportSource"):
+            raise NotImplementedError("KeyValueStore ImportSource (keys imported from S3) is not emulated locally")
+        store = _cloudfront(account_id, region_name).create_key_value_store(
+            properties.get("Name", resource_name), str(properties.get("Comment", "")), tags=[]
+        )
+        return cls(store)
+
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).key_value_stores.pop(self.store.name, None)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalKeyValueStore,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> LocalKeyValueStore:
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("Name", original_resource.store.name) != original_resource.store.name:
+            return super().update_from_cloudformation_json(
+                original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            )
+        original_resource.store.update(str(properties.get("Comment", "")))  # a new comment keeps the store and its keys
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        _cloudfront(account_id, region_name).key_value_stores.pop(resource_name, None)
+
+
 class LocalCloudFrontFunction(_LocalModel, CloudFormationModel):
     """``AWS::CloudFront::Function`` backed by moto's CloudFront backend (``Ref`` is the ARN)."""
 
@@ -313,7 +380,7 @@ class LocalCloudFrontFunction(_LocalModel, CloudFormationModel):
         name = properties.get("Name", resource_name)
         backend = _cloudfront(account_id, region_name)
         function = backend.create_function(
-            name, dict(properties.get("FunctionConfig", {})), str(properties.get("FunctionCode", "")).encode(), tags=[]
+            name, function_api_config(dict(properties.get("FunctionConfig", {}))), str(properties.get("FunctionCode", "")).encode(), tags=[]
         )
         if properties.get("AutoPublish"):
             function.stage = "LIVE"

@@ -7,6 +7,8 @@ engine would be. Local mode itself must start no engine and change no firewall r
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import urllib.request
 
 import pytest
@@ -34,14 +36,28 @@ def test_docker_off_switches_containers_off_with_one_notice(monkeypatch: pytest.
 
 
 def test_no_engine_is_one_notice_naming_where_it_looked(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    if shutil.which("docker") is None:  # the client is what asks the engine; without one see the next test
+        if os.environ.get("RUNWAY_EXT_REQUIRE_DOCKER") == "1":
+            pytest.fail("RUNWAY_EXT_REQUIRE_DOCKER=1 but there is no docker client on PATH")
+        pytest.skip("no docker client on PATH to ask the engine")
     missing = f"unix://{tmp_path}/no-such-docker.sock"
     monkeypatch.setenv("DOCKER_HOST", missing)
     monkeypatch.delenv("RUNWAY_EXT_REGISTRY", raising=False)
     with local_tools("auto") as tools:
         assert tools.environment["RUNWAY_EXT_CONTAINERS"] == "false"
         (notice,) = [notice for notice in tools.notices if notice.startswith("docker:")]
-        assert (missing in notice) or ("no docker client" in notice)
+        assert notice.startswith(f"docker: no engine answers at {missing} (")
+        assert notice.endswith("); image, service stack and compose steps are skipped")
         assert "\n" not in notice
+
+
+def test_no_docker_client_is_one_notice(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty folder: no docker (and no sam) on PATH
+    monkeypatch.delenv("RUNWAY_EXT_REGISTRY", raising=False)
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_CONTAINERS"] == "false"
+        docker_notices = [notice for notice in tools.notices if notice.startswith("docker:")]
+        assert docker_notices == ["docker: no docker client on PATH; image, service stack and compose steps are skipped"]
 
 
 @pytest.mark.docker

@@ -146,12 +146,6 @@ CASES = cases()
 
 
 @pytest.fixture
-def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
-    """Every runway_ext log record of the test (through caplog)."""
-    return LoggedLines(caplog)
-
-
-@pytest.fixture
 def workdir(aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
     """An empty working folder (the marker would land here) and an empty bucket."""
     folder = tmp_path / "work"
