@@ -93,6 +93,9 @@ CHECKS: dict[str, Callable[[Any], str | None]] = {
     if "parsed_resource.delete(" in _source(found)
     else "no longer deletes through the resource's own delete()",
     "moto.ecr.models.Repository._determine_encryption_config": lambda found: None,
+    "moto.ecr.models.ECRBackend._resolve_image_tag_mutability": lambda found: None
+    if _parameters(found) == ["self", "repository", "proposed_image_tag"]
+    else f"parameters are now {_parameters(found)}",
     # runway_ext.local.moto_invalidations replaces the module's Invalidation class
     "moto.cloudfront.models.CloudFrontBackend.create_invalidation": lambda found: None
     if "Invalidation(" in _source(found)

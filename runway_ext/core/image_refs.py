@@ -29,6 +29,9 @@ REGISTRY_HOST_PATTERN = re.compile(
 CONTENT_TAG_PREFIX = "content-"
 """Tags starting with this record a build's content hash (see :mod:`runway_ext.hooks.docker_build_push.context_hash`)."""
 
+PLATFORM_PATTERN = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+"""A build platform ``os/arch[/variant]`` (``linux/amd64``, ``linux/arm64/v8``)."""
+
 _REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 MAX_REPOSITORY_LENGTH = 256
 
@@ -50,6 +53,13 @@ def repository_problem(name: str) -> str | None:
         return f"repository name {name!r} must be 2 to {MAX_REPOSITORY_LENGTH} characters long"
     if not REPOSITORY_PATTERN.fullmatch(name):
         return f"invalid repository name {name!r} (lowercase letters, digits, '.', '_', '-' between them, '/' between path parts)"
+    return None
+
+
+def platform_problem(platform: str) -> str | None:
+    """Why ``platform`` is not one ``os/arch[/variant]``, or ``None``."""
+    if not PLATFORM_PATTERN.fullmatch(platform):
+        return f"invalid platform {platform!r} (one os/arch[/variant], e.g. linux/amd64)"
     return None
 
 

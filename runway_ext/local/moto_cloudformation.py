@@ -623,12 +623,35 @@ def _refuse_no_op_updates() -> None:
     CloudFormationBackend.update_stack = update_stack  # type: ignore[method-assign]
 
 
+def _accept_untagged_images() -> None:
+    """ECR ``PutImage`` without a tag (a platform manifest of an index) in a repository with tag-mutability exclusions.
+
+    AWS accepts it (the tag is optional; mutability rules concern tags only); moto 5.2 matches its exclusion
+    filters against the missing tag and answers HTTP 500. An untagged image has no tag to compare: nothing matches.
+    """
+    from moto.ecr.models import ECRBackend
+
+    original = ECRBackend._resolve_image_tag_mutability
+    if getattr(original, "_runway_ext_untagged", False):
+        return
+
+    @functools.wraps(original)
+    def resolve(self: Any, repository: Any, proposed_image_tag: str | None) -> Any:
+        if proposed_image_tag is None:
+            return []
+        return original(self, repository, proposed_image_tag)
+
+    resolve._runway_ext_untagged = True  # type: ignore[attr-defined]
+    ECRBackend._resolve_image_tag_mutability = resolve  # type: ignore[method-assign]
+
+
 def install() -> list[str]:
     """Make moto's CloudFormation use the classes above (clears its model caches); return the types added."""
     from moto.cloudformation import parsing
 
     _keep_public_access_block()
     _refuse_no_op_updates()
+    _accept_untagged_images()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

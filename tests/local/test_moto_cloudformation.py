@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import boto3
@@ -196,3 +197,20 @@ def test_stack_update_replaces_or_updates_each_resource_as_declared(taught) -> N
     assert cloudfront.get_origin_access_control(Id=after["OacId"])["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "site-oac-2"
     assert after["CachePolicyId"] == before["CachePolicyId"]
     assert _RecordedPolicy.RECORDED[after["CachePolicyId"]]["CachePolicyConfig"]["Name"] == "c2"
+
+
+def test_an_untagged_image_is_accepted_in_a_repository_with_mutability_exclusions(taught) -> None:  # type: ignore[no-untyped-def]
+    """A platform manifest of an index is recorded without a tag (AWS: the tag is optional); moto 5.2 alone answers 500."""
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    ecr.create_repository(
+        repositoryName="with-exclusions",
+        imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
+    )
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+                           "layers": []})
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    ecr.put_image(repositoryName="with-exclusions", imageManifest=manifest, imageDigest=digest)
+    [image] = ecr.describe_images(repositoryName="with-exclusions")["imageDetails"]
+    assert image["imageDigest"] == digest and not image.get("imageTags")

@@ -82,3 +82,29 @@ def test_given_registry_is_used_as_is(docker_env: DockerEngine, monkeypatch: pyt
     with local_tools("auto") as tools:
         assert tools.environment["RUNWAY_EXT_REGISTRY"] == docker_env.registry
     assert registry_answers(docker_env.registry)  # not ours to stop
+
+
+@pytest.mark.docker
+def test_image_platforms_are_those_the_engine_can_build_from_the_base_each_skip_one_line(
+    docker_env: DockerEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.support.docker_engine import multiarch_unavailable_reason
+
+    reason = multiarch_unavailable_reason()
+    if reason:
+        pytest.skip(reason)
+    monkeypatch.setenv("RUNWAY_EXT_REGISTRY", docker_env.registry)
+    monkeypatch.setenv("RUNWAY_EXT_BASE_IMAGE", docker_env.base_image)  # imported into the engine: amd64 only
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_PLATFORMS"] == "linux/amd64"
+        assert [notice for notice in tools.notices if "linux/arm64" in notice] == [
+            f"docker: the image is not built for linux/arm64: the base image {docker_env.base_image} on the engine is linux/amd64 only "
+            "(set RUNWAY_EXT_BASE_IMAGE to a multi-platform base)"
+        ]
+    monkeypatch.setenv("RUNWAY_EXT_BASE_IMAGE", docker_env.multiarch_base_image())
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_PLATFORMS"] == "linux/amd64,linux/arm64"
+        assert not [notice for notice in tools.notices if "linux/" in notice]
+    monkeypatch.setenv("RUNWAY_EXT_PLATFORMS", "linux/arm64")
+    with local_tools("auto") as tools:
+        assert tools.environment["RUNWAY_EXT_PLATFORMS"] == "linux/arm64"
