@@ -86,6 +86,10 @@ import cf from 'cloudfront';
 
 var kvs = cf.kvs();
 var POINTER_KEY = __POINTER_KEY__;
+var PREVIEW_KEY = __PREVIEW_KEY__;
+var PREVIEW_DOMAIN = __PREVIEW_DOMAIN__;
+var PREVIEW_NAME = /^[a-z0-9]([a-z0-9-]{0,38}[a-z0-9])?$/;
+var RESERVED = /^(r[0-9]+|live|shared|preview)$|^..--/;
 var DIRECTORY_INDEX = __DIRECTORY_INDEX__;
 var RELEASES = '/__RELEASES__/';
 var HEADER = '__HEADER__';
@@ -159,18 +163,74 @@ function indexed(uri) {
     return uri;
 }
 
+function previewOf(headers) {
+    var host = headers['host'];
+    if (!PREVIEW_DOMAIN || !host) {
+        return null;
+    }
+    var name = host.value.toLowerCase().split(':')[0].replace(/\\.+$/, '');
+    if (name === PREVIEW_DOMAIN) {
+        return '';
+    }
+    return name.endsWith('.' + PREVIEW_DOMAIN) ? name.slice(0, -PREVIEW_DOMAIN.length - 1) : null;
+}
+
+function page(status, title, text) {
+    return {
+        statusCode: status,
+        headers: { 'content-type': { value: 'text/html; charset=utf-8' }, 'cache-control': { value: 'no-store' } },
+        body: '<!doctype html><meta charset="utf-8"><title>' + title + '</title><h1>' + title + '</h1><p>' + text + '</p>'
+    };
+}
+
+async function previewPointer(name) {
+    var where = name + '.' + PREVIEW_DOMAIN;
+    if (!PREVIEW_NAME.test(name) || RESERVED.test(name)) {
+        return page(404, 'No such preview', 'This address names no preview: a preview is one DNS label (a-z, 0-9, -, at most 40 characters, not a reserved word) before ' + PREVIEW_DOMAIN + '.');
+    }
+    var text;
+    try {
+        text = await kvs.get(PREVIEW_KEY + name);
+    } catch (e) {
+        var known = null;
+        try {
+            known = await kvs.exists(PREVIEW_KEY + name);
+        } catch (e2) {
+            known = null;
+        }
+        if (known === false) {
+            return page(404, 'No such preview', 'There is no preview ' + where + ': it was never deployed, or it was deleted.');
+        }
+        return page(503, 'Preview unavailable', 'The release of preview ' + where + ' cannot be read right now; try again.');
+    }
+    var pointer = parsePointer(text);
+    if (pointer === null) {
+        console.log('preview pointer ' + PREVIEW_KEY + name + ' is not a valid v1 value');
+        return page(503, 'Preview unavailable', 'The release of preview ' + where + ' is not valid; deploy the preview again.');
+    }
+    return pointer;
+}
+
 async function handler(event) {
     var request = event.request;
     var uri = indexed(request.uri);
     delete request.headers[HEADER];
     var pointer = null;
-    try {
-        pointer = parsePointer(await kvs.get(POINTER_KEY));
-        if (pointer === null) {
-            console.log('release pointer ' + POINTER_KEY + ' is not a valid v1 value: serving the root');
+    var preview = previewOf(request.headers);
+    if (preview !== null) {
+        pointer = await previewPointer(preview);
+        if (pointer.statusCode) {
+            return pointer;
         }
-    } catch (e) {
-        pointer = null;
+    } else {
+        try {
+            pointer = parsePointer(await kvs.get(POINTER_KEY));
+            if (pointer === null) {
+                console.log('release pointer ' + POINTER_KEY + ' is not a valid v1 value: serving the root');
+            }
+        } catch (e) {
+            pointer = null;
+        }
     }
     if (pointer === null) {
         request.uri = uri;
@@ -254,7 +314,7 @@ SITE_PREFIX = site_prefix_of(ORIGIN_PATH)
 """The site prefix the function's pointer key is named after (``{P}live``)."""
 
 
-def release_router_function(site_prefix: str = "", directory_index: bool = True) -> str:
+def release_router_function(site_prefix: str = "", directory_index: bool = True, preview_domain: str = "") -> str:
     """Viewer-request code with atomic releases, for the site at ``site_prefix`` (its origin path's prefix).
 
     1. ``/`` → ``/index.html``; with ``directory_index`` also ``/a/`` and ``/a`` → ``/a/index.html``.
@@ -268,9 +328,21 @@ def release_router_function(site_prefix: str = "", directory_index: bool = True)
        ``/.runway-ext-releases/{rid}/{path}``: the cache key is that URI, so a switch needs no invalidation.
     5. The chosen release goes in the ``x-runway-ext-release`` request header (one sent by the viewer is
        dropped first) for the viewer-response function.
+
+    With ``preview_domain`` (e.g. ``preview.example.com``), a request whose Host, lower-cased and without a port
+    or trailing dots, is ``NAME.preview_domain`` reads the preview pointer ``{P}preview/NAME`` instead of the
+    live one and is served from that release by the same rules (its pins checked against that pointer's
+    ``r`` and ``k``: the pin cookie is per host). A preview never falls back to the root: a Host that is the
+    preview domain itself, has two labels before it, or a NAME that is not a preview name
+    (:func:`runway_ext.static_site.kvs.preview_name_problem`) gets a generated 404 page without a store read;
+    a preview with no pointer (never deployed, or deleted) a 404 page naming it; a store that cannot be read
+    or a value that is not a valid v1 pointer a 503 page. Those pages are ``no-store`` and never cached by
+    CloudFront (a generated response). Any other Host is the live site, as without previews.
     """
     return (
         _RELEASE_ROUTER_TEMPLATE.replace("__POINTER_KEY__", json.dumps(f"{site_prefix}live"))
+        .replace("__PREVIEW_KEY__", json.dumps(f"{site_prefix}preview/"))
+        .replace("__PREVIEW_DOMAIN__", json.dumps(preview_domain))
         .replace("__DIRECTORY_INDEX__", "true" if directory_index else "false")
         .replace("__RELEASES__", RELEASES_FOLDER)
         .replace("__HEADER__", RELEASE_HEADER)
@@ -314,6 +386,24 @@ def _aliases(value: list[Any]) -> list[Any]:
         if not isinstance(alias, str) or not alias or " " in alias:
             raise ValueError(f"{alias!r} is not a domain name")
     return value
+
+
+_DOMAIN_LABEL = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+def _preview_domain(value: str) -> str:
+    labels = value.split(".") if value else []
+    if value and (len(labels) < 2 or len(value) > 200 or not all(_DOMAIN_LABEL.match(label) for label in labels)):
+        raise ValueError(
+            f"{value!r} is not a domain name for previews (lowercase labels separated by dots, no wildcard, no trailing dot),"
+            " e.g. preview.example.com"
+        )
+    return value
+
+
+def preview_alias(preview_domain: str) -> str:
+    """The wildcard alias serving a preview domain's one-label subdomains (``preview.example.com`` → ``*.preview.example.com``)."""
+    return f"*.{preview_domain}"
 
 
 def logging_bucket_domain(value: str) -> str:
@@ -391,6 +481,18 @@ class StaticSiteCdn(Blueprint):
             "validator": _acm_certificate,
             "description": "ACM certificate (us-east-1) covering the aliases; empty uses the *.cloudfront.net certificate.",
         },
+        "PreviewDomain": {
+            "type": str,
+            "default": "",
+            "validator": _preview_domain,
+            "description": (
+                "Domain whose one-label subdomains are previews, e.g. preview.example.com: *.PreviewDomain is added to the"
+                " aliases (AcmCertificateArn must cover it; point the DNS wildcard at the distribution), and the viewer-request"
+                " function serves NAME.PreviewDomain from the preview pointer {P}preview/NAME, by rewriting the URI (each"
+                " release has its own cache keys). An unknown or deleted preview, or a Host that is not a preview name,"
+                " gets a 404 page saying so, never the live site. Needs AtomicReleases. Empty: no previews."
+            ),
+        },
         "PriceClass": {
             "type": str,
             "default": "PriceClass_100",
@@ -451,7 +553,7 @@ class StaticSiteCdn(Blueprint):
         associations: list[cloudfront.FunctionAssociation] = []
         if variables["AtomicReleases"]:
             store = template.add_resource(self._release_store())
-            router = template.add_resource(self._release_router(store, variables["DirectoryIndexRewrite"]))
+            router = template.add_resource(self._release_router(store, variables["DirectoryIndexRewrite"], variables["PreviewDomain"]))
             headers = template.add_resource(self._release_headers())
             associations = [
                 cloudfront.FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(router, "FunctionARN")),
@@ -477,8 +579,18 @@ class StaticSiteCdn(Blueprint):
         """Checks that involve several variables."""
         if variables["Aliases"] and not variables["AcmCertificateArn"]:
             raise ValueError("Aliases need AcmCertificateArn (a us-east-1 ACM certificate covering them)")
-        if variables["AcmCertificateArn"] and not variables["Aliases"]:
-            raise ValueError("AcmCertificateArn is only used with Aliases; add the domain names it covers")
+        preview_domain = variables["PreviewDomain"]
+        if variables["AcmCertificateArn"] and not variables["Aliases"] and not preview_domain:
+            raise ValueError("AcmCertificateArn is only used with Aliases or PreviewDomain; add the domain names it covers")
+        if preview_domain and not variables["AcmCertificateArn"]:
+            raise ValueError(
+                f"PreviewDomain needs AcmCertificateArn (a us-east-1 ACM certificate covering {preview_alias(preview_domain)})"
+            )
+        if preview_domain and not variables["AtomicReleases"]:
+            raise ValueError("PreviewDomain needs AtomicReleases (a preview is a release the function routes to)")
+        for alias in variables["Aliases"] if preview_domain else ():
+            if str(alias).lower().rstrip(".").endswith("." + preview_domain) or str(alias).lower().rstrip(".") == preview_domain:
+                raise ValueError(f"alias {alias!r} is under PreviewDomain {preview_domain!r}: the function would take it for a preview")
         if variables["SpaFallback"] and variables["NotFoundPage"]:
             raise ValueError("SpaFallback and NotFoundPage exclude each other (both answer missing objects)")
         if variables["NoncurrentVersionExpirationDays"] < 0:
@@ -570,12 +682,12 @@ class StaticSiteCdn(Blueprint):
         )
 
     @staticmethod
-    def _release_router(store: cloudfront.KeyValueStore, directory_index: bool) -> cloudfront.Function:
+    def _release_router(store: cloudfront.KeyValueStore, directory_index: bool, preview_domain: str) -> cloudfront.Function:
         return cloudfront.Function(
             "ReleaseRouterFunction",
             Name=_unique_name("site-router-"),
             AutoPublish=True,
-            FunctionCode=release_router_function(SITE_PREFIX, directory_index),
+            FunctionCode=release_router_function(SITE_PREFIX, directory_index, preview_domain),
             FunctionConfig=cloudfront.FunctionConfig(
                 Comment="Serve the live release (KeyValueStore pointer) or the root",
                 Runtime="cloudfront-js-2.0",
@@ -629,8 +741,9 @@ class StaticSiteCdn(Blueprint):
             ],
             "DefaultCacheBehavior": cloudfront.DefaultCacheBehavior(**behavior),
         }
-        if variables["Aliases"]:
-            config["Aliases"] = variables["Aliases"]
+        aliases = list(variables["Aliases"]) + ([preview_alias(variables["PreviewDomain"])] if variables["PreviewDomain"] else [])
+        if aliases:
+            config["Aliases"] = aliases
             config["ViewerCertificate"] = cloudfront.ViewerCertificate(
                 AcmCertificateArn=variables["AcmCertificateArn"],
                 SslSupportMethod="sni-only",
@@ -716,6 +829,7 @@ __all__ = [
     "VIEWER_MINIMUM_PROTOCOL_VERSION",
     "StaticSiteCdn",
     "logging_bucket_domain",
+    "preview_alias",
     "release_router_function",
     "site_prefix_of",
 ]

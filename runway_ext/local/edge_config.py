@@ -2,7 +2,8 @@
 
 :func:`plan_edge` turns ``GetDistributionConfig``'s ``DistributionConfig`` plus the cache and response-headers
 policies it names into an :class:`EdgeConfig`: the S3 origin (bucket + OriginPath, whether it reads through
-Origin Access Control), DefaultRootObject, the viewer-request and viewer-response CloudFront Functions, custom error responses, the
+Origin Access Control), DefaultRootObject, the viewer-request and viewer-response CloudFront Functions, custom error responses,
+the domain of its wildcard alias (``*.D``: what ``NAME.preview.localhost`` stands for), the
 TTLs and compression of the cache policy, the response headers policy's headers. Everything in the config the
 edge does not emulate becomes one line in :attr:`EdgeConfig.not_emulated`, shown once per distribution; where
 serving anyway could hand out something AWS would not (signed URLs, a missing function), the edge refuses
@@ -113,6 +114,8 @@ class EdgeConfig:
     response_headers: list[tuple[str, str, bool]] = field(default_factory=list)
     """(header, value, override) from the response headers policy."""
     removed_headers: tuple[str, ...] = ()
+    preview_domain: str | None = None
+    """``D`` of the distribution's wildcard alias ``*.D`` (lower case): the domain the local preview host stands for."""
     not_emulated: list[str] = field(default_factory=list)
     refusal: str | None = None
     """When set, every request gets a 403 with this reason: serving would hand out what AWS would not."""
@@ -278,8 +281,16 @@ def plan_edge(
         page = str(error.get("ResponsePagePath") or "") or None
         status = int(error.get("ResponseCode") or error["ErrorCode"]) if page else int(error["ErrorCode"])
         edge.error_responses[int(error["ErrorCode"])] = ErrorResponse(page, status, int(error.get("ErrorCachingMinTTL", 10)))
-    if _items(config.get("Aliases")):
-        notes.append("aliases (CNAMEs) and the viewer certificate: the site is served at 127.0.0.1 only")
+    aliases = [str(alias) for alias in _items(config.get("Aliases"))]
+    wildcards = [alias[2:].lower().rstrip(".") for alias in aliases if alias.startswith("*.")]
+    if wildcards:
+        edge.preview_domain = wildcards[0]
+    if len(wildcards) > 1:
+        notes.append(f"several wildcard aliases: NAME.preview.localhost stands for NAME.{wildcards[0]} (the first) only")
+    if aliases:
+        notes.append(
+            "aliases (CNAMEs) and the viewer certificate: the site is served at 127.0.0.1 (a wildcard alias at NAME.preview.localhost)"
+        )
     if (config.get("Logging") or {}).get("Enabled") and _truthy(config["Logging"]["Enabled"]):
         notes.append("standard access logs are not written")
     if config.get("WebACLId"):

@@ -1,5 +1,8 @@
 """One distribution served at ``http://127.0.0.1:PORT/`` the way CloudFront serves it.
 
+A distribution with a wildcard alias ``*.D`` (the CDN blueprint's ``PreviewDomain``) is also reached at
+``http://NAME.preview.localhost:PORT/``: its functions see the Host ``NAME.D`` (:func:`host_seen_by_functions`).
+
 A request goes through, in CloudFront's order: the allowed methods; the viewer-request CloudFront Function
 (its response is sent as is, its request is used from there on); DefaultRootObject for ``/``; the edge cache
 (keyed by the path after the function and the compression variant); the S3 origin (OriginPath prefixed, read
@@ -57,6 +60,9 @@ COMPRESSIBLE = (
 """Content types CloudFront compresses (a subset of its documented list)."""
 COMPRESS_MIN_BYTES, COMPRESS_MAX_BYTES = 1000, 10_000_000
 DEFAULT_ERROR_CACHING_SECONDS = 10
+LOCAL_PREVIEW_DOMAIN = "preview.localhost"
+"""Local stand-in for a distribution's wildcard alias ``*.D``: ``NAME.preview.localhost:PORT`` is ``NAME.D`` (browsers and
+curl resolve every ``*.localhost`` name to loopback)."""
 _KEPT_ORIGIN_HEADERS = ("content-type", "cache-control", "etag", "last-modified", "expires", "content-encoding", "content-language")
 
 
@@ -128,6 +134,17 @@ class EdgeSite:
             return _plain(403, f"The local edge does not serve this distribution: {config.refusal}.", "Error")
         if method not in config.allowed_methods:
             return _plain(403, "This distribution is not configured to allow the HTTP request method that was used.", "Error")
+        host = next((value for name, value in headers if name.lower() == "host"), None)
+        seen = host_seen_by_functions(host, config.preview_domain) if host is not None else None
+        if host is not None and seen is None:
+            return _plain(
+                403,
+                f"The request could not be satisfied: distribution {config.distribution_id} has no wildcard alias (PreviewDomain),"
+                f" so {host.partition(':')[0]} is none of its names.",
+                "Error",
+            )
+        if seen != host:
+            headers = [(name, seen if name.lower() == "host" and seen is not None else value) for name, value in headers]
         path, _, query = target.partition("?")
         uri = path or "/"
         request = viewer_request_event(
@@ -306,6 +323,26 @@ class EdgeSite:
             answer.status, answer.body = 304, b""
             answer.headers = [(name, value) for name, value in answer.headers if name.lower() not in ("content-length", "content-type")]
         return answer
+
+
+def host_seen_by_functions(host: str, preview_domain: str | None) -> str | None:
+    """The Host a function sees for the viewer's ``host``; ``None`` when the distribution has no name for it.
+
+    ``NAME.preview.localhost:PORT`` (any case, trailing dots kept, every label before the suffix kept as sent) becomes
+    ``NAME.D`` for a distribution with the wildcard alias ``*.D``, without the port: the local port stands for
+    CloudFront's 443, which a viewer does not write. Without a wildcard alias such a Host names nothing (``None``:
+    CloudFront refuses a Host that is none of its aliases). Every other Host is passed on as sent.
+    """
+    if host.startswith("["):
+        return host
+    name = host.partition(":")[0]
+    bare = name.rstrip(".")
+    lowered = bare.lower()
+    if lowered != LOCAL_PREVIEW_DOMAIN and not lowered.endswith("." + LOCAL_PREVIEW_DOMAIN):
+        return host
+    if not preview_domain:
+        return None
+    return bare[: len(bare) - len(LOCAL_PREVIEW_DOMAIN)] + preview_domain + name[len(bare) :]
 
 
 def _plain(status: int, text: str, cache_result: str) -> Answer:

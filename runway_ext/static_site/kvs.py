@@ -24,7 +24,9 @@ address as given (before they are signed, so the signature still covers what is 
 for AWS's own endpoint.
 
 :class:`ReleasePointer` is the value of a site's live (or preview) pointer, schema version 1, as the
-viewer-request function of the CDN blueprint reads it; :func:`pointer_key` names the key of a site prefix.
+viewer-request function of the CDN blueprint reads it; :func:`pointer_key` names the live key of a site prefix,
+:func:`preview_key` a preview's (``{P}preview/{name}``), :func:`preview_name_problem` the rule a preview name
+follows (the function applies the same one to the Host it is asked for).
 """
 
 from __future__ import annotations
@@ -69,6 +71,43 @@ def pointer_key(site_prefix: str) -> str:
     if site_prefix and not site_prefix.endswith("/"):
         raise ValueError(f"site prefix {site_prefix!r} must be empty or end with '/'")
     return f"{site_prefix}live"
+
+
+PREVIEW_NAME_MAX_CHARS = 40
+"""A preview name is one DNS label of at most this many characters."""
+_PREVIEW_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+RESERVED_PREVIEW_NAMES = ("live", "shared", "preview")
+"""Words of the layout that are never preview names (as are release ids, ``r`` + digits)."""
+
+
+def preview_name_problem(name: str) -> str | None:
+    """Why ``name`` is not a preview name, or ``None``; the viewer-request function applies the same rule.
+
+    A preview name is a DNS label: lowercase letters, digits and ``-`` (not first or last), 1 to
+    :data:`PREVIEW_NAME_MAX_CHARS` characters; not ``r`` + digits (a release id's shape), not one of
+    :data:`RESERVED_PREVIEW_NAMES`, and no ``--`` at the third and fourth characters (reserved for
+    internationalised labels, ``xn--``). Upper case is refused, not folded: the caller normalises.
+    """
+    if not isinstance(name, str) or not _PREVIEW_NAME.match(name):
+        return (
+            f"preview name {name!r} is not a DNS label: lowercase letters, digits and '-' (not first or last),"
+            f" 1 to {PREVIEW_NAME_MAX_CHARS} characters"
+        )
+    if re.match(r"^r[0-9]+$", name):
+        return f"preview name {name!r} has the shape of a release id (r<N>); choose another name, e.g. pr-{name[1:]}"
+    if name in RESERVED_PREVIEW_NAMES:
+        return f"preview name {name!r} is reserved ({', '.join(RESERVED_PREVIEW_NAMES)} and release ids are)"
+    if name[2:4] == "--":
+        return f"preview name {name!r} has '--' at the third and fourth characters (reserved for internationalised names)"
+    return None
+
+
+def preview_key(site_prefix: str, name: str) -> str:
+    """The preview pointer's key ``{P}preview/{name}``; ``ValueError`` (one line) for a bad name or prefix."""
+    problem = preview_name_problem(name)
+    if problem:
+        raise ValueError(problem)
+    return f"{pointer_key(site_prefix)[: -len('live')]}preview/{name}"
 
 
 class ReleasePointer(BaseModel):
@@ -313,6 +352,8 @@ __all__ = [
     "CAS_ATTEMPTS",
     "KEY_MAX_CHARS",
     "POINTER_MAX_BYTES",
+    "PREVIEW_NAME_MAX_CHARS",
+    "RESERVED_PREVIEW_NAMES",
     "KvsClient",
     "KvsConflictError",
     "KvsError",
@@ -320,4 +361,6 @@ __all__ = [
     "is_shared_prefix",
     "parse_store_arn",
     "pointer_key",
+    "preview_key",
+    "preview_name_problem",
 ]

@@ -200,9 +200,56 @@ def test_in_place_layout_is_todays_template(tmp_path: Path) -> None:
     assert lint_findings(template) == []
 
 
+def test_preview_domain_adds_the_wildcard_alias_and_routes_in_the_function(tmp_path: Path) -> None:
+    template = render(CLASS_PATH, tmp_path, PreviewDomain="preview.example.com", AcmCertificateArn=CERTIFICATE)
+    config = distribution_config(template)
+    assert config["Aliases"] == ["*.preview.example.com"]
+    assert config["ViewerCertificate"]["AcmCertificateArn"] == CERTIFICATE
+    router = resources_of(template, "AWS::CloudFront::Function")["ReleaseRouterFunction"]["Properties"]["FunctionCode"]
+    assert router == release_router_function("", True, "preview.example.com")
+    assert 'var PREVIEW_DOMAIN = "preview.example.com";' in router and 'var PREVIEW_KEY = "preview/";' in router
+    assert lint_findings(template) == []
+    both = distribution_config(
+        render(CLASS_PATH, tmp_path, PreviewDomain="preview.example.com", AcmCertificateArn=CERTIFICATE, Aliases=["www.example.com"])
+    )
+    assert both["Aliases"] == ["www.example.com", "*.preview.example.com"]
+    without = resources_of(render(CLASS_PATH, tmp_path), "AWS::CloudFront::Function")["ReleaseRouterFunction"]["Properties"]
+    assert 'var PREVIEW_DOMAIN = "";' in without["FunctionCode"]  # no previews: the Host is never read
+
+
+@pytest.mark.parametrize(
+    ("variables", "message"),
+    [
+        ({"PreviewDomain": "preview.example.com"}, "PreviewDomain needs AcmCertificateArn"),
+        ({"PreviewDomain": "preview.example.com", "AcmCertificateArn": CERTIFICATE, "AtomicReleases": False}, "needs AtomicReleases"),
+        ({"PreviewDomain": "*.preview.example.com", "AcmCertificateArn": CERTIFICATE}, "not a domain name for previews"),
+        ({"PreviewDomain": "Preview.Example.com", "AcmCertificateArn": CERTIFICATE}, "not a domain name for previews"),
+        ({"PreviewDomain": "preview.example.com.", "AcmCertificateArn": CERTIFICATE}, "not a domain name for previews"),
+        ({"PreviewDomain": "localhost", "AcmCertificateArn": CERTIFICATE}, "not a domain name for previews"),
+        (
+            {"PreviewDomain": "preview.example.com", "AcmCertificateArn": CERTIFICATE, "Aliases": ["www.preview.example.com"]},
+            "is under PreviewDomain",
+        ),
+        (
+            {"PreviewDomain": "preview.example.com", "AcmCertificateArn": CERTIFICATE, "Aliases": ["*.preview.example.com"]},
+            "is under PreviewDomain",
+        ),
+    ],
+)
+def test_bad_preview_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
+    with pytest.raises(Exception) as raised:
+        render(CLASS_PATH, tmp_path, **variables)
+    assert message in str(raised.value) + str(raised.value.__cause__ or "")
+
+
 @pytest.mark.parametrize("directory_index", [True, False])
 def test_function_code_fits_cloudfronts_limit(directory_index: bool) -> None:
-    for code in (release_router_function("a-long-site-prefix/" * 20, directory_index), RELEASE_HEADERS_FUNCTION):
+    longest_domain = ".".join(["a" * 63] * 3)
+    for code in (
+        release_router_function("a-long-site-prefix/" * 20, directory_index),
+        release_router_function("a-long-site-prefix/" * 20, directory_index, longest_domain),
+        RELEASE_HEADERS_FUNCTION,
+    ):
         assert len(code.encode()) <= FUNCTION_CODE_MAX_BYTES
     assert FUNCTION_CODE_MAX_BYTES == 10_240
 
@@ -263,7 +310,7 @@ def test_logging_bucket_domain() -> None:
     ("variables", "message"),
     [
         ({"Aliases": ["www.example.com"]}, "Aliases need AcmCertificateArn"),
-        ({"AcmCertificateArn": CERTIFICATE}, "AcmCertificateArn is only used with Aliases"),
+        ({"AcmCertificateArn": CERTIFICATE}, "AcmCertificateArn is only used with Aliases or PreviewDomain"),
         (
             {"Aliases": ["a.example.com"], "AcmCertificateArn": CERTIFICATE.replace("us-east-1", "eu-west-1")},
             "not an ACM certificate ARN in us-east-1",
