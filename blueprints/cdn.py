@@ -19,7 +19,8 @@ default root object; with ``AtomicReleases`` (the default) a CloudFront KeyValue
 release pointer, a viewer-request CloudFront Function (``cloudfront-js-2.0``, associated with the store)
 that serves each request from the live release's objects (or the bucket root while there is no valid
 pointer) and a viewer-response function adding the ``x-runway-ext-release`` header and the tab-pinning
-cookie; without it, optionally a viewer-request CloudFront Function that serves ``/docs/`` and
+cookie (with ``PreviewDomain``, ``NAME.PreviewDomain`` is served from the preview pointer ``preview/NAME``,
+through the wildcard alias ``*.PreviewDomain``); without it, optionally a viewer-request CloudFront Function that serves ``/docs/`` and
 ``/docs`` from ``/docs/index.html`` (a Next.js static export with ``trailingSlash: true``); an SPA
 fallback, a custom 404 page, aliases with an ACM certificate (viewers then need TLS 1.2 or newer),
 S3 server access logs of the site bucket, CloudFront access logs and a WAF web ACL. Outputs:
