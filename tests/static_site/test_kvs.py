@@ -26,6 +26,8 @@ from runway_ext.static_site.kvs import (
     KvsError,
     ReleasePointer,
     pointer_key,
+    preview_key,
+    preview_name_problem,
 )
 
 POINTER = '{"v":1,"r":"r2","s":["_next/static/"],"k":["r1"]}'
@@ -244,3 +246,25 @@ def test_two_writers_at_once_exactly_one_wins(store: str) -> None:
     winners = [outcome for outcome in outcomes if outcome.startswith("won")]
     assert len(winners) == 1 and outcomes.count("conflict") == len(writers) - 1
     assert client().get_key(store, "live")[0] == POINTER.replace("r2", winners[0].split()[1])
+
+
+def test_preview_key_refuses_what_the_function_refuses() -> None:
+    assert preview_key("", "pr-12") == "preview/pr-12" and preview_key("docs/", "pr-12") == "docs/preview/pr-12"
+    for name, problem in (
+        ("PR-1", "not a DNS label"),
+        ("r7", "shape of a release id"),
+        ("live", "reserved"),
+        ("xn--x", "internationalised"),
+        ("a" * 41, "1 to 40 characters"),
+    ):
+        with pytest.raises(ValueError, match=problem):
+            preview_key("", name)
+
+
+def test_preview_name_rule() -> None:
+    for name in ("pr-1", "a", "0", "feature-x", "a" * 40, "r", "rr1", "ab-c", "a--b"):
+        assert preview_name_problem(name) is None, name
+    for name in ("", "-a", "a-", "a_b", "a.b", "A", "r1", "r0", "r01", "shared", "preview", "ab--c", "a" * 41):
+        assert preview_name_problem(name), name
+    with pytest.raises(ValueError, match="must be empty or end with '/'"):
+        preview_key("docs", "pr-1")
