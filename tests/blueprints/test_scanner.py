@@ -39,6 +39,7 @@ ALL_SECURITY_OPTIONS: dict[str, dict[str, Any]] = {
         "ServerAccessLogBucket": "example-logs",
         "ServerAccessLogPrefix": "site-bucket/",
         "Aliases": ["www.example.com"],
+        "PreviewDomain": "preview.example.com",
         "AcmCertificateArn": "arn:aws:acm:us-east-1:111122223333:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789",
         "LoggingBucket": "example-logs",
         "LoggingPrefix": "cdn/",
