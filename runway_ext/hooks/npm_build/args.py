@@ -11,9 +11,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runway_ext.core.args import BucketName, EnvironmentName, HookArgs, Region
-
-from .headers import CacheRule, CacheRuleError, compile_glob
-from .plan import normalize_prefix
+from runway_ext.static_site.headers import CacheRule, CacheRuleError, compile_glob
+from runway_ext.static_site.layout import normalize_prefix
 
 
 class CacheRuleArg(BaseModel):

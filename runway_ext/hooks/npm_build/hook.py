@@ -3,19 +3,16 @@
 Thin orchestration, in this order: validate the app and find its output folder → observe (source hash;
 the site manifest and one listing of the bucket) → skip when the bucket *provably* holds the build of
 these sources (every object the manifest lists is vouched for by the listing) → build → observe (the
-build's files; a HEAD of each object nothing vouches for) → plan → act under the manifest protocol
-(:mod:`.protocol`), unless ``dry_run`` → result. Decisions are made in :mod:`.plan` and :mod:`.protocol`,
-npm is run by :mod:`.npm`, S3 is written by :mod:`.s3_site`; the result is built in one place,
-:func:`build_result`.
+build's files; a HEAD of each object nothing vouches for) → plan → act under the site lock
+(:mod:`runway_ext.static_site.lock`), unless ``dry_run`` → result. The site model (plan, manifest, lock,
+S3, releases) is :mod:`runway_ext.static_site`; npm is run by :mod:`.npm`; the result is built in one
+place, :func:`build_result`.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -25,38 +22,31 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
-from runway_ext.hooks.site.record import record_release
+from runway_ext.static_site.inplace import (
+    LocalFile,
+    SyncPlan,
+    SyncPlanError,
+    entries_before_sync,
+    keys_to_inspect,
+    manifest_after_sync,
+    missing_pages_problem,
+    plan_sync,
+)
+from runway_ext.static_site.layout import key_problem
+from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
+from runway_ext.static_site.objects import RemoteObject
+from runway_ext.static_site.record import record_release
+from runway_ext.static_site.s3 import S3Site, format_bytes
 
 from .args import NpmBuildArgs, NpmBuildResult
 from .build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
 from .local_cache import DigestCache
 from .npm import copy_env_file, read_package, run_build
-from .plan import (
-    LocalFile,
-    RemoteObject,
-    SiteLock,
-    SiteManifest,
-    SyncPlan,
-    SyncPlanError,
-    drift,
-    entries_before_sync,
-    key_problem,
-    keys_to_inspect,
-    manifest_after_sync,
-    missing_pages_problem,
-    plan_sync,
-    settings_hash,
-    with_manifest_state,
-)
-from .protocol import lock_status
-from .s3_site import S3Site, SiteLease, format_bytes
 from .source_hash import build_environment_digest, combine, hash_app_sources
 
 HOOK_NAME = "npm_build"
 """The hook's name: its hook_data key (``runway_ext.npm_build``) and CLI command (``runway-ext npm-build``)."""
-
-ACTIVE_RUNS: set[str] = set()
-"""Run ids of the syncs running in this process (a lock of this process whose run is not here is dead)."""
 
 
 def render_result(result: dict[str, Any]) -> str:
@@ -153,7 +143,7 @@ def _observe_sources_and_site(
     """Hash the app's sources (when building) while the site manifest is read and the bucket listed once.
 
     The listing starts once the manifest has been read (never before: see
-    :meth:`~.s3_site.S3Site.fetch_manifest`; its keys also decide how the listing is split) and runs
+    :meth:`~runway_ext.static_site.s3.S3Site.fetch_manifest`; its keys also decide how the listing is split) and runs
     while the lock is checked and ``scan`` (the build's files, when there is no build to wait for)
     runs. A site another live deploy is writing is refused here (a dry run only warns).
     """
@@ -179,38 +169,8 @@ def _check_lock_and_scan(
     args: NpmBuildArgs, ctx: HookContext, site: S3Site, manifest: SiteManifest | None, scan: Callable[[], dict[str, LocalFile]] | None
 ) -> dict[str, LocalFile] | None:
     """Refuse a site held by a live deploy; then ``scan``, if given."""
-    status = lock_status(
-        manifest,
-        manifest_time=site.manifest_time,
-        server_now=site.server_time,
-        this_host=socket.gethostname(),
-        is_alive=_is_alive,
-    )
-    if status.state == "held":
-        if not args.dry_run:
-            raise HookError(f"bucket_name: s3://{args.bucket_name}/{args.prefix}: {status.reason}; nothing was changed")
-        ctx.log.warning("s3://%s/%s: %s", args.bucket_name, args.prefix, status.reason)
-    elif status.state == "stale":
-        ctx.log.warning(
-            "s3://%s/%s was left half-written (%s): comparing every object that deploy may have touched",
-            args.bucket_name,
-            args.prefix,
-            status.reason,
-        )
+    check_lock(site, manifest, dry_run=args.dry_run, log=ctx.log)
     return None if scan is None else scan()
-
-
-def _is_alive(lock: SiteLock) -> bool:
-    """Whether the process holding a lock taken on this host still runs."""
-    if lock.pid == os.getpid():
-        return lock.run_id in ACTIVE_RUNS
-    try:
-        os.kill(lock.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _proven_deployed(
@@ -307,45 +267,27 @@ def _sync(
         objects = manifest_after_sync(plan, local, remote, {}, prefix=args.prefix)
         site.write_manifest(SiteManifest(deployed.source_hash, deployed.settings_hash, objects), written_by=written_by)
         return
-    run_id = uuid.uuid4().hex
-    host = socket.gethostname()
-    lock = SiteLock(owner=f"{_user()}@{host} pid {os.getpid()}", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
     marker = SiteManifest(
         previous.source_hash if previous is not None else "",
         previous.settings_hash if previous is not None else "",
         entries_before_sync(plan, remote),
         state="syncing",
-        lock=lock,
+        lock=new_lock(ttl=args.lock_timeout),
         vouched_at=site.listed_at,
     )
-    ACTIVE_RUNS.add(run_id)
-    try:
-        lease = SiteLease(site, marker, written_by=written_by, ttl=args.lock_timeout)
-        try:
-            etags = site.apply(plan, local, output_dir, guard=lease.check)
-            objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
-            record_release(
-                site,
-                deployed,
-                objects,
-                expected=[args.prefix + path for path in local],
-                delete=args.delete,
-                keep=args.keep_releases,
-                guard=lease.check,
-            )
-            lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
-        except BaseException:
-            lease.release()
-            raise
-    finally:
-        ACTIVE_RUNS.discard(run_id)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    with holding(site, marker, written_by=written_by, ttl=args.lock_timeout) as lease:
+        etags = site.apply(plan, local, output_dir, guard=lease.check)
+        objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
+        record_release(
+            site,
+            deployed,
+            objects,
+            expected=[args.prefix + path for path in local],
+            delete=args.delete,
+            keep=args.keep_releases,
+            guard=lease.check,
+        )
+        lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
 
 
 def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:

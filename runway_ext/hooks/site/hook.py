@@ -1,8 +1,8 @@
 """The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` (also a CFNgin hook).
 
 ``runway-ext site releases|diff|rollback``; in config.yml ``path: runway_ext.hooks.site.rollback_hook``. The S3 and
-CloudFront work happens in :mod:`.rollback` and :mod:`.store`, imported when a command runs (so ``--help``
-imports no AWS library).
+CloudFront work happens in :mod:`.rollback` and :mod:`runway_ext.static_site` (boto3 is imported by the first
+AWS call, so ``--help`` imports no AWS library).
 """
 
 from __future__ import annotations
@@ -11,23 +11,24 @@ from typing import Any
 
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, HookGroup, hook
+from runway_ext.static_site.records import ReleaseError, changed_paths, diff_objects
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
-from .records import ReleaseError
+from .plan import find_release
 
 
-def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> Any:
-    from .store import ReleaseStore
-
+def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
     region = ctx.region(args.region)
-    return ReleaseStore(ctx.client("s3", region), args.bucket, args.prefix, log=ctx.log)
+    return ReleaseStore(S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=16, region=region))
 
 
 def render_releases(result: dict[str, Any]) -> str:
     """A table: id, time, source hash, files changed vs the previous release, who."""
     rows = result["releases"]
     if not rows:
-        return f"s3://{result['bucket']}/{result['prefix']}: no releases recorded yet"
+        return f"s3://{result['bucket_name']}/{result['prefix']}: no releases recorded yet"
     table = [("", "RELEASE", "TIME", "SOURCE", "FILES", "CHANGED", "DEPLOYED BY")]
     for row in reversed(rows):
         who = row["deployed_by"] + (f" (rollback to {row['restored_from']})" if row.get("restored_from") else "")
@@ -61,7 +62,7 @@ def releases_hook(args: ReleasesArgs, ctx: HookContext) -> ReleasesResult:
         )
         for s in index.releases
     ]
-    return ReleasesResult(bucket=args.bucket, prefix=args.prefix, releases=rows)
+    return ReleasesResult(bucket_name=args.bucket_name, prefix=args.prefix, releases=rows)
 
 
 def render_diff(result: dict[str, Any]) -> str:
@@ -77,8 +78,6 @@ def render_diff(result: dict[str, Any]) -> str:
 )
 def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
     """Compare two releases of the site."""
-    from .plan import changed_paths, diff_objects, find_release
-
     store = _store(args, ctx)
     index = store.read_index()
     try:
@@ -87,7 +86,7 @@ def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
     except ReleaseError as error:
         raise HookError(str(error)) from None
     entries = diff_objects(a.objects, b.objects)
-    result = DiffResult(bucket=args.bucket, prefix=args.prefix, release_a=a.id, release_b=b.id)
+    result = DiffResult(bucket_name=args.bucket_name, prefix=args.prefix, release_a=a.id, release_b=b.id)
     for entry in entries:
         getattr(result, entry.kind).append(entry.key[len(args.prefix) :])
     result.changed_paths = changed_paths(entry.key for entry in entries)
@@ -96,7 +95,7 @@ def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
 
 def render_rollback(result: dict[str, Any]) -> str:
     """The CLI's summary of a rollback."""
-    where = f"s3://{result['bucket']}/{result['prefix']}"
+    where = f"s3://{result['bucket_name']}/{result['prefix']}"
     if result.get("dry_run"):
         head = f"would roll {where} back to {result['target']}"
     elif result.get("release") is None:

@@ -16,64 +16,48 @@ A rollback killed half-way leaves the lock; the next run finds it stale, compare
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
+from runway_ext.static_site.layout import site_keys
+from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
+from runway_ext.static_site.objects import ObjectState, RemoteObject
+from runway_ext.static_site.record import new_release, save_release
+from runway_ext.static_site.records import (
+    Release,
+    ReleaseError,
+    ReleaseIndex,
+    changed_paths,
+    diff_objects,
+    objects_digest,
+    with_known_versions,
+)
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 from .args import RollbackArgs, RollbackResult
-from .plan import RollbackPlan, changed_paths, choose_target, pages_last, plan_rollback, with_known_versions
-from .record import new_release, save_release
-from .records import ObjectState, Release, ReleaseError, objects_digest
-from .store import ReleaseStore
+from .plan import RollbackPlan, choose_target, pages_last, plan_rollback
 
 WRITTEN_BY = f"runway_ext {__version__} site rollback"
-ACTIVE_RUNS: set[str] = set()
-"""Run ids of the rollbacks running in this process (a lock of this process whose run is not here is dead)."""
 
 
-def _is_alive(lock: Any) -> bool:
-    if lock.pid == os.getpid():
-        from runway_ext.hooks.npm_build.hook import ACTIVE_RUNS as SYNC_RUNS
-
-        return lock.run_id in ACTIVE_RUNS or lock.run_id in SYNC_RUNS
-    try:
-        os.kill(lock.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def observe(site: Any, ctx: HookContext, *, dry_run: bool) -> tuple[Any, list[Any]]:
+def observe(site: S3Site, ctx: HookContext, *, dry_run: bool) -> tuple[SiteManifest | None, list[RemoteObject]]:
     """The site manifest (lock checked) and the listing of the prefix."""
-    from runway_ext.hooks.npm_build.protocol import lock_status
-
     manifest = site.read_manifest()
-    status = lock_status(
-        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=socket.gethostname(), is_alive=_is_alive
-    )
-    where = f"s3://{site.bucket}/{site.prefix}"
-    if status.state == "held":
-        if not dry_run:
-            raise HookError(f"bucket: {where}: {status.reason}; nothing was changed")
-        ctx.log.warning("%s: %s", where, status.reason)
-    elif status.state == "stale":
-        ctx.log.warning("%s was left half-written (%s): comparing every object that run may have touched", where, status.reason)
+    check_lock(site, manifest, dry_run=dry_run, log=ctx.log)
     return manifest, site.list_objects()
 
 
-def current_state(site: Any, manifest: Any, listing: list[Any], target: Release) -> tuple[dict[str, ObjectState | None], dict[str, Any]]:
+def current_state(
+    site: S3Site, manifest: SiteManifest | None, listing: list[RemoteObject], target: Release
+) -> tuple[dict[str, ObjectState | None], dict[str, RemoteObject]]:
     """The site's keys (state folder left out) with their known state, and the remote objects by key."""
-    from runway_ext.hooks.npm_build.plan import site_keys, with_manifest_state
-
     remote = with_manifest_state(listing, manifest, site.manifest_time)
     keys = site_keys(remote, site.prefix)
     unknown = [key for key in keys if key in target.objects and not remote[key].headers_known]
@@ -88,12 +72,10 @@ def current_state(site: Any, manifest: Any, listing: list[Any], target: Release)
 
 def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     """Restore the site to a release (see the module docstring)."""
-    from runway_ext.hooks.npm_build.s3_site import S3Site
-
     started = time.monotonic()
     region = ctx.region(args.region)
-    site = S3Site(ctx.session(region), args.bucket, args.prefix, log=ctx.log, workers=args.workers, region=region)
-    store = ReleaseStore(site.client, args.bucket, args.prefix, log=ctx.log, workers=args.workers)
+    site = S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
+    store = ReleaseStore(site)
     manifest, listing = observe(site, ctx, dry_run=args.dry_run)
     index = store.read_index()
     try:
@@ -113,7 +95,7 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
 
     differing = _differing(plan, live, target)
     result = RollbackResult(
-        bucket=args.bucket,
+        bucket_name=args.bucket_name,
         prefix=args.prefix,
         region=region,
         target=target.id,
@@ -159,71 +141,50 @@ def _log_plan(ctx: HookContext, store: ReleaseStore, target: Release, live: Rele
 
 def _restore(
     args: RollbackArgs,
-    site: Any,
+    site: S3Site,
     store: ReleaseStore,
-    index: Any,
+    index: ReleaseIndex,
     target: Release,
     live: Release | None,
     plan: RollbackPlan,
     sources: Mapping[str, Mapping[str, str]],
     current: Mapping[str, ObjectState | None],
-    remote: Mapping[str, Any],
-    manifest: Any,
+    remote: Mapping[str, RemoteObject],
+    manifest: SiteManifest | None,
 ) -> str:
     """Write the plan under the site lock, record the rollback as a release, write the complete manifest."""
-    from runway_ext.hooks.npm_build.plan import ManifestEntry, SiteLock, SiteManifest
-    from runway_ext.hooks.npm_build.s3_site import SiteLease
-
-    run_id = uuid.uuid4().hex
-    host = socket.gethostname()
-    from .records import deployed_by
-
-    lock = SiteLock(owner=f"{deployed_by()} pid {os.getpid()} (rollback)", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
-    untouched = {
-        key: ManifestEntry(state.sha256, state.size, state.etag, state.content_type, state.cache_control)
-        for key in plan.unchanged
-        if (state := current.get(key)) is not None
-    }
+    untouched = {key: state for key in plan.unchanged if (state := current.get(key)) is not None}
     marker = SiteManifest(
         manifest.source_hash if manifest is not None else "",
         manifest.settings_hash if manifest is not None else "",
         untouched,
         state="syncing",
-        lock=lock,
+        lock=new_lock(ttl=args.lock_timeout, what="rollback"),
         vouched_at=site.listed_at,
     )
-    ACTIVE_RUNS.add(run_id)
-    try:
-        lease = SiteLease(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout)
-        try:
-            etags = _write(store, plan, target, sources, remote, lease.check)
-            store.delete(list(plan.deletes), lease.check)
-            objects = {
-                key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
-                for key, state in target.objects.items()
-            }
-            unchanged = {key: objects[key] for key in plan.unchanged}
-            kept = with_known_versions(unchanged, live, target)  # keys written here get their new version by a HEAD
-            objects = {key: kept.get(key, state) for key, state in objects.items()}
-            release = new_release(
-                store,
-                index,
-                objects,
-                source_hash=target.summary.source_hash,
-                settings_hash=target.summary.settings_hash,
-                delete=target.summary.delete,
-                kind="rollback",
-                restored_from=target.id,
-                previous=live,
-            )
-            save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
-            entries = {key: ManifestEntry(s.sha256, s.size, s.etag, s.content_type, s.cache_control) for key, s in objects.items()}
-            lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, entries))
-        except BaseException:
-            lease.release()
-            raise
-    finally:
-        ACTIVE_RUNS.discard(run_id)
+    with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+        etags = _write(store, plan, target, sources, remote, lease.check)
+        site.delete(list(plan.deletes), lease.check)
+        objects = {
+            key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
+            for key, state in target.objects.items()
+        }
+        unchanged = {key: objects[key] for key in plan.unchanged}
+        kept = with_known_versions(unchanged, live, target)  # keys written here get their new version by a HEAD
+        objects = {key: kept.get(key, state) for key, state in objects.items()}
+        release = new_release(
+            store,
+            index,
+            objects,
+            source_hash=target.summary.source_hash,
+            settings_hash=target.summary.settings_hash,
+            delete=target.summary.delete,
+            kind="rollback",
+            restored_from=target.id,
+            previous=live,
+        )
+        save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
+        lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, objects))
     return release.id
 
 
@@ -232,8 +193,8 @@ def _write(
     plan: RollbackPlan,
     target: Release,
     sources: Mapping[str, Mapping[str, str]],
-    remote: Mapping[str, Any],
-    guard: Any,
+    remote: Mapping[str, RemoteObject],
+    guard: Callable[[], None],
 ) -> dict[str, str]:
     """Restore and re-header, assets first, then pages; returns the new ETag of each written key."""
     restores = set(plan.restores)
@@ -247,15 +208,13 @@ def _write(
 
     etags: dict[str, str] = {}
     for wave in pages_last([*plan.restores, *plan.reheaders]):
-        etags.update(store.run_parallel(sorted(wave), write, what="restore", describe=str))
+        etags.update(store.site.run_parallel(sorted(wave), write, what="restore", describe=str))
     return etags
 
 
 def _differing(plan: RollbackPlan, live: Release | None, target: Release) -> list[str]:
     """The keys viewers may see differently: what this run changes, and what differs from the newest release
     (a rerun after a killed rollback also covers the keys the killed run already wrote)."""
-    from .plan import diff_objects
-
     keys = set(plan.changed_keys)
     if live is not None:
         keys.update(entry.key for entry in diff_objects(live.objects, target.objects))
@@ -292,7 +251,7 @@ def _invalidation_paths(args: RollbackArgs, ctx: HookContext, keys: list[str]) -
         return []
     from runway_ext.hooks.cloudfront_invalidation.plan import plan_invalidation
 
-    origin_path = origin_path_of(ctx.client("cloudfront"), args.distribution_id, args.bucket)
+    origin_path = origin_path_of(ctx.client("cloudfront"), args.distribution_id, args.bucket_name)
     served = viewer_keys(keys, origin_path)
     if not served:
         return []

@@ -1,11 +1,13 @@
-"""Carry out a static-site sync against S3: read the bucket, apply a plan, record the site manifest.
+"""The one S3 wrapper of a static site: read the bucket, apply a sync plan, read and write the site manifest.
 
-The decisions live in :mod:`runway_ext.hooks.npm_build.plan` (pure); this module talks to S3. Uploads and
+Every S3 request of the site code (the sync, the release store, rollbacks) goes through :class:`S3Site`, so one
+client, one error wording (naming ``bucket_name``) and one bounded thread pool (:func:`run_parallel`) serve them
+all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. Uploads and
 metadata updates run in a bounded thread pool — assets first, HTML pages last, so a visitor never gets
 a new page that points at an asset not yet uploaded — then deletes, in batches of 1,000 keys. The site
 manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
 ``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
-:class:`SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.protocol`).
+:class:`~.lock.SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.lock`).
 
 AWS S3 answers a failed condition with 412 PreconditionFailed, and with 409 ConditionalRequestConflict
 when two conditional writes of one key are in flight at once; both mean "another writer won" here.
@@ -40,20 +42,10 @@ from xml.etree import ElementTree
 from runway_ext.core.aws import aws_errors, client_config, error_code, error_message, is_client_error, share_model_loader
 from runway_ext.core.errors import HookError
 
-from .build_output import MD5_LIMIT
-from .plan import (
-    STATE_FOLDER,
-    LocalFile,
-    MetadataUpdate,
-    RemoteObject,
-    SiteManifest,
-    SyncPlan,
-    Upload,
-    manifest_key,
-    parse_manifest,
-    render_manifest,
-    strip_etag,
-)
+from .inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
+from .layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
+from .manifest import SiteManifest, parse_manifest, render_manifest
+from .objects import MD5_LIMIT, ObjectState, RemoteObject, strip_etag
 
 MULTIPART_THRESHOLD = MD5_LIMIT
 """Files up to this size go up in one PutObject (ETag = MD5); larger ones through s3transfer's multipart upload."""
@@ -69,9 +61,6 @@ DELETE_BATCH = 1000
 
 PROGRESS_INTERVAL = 2.0
 """Seconds between progress log lines while objects are transferred."""
-
-SHA256_METADATA = "sha256"
-"""User metadata key (``x-amz-meta-sha256``) holding each object's content hash."""
 
 LISTING_CONCURRENCY = 8
 """Ranges of the key space listed at once."""
@@ -92,10 +81,15 @@ _CONTENTS_OPEN = b"<Contents>"
 _CONTENTS_CLOSE = b"</Contents>"
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 
 class ManifestConflict(HookError):
     """A conditional write of the site manifest failed: another deploy wrote it since this one read it."""
+
+
+class WriteConflict(HookError):
+    """A conditional write of another document of this tool failed (it changed since it was read)."""
 
 
 def _server_time(metadata: Mapping[str, Any]) -> float | None:
@@ -216,11 +210,6 @@ def listing_ranges(expected_keys: Iterable[str], *, per_range: int, state_prefix
     return ranges
 
 
-def is_page(key: str) -> bool:
-    """Whether a key is an HTML page (uploaded after the assets it may reference)."""
-    return key.lower().endswith((".html", ".htm"))
-
-
 class Progress:
     """Counts finished transfers and logs a line every :data:`PROGRESS_INTERVAL` seconds (and at the end)."""
 
@@ -312,7 +301,7 @@ class S3Site:
             if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
                 self.server_time = _server_time(getattr(error, "response", {}).get("ResponseMetadata", {}))
                 return None
-            raise self._error("read the site manifest", error) from None
+            raise self.error("read the site manifest", error) from None
         self._manifest_bytes = data
         self.manifest_etag = response.get("ETag")
         modified = response.get("LastModified")
@@ -353,7 +342,7 @@ class S3Site:
                 for future in futures:
                     objects.extend(future.result())
         except aws_errors() as error:
-            raise self._error("list the bucket", error) from None
+            raise self.error("list the bucket", error) from None
         finally:
             failed.set()
         self.listed_at = min(times) if len(times) == len(ranges) else None
@@ -414,7 +403,7 @@ class S3Site:
 
         if keys:
             self.log.info("inspecting %d objects the site manifest does not vouch for", len(keys))
-        results = self._run_parallel(keys, head, what="inspect", describe=lambda key: key)
+        results = self.run_parallel(keys, head, what="inspect", describe=lambda key: key)
         return {item.key: item for item in results}
 
     # -- writing ---------------------------------------------------------------------------------
@@ -444,10 +433,10 @@ class S3Site:
         assets = [t for t in transfers if not is_page(t.key)]
         pages = [t for t in transfers if is_page(t.key)]
         for wave in (assets, pages):
-            for key, etag in self._run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
+            for key, etag in self.run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
                     etags[key] = etag
-        self._delete(plan.deletes, check)
+        self.delete(plan.deletes, check)
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:
@@ -482,7 +471,7 @@ class S3Site:
                     f"s3://{self.bucket}/{self.prefix}: another deploy wrote the site manifest while this one ran; "
                     "this deploy stopped (rerun it once the other has finished)"
                 ) from None
-            raise self._error("write the site manifest", error) from None
+            raise self.error("write the site manifest", error) from None
         self.manifest_etag = response.get("ETag")
         self._manifest_bytes = body
         return str(self.manifest_etag)
@@ -526,7 +515,8 @@ class S3Site:
         )
         return strip_etag(response.get("CopyObjectResult", {}).get("ETag", ""))
 
-    def _delete(self, keys: Sequence[str], check: Callable[[], None]) -> None:
+    def delete(self, keys: Sequence[str], check: Callable[[], None]) -> None:
+        """Delete ``keys`` in batches of 1,000 (``check`` before each batch); one line naming the first that failed."""
         for start in range(0, len(keys), DELETE_BATCH):
             check()
             batch = keys[start : start + DELETE_BATCH]
@@ -535,7 +525,7 @@ class S3Site:
                     Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
                 )
             except aws_errors() as error:
-                raise self._error("delete objects", error) from None
+                raise self.error("delete objects", error) from None
             failed = response.get("Errors", [])
             if failed:
                 first = failed[0]
@@ -545,41 +535,102 @@ class S3Site:
                 )
             self.log.info("deleted %d objects", min(start + DELETE_BATCH, len(keys)))
 
-    def _run_parallel(
-        self,
-        items: Iterable[Any],
-        action: Callable[[Any], T],
-        *,
-        what: str,
-        describe: Callable[[Any], str],
-    ) -> list[T]:
-        """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest."""
-        items = list(items)
-        if not items:
-            return []
-        results: list[T] = []
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(items)), thread_name_prefix="runway-ext-s3") as pool:
-            futures: dict[Future[T], Any] = {pool.submit(action, item): item for item in items}
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in futures:
-                if future.cancelled():
-                    continue
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    if isinstance(error, HookError):
-                        raise error
-                    if isinstance(error, (*aws_errors(), OSError)):
-                        raise self._error(f"{what} {describe(futures[future])}", error) from None
-                    raise error
-                results.append(future.result())
-        return results
+    def run_parallel(self, items: Iterable[ItemT], action: Callable[[ItemT], T], *, what: str, describe: Callable[[ItemT], str]) -> list[T]:
+        """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest and is raised.
 
-    def _error(self, action: str, error: BaseException) -> HookError:
-        """One clear line for an S3 failure, naming the bucket."""
+        An S3 or file failure becomes one line (:meth:`error`) naming ``what`` and the item ``describe`` names.
+        """
+        return run_parallel(
+            items,
+            action,
+            workers=self.workers,
+            translate=lambda item, error: (
+                self.error(f"{what} {describe(item)}", error) if isinstance(error, (*aws_errors(), OSError)) else None
+            ),
+        )
+
+    # -- plain object I/O (the release store's) -------------------------------------------------------
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        """The bytes and ETag of ``key`` (None: no such key)."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return response["Body"].read(), str(response.get("ETag", ""))
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
+                return None
+            raise self.error(f"read {key}", error) from None
+
+    def put_document(self, key: str, body: bytes, *, condition: str | None = None) -> str:
+        """PutObject a JSON document of this tool (never cached); returns its ETag.
+
+        ``condition``: ``*`` (the key must not exist) or an ETag it must still have; a failed condition raises
+        :class:`WriteConflict`.
+        """
+        extra: dict[str, str] = {}
+        if condition == "*":
+            extra["IfNoneMatch"] = "*"
+        elif condition:
+            extra["IfMatch"] = condition
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", CacheControl="no-store", **extra
+            )
+        except aws_errors() as error:
+            if condition and is_client_error(error) and error_code(error) in CONFLICT_CODES | {"NoSuchKey", "404"}:
+                raise WriteConflict(f"{key} in s3://{self.bucket} changed while this run wrote it") from None
+            raise self.error(f"write {key}", error) from None
+        return str(response.get("ETag", ""))
+
+    def copy_state(
+        self, source: Mapping[str, str], key: str, state: ObjectState, *, headers: bool = False, if_match: str | None = None
+    ) -> str:
+        """Server-side copy of ``source`` (a CopySource) to ``key``; returns the new ETag.
+
+        ``headers``: give the copy the state's Content-Type, Cache-Control and sha256 metadata (else keep the
+        source's); ``if_match``: copy only while the source still has this ETag (else one line, nothing written).
+        """
+        extra: dict[str, Any] = {}
+        if headers:
+            extra = {"ContentType": state.content_type, "CacheControl": state.cache_control, "Metadata": {SHA256_METADATA: state.sha256}}
+        try:
+            if state.size > COPY_LIMIT:
+                self.client.copy(dict(source), self.bucket, key, ExtraArgs=extra)
+                return strip_etag(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", ""))
+            conditions = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource=dict(source),
+                MetadataDirective="REPLACE" if headers else "COPY",
+                **extra,
+                **conditions,
+            )
+        except aws_errors() as error:
+            if if_match and is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                raise HookError(
+                    f"{source['Key']} in s3://{self.bucket} changed while this run copied it; nothing was recorded (rerun)"
+                ) from None
+            raise self.error(f"copy {source['Key']} to {key}", error) from None
+        return strip_etag(response.get("CopyObjectResult", {}).get("ETag", ""))
+
+    def head_state(self, key: str) -> ObjectState:
+        """A HEAD of ``key`` as an :class:`ObjectState` (sha256 from our metadata, empty when absent)."""
+        response = self.client.head_object(Bucket=self.bucket, Key=key)
+        return ObjectState(
+            sha256=str(response.get("Metadata", {}).get(SHA256_METADATA, "")),
+            size=int(response["ContentLength"]),
+            etag=strip_etag(response.get("ETag", "")),
+            content_type=str(response.get("ContentType", "")),
+            cache_control=str(response.get("CacheControl", "")),
+        )
+
+    @property
+    def where(self) -> str:
+        """``s3://bucket/prefix``."""
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def error(self, action: str, error: BaseException) -> HookError:
+        """One clear line for an S3 failure, naming the bucket (and the ``bucket_name`` field where it is the cause)."""
         code = error_code(error) if isinstance(error, Exception) else ""
         if code == "NoSuchBucket":
             return HookError(f"bucket_name: bucket {self.bucket!r} does not exist")
@@ -587,6 +638,42 @@ class S3Site:
             return HookError(f"bucket_name: access denied to s3://{self.bucket} (could not {action})")
         message = error_message(error) if isinstance(error, Exception) else str(error)
         return HookError(f"could not {action} in s3://{self.bucket}: {message}")
+
+
+def run_parallel(
+    items: Iterable[ItemT],
+    action: Callable[[ItemT], T],
+    *,
+    workers: int,
+    translate: Callable[[ItemT, BaseException], BaseException | None] = lambda item, error: None,
+) -> list[T]:
+    """``action`` on every item, at most ``workers`` at once, results in the items' order.
+
+    The first failure cancels what has not started and is raised once the running ones end: as
+    ``translate(item, error)`` returns it (None: the error itself). A :class:`HookError` is raised as it is.
+    """
+    items = list(items)
+    if not items:
+        return []
+    results: list[T] = []
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="runway-ext-s3") as pool:
+        futures: dict[Future[T], ItemT] = {pool.submit(action, item): item for item in items}
+        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future, item in futures.items():
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is not None:
+                if isinstance(error, HookError):
+                    raise error
+                translated = translate(item, error)
+                if translated is not None:
+                    raise translated from None
+                raise error
+            results.append(future.result())
+    return results
 
 
 def _listed_object(item: Mapping[str, Any]) -> RemoteObject:
@@ -598,73 +685,3 @@ def _listed_object(item: Mapping[str, Any]) -> RemoteObject:
         strip_etag(item.get("ETag", "")),
         last_modified=modified.timestamp() if modified is not None else None,
     )
-
-
-class SiteLease:
-    """A deploy's lock on the site: the ``syncing`` manifest, renewed every ttl/3 while the deploy writes.
-
-    :meth:`check` (run before every write) raises once a renewal failed or the lock may have expired;
-    :meth:`finish` writes the ``complete`` manifest in its place; :meth:`release` marks the site as
-    left half-written (``syncing`` without a lock) so the next deploy compares instead of waiting.
-    """
-
-    def __init__(self, site: S3Site, marker: SiteManifest, *, written_by: str, ttl: float) -> None:
-        """Take the lock: write ``marker`` conditionally (:class:`ManifestConflict` when another deploy wrote first)."""
-        self.site = site
-        self.marker = marker
-        self.written_by = written_by
-        self.ttl = ttl
-        self._body = render_manifest(marker, written_by=written_by)
-        site.put_manifest(self._body)
-        self._renewed = time.monotonic()
-        self._lost: str | None = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_until_stopped, name="runway-ext-lease", daemon=True)
-        self._thread.start()
-
-    def _renew_until_stopped(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                with self._lock:
-                    self.site.put_manifest(self._body)
-                    self._renewed = time.monotonic()
-            except HookError as error:
-                self._lost = str(error)
-                return
-
-    def check(self) -> None:
-        """Raise when this deploy may no longer hold the lock (it must stop writing)."""
-        if self._lost is not None:
-            raise HookError(f"lost the lock on s3://{self.site.bucket}/{self.site.prefix}: {self._lost}")
-        if time.monotonic() - self._renewed > self.ttl * 0.9:
-            raise HookError(f"could not renew the lock on s3://{self.site.bucket}/{self.site.prefix} in time; stopped writing")
-
-    def _stop_renewing(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def finish(self, manifest: SiteManifest) -> None:
-        """Replace the lock with the complete manifest (only if the lock is still ours)."""
-        self._stop_renewing()
-        self.check()
-        with self._lock:
-            self.site.put_manifest(render_manifest(manifest, written_by=self.written_by))
-
-    def release(self) -> None:
-        """After a failure: keep the site marked half-written but free for the next deploy (best effort)."""
-        self._stop_renewing()
-        if self._lost is not None:
-            return
-        released = SiteManifest(
-            self.marker.source_hash,
-            self.marker.settings_hash,
-            self.marker.objects,
-            state="syncing",
-            lock=None,
-            vouched_at=self.marker.vouched_at,
-        )
-        try:
-            self.site.put_manifest(render_manifest(released, written_by=self.written_by))
-        except HookError as error:
-            self.site.log.warning("could not release the lock on s3://%s/%s: %s", self.site.bucket, self.site.prefix, error)

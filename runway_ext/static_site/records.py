@@ -1,4 +1,4 @@
-"""Release records: what one deploy (or rollback) left in the bucket, and the index of the last N. Pure.
+"""Release records: what one deploy (or rollback) left in the bucket, the index of the last N, and what differs between two. Pure.
 
 Every sync that writes to a site, and every rollback, is a **release**: a sequence number (``r7``), the time,
 the source and settings hashes of the build, who or what deployed it, and the per-key state it left
@@ -19,17 +19,14 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from runway_ext.core.log import looks_secret
 
-STATE_FOLDER = ".runway-ext/"
-"""The site's state folder under its prefix (the same as the sync's, never synced nor deleted)."""
-RELEASES_FOLDER = STATE_FOLDER + "releases/"
-INDEX_NAME = RELEASES_FOLDER + "index.json"
-OBJECTS_FOLDER = RELEASES_FOLDER + "objects/"
+from .objects import ObjectState
+
 RECORD_FORMAT = 1
 DEFAULT_KEEP = 10
 
@@ -39,24 +36,6 @@ Kind = Literal["deploy", "rollback"]
 
 class ReleaseError(ValueError):
     """A release that does not exist or cannot be read (the message is one line)."""
-
-
-@dataclass(frozen=True)
-class ObjectState:
-    """One key as a release left it."""
-
-    sha256: str
-    size: int
-    etag: str
-    content_type: str
-    cache_control: str
-    version_id: str | None = None
-    """In a versioned bucket: a version holding these bytes (the one the release wrote, where known)."""
-
-    @property
-    def headers(self) -> tuple[str, str]:
-        """Content-Type and Cache-Control."""
-        return (self.content_type, self.cache_control)
 
 
 @dataclass(frozen=True)
@@ -108,21 +87,6 @@ class ReleaseIndex:
 def release_id(seq: int) -> str:
     """``r<seq>``."""
     return f"r{seq}"
-
-
-def index_key(prefix: str) -> str:
-    """The index object's key."""
-    return prefix + INDEX_NAME
-
-
-def release_key(prefix: str, rid: str) -> str:
-    """The key of one release's record."""
-    return f"{prefix}{RELEASES_FOLDER}{rid}.json"
-
-
-def blob_key(prefix: str, sha256: str) -> str:
-    """The key of a retained copy of content ``sha256``."""
-    return f"{prefix}{OBJECTS_FOLDER}{sha256}"
 
 
 def objects_digest(objects: Mapping[str, ObjectState]) -> str:
@@ -241,6 +205,72 @@ def parse_release(data: bytes, rid: str) -> Release:
 def with_summary(release: Release, **changes: object) -> Release:
     """The release with some summary fields replaced."""
     return Release(replace(release.summary, **changes), release.objects)  # type: ignore[arg-type]
+
+
+# -- comparing releases -------------------------------------------------------------------------------
+DiffKind = str
+"""``added`` (only in the second), ``removed`` (only in the first), ``changed`` (other bytes), ``headers`` (same bytes)."""
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One key that differs between two states."""
+
+    key: str
+    kind: DiffKind
+
+
+def diff_objects(before: Mapping[str, ObjectState | None], after: Mapping[str, ObjectState]) -> list[DiffEntry]:
+    """Every key whose existence, bytes or headers differ from ``before`` to ``after``, sorted by key.
+
+    An unknown ``before`` state (``None``) counts as ``changed``.
+    """
+    entries: list[DiffEntry] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if key not in after:
+            entries.append(DiffEntry(key, "removed"))
+        elif key not in before:
+            entries.append(DiffEntry(key, "added"))
+        elif old is None or new is None or old.sha256 != new.sha256 or old.size != new.size:
+            entries.append(DiffEntry(key, "changed"))
+        elif old.headers != new.headers:
+            entries.append(DiffEntry(key, "headers"))
+    return entries
+
+
+def changed_paths(keys: Iterable[str]) -> list[str]:
+    """Keys as URL paths (``/`` + key, not encoded), sorted: the CloudFront invalidation planner's input."""
+    return sorted("/" + key for key in keys)
+
+
+def with_known_versions(objects: Mapping[str, ObjectState], *known: Release | None) -> dict[str, ObjectState]:
+    """``objects`` with the version id a known release recorded for the same key, bytes and ETag (where one did)."""
+    result: dict[str, ObjectState] = {}
+    for key, state in objects.items():
+        version = state.version_id
+        for release in known:
+            if version is not None or release is None:
+                continue
+            old = release.objects.get(key)
+            if old is not None and old.version_id and (old.etag, old.size, old.sha256) == (state.etag, state.size, state.sha256):
+                version = old.version_id
+        result[key] = replace(state, version_id=version)
+    return result
+
+
+def append_release(index: ReleaseIndex, summary: ReleaseSummary, *, keep: int) -> tuple[ReleaseIndex, list[ReleaseSummary]]:
+    """The index with ``summary`` appended and trimmed to the last ``keep`` releases, and the releases dropped."""
+    releases = [*index.releases, summary]
+    dropped = releases[: max(0, len(releases) - keep)]
+    kept = releases[len(dropped) :]
+    return ReleaseIndex(tuple(kept), max(index.next_seq, summary.seq + 1)), dropped
+
+
+def unreferenced_contents(dropped: Iterable[Release], kept: Iterable[Release]) -> set[str]:
+    """Contents (sha256) retained as copies for the dropped releases that no kept release needs."""
+    wanted = {state.sha256 for release in kept if release.summary.retention == "copies" for state in release.objects.values()}
+    return {state.sha256 for release in dropped if release.summary.retention == "copies" for state in release.objects.values()} - wanted
 
 
 # -- who deployed -------------------------------------------------------------------------------------

@@ -1,0 +1,14 @@
+"""The static-site model both site hooks share (``hooks/npm_build`` deploys, ``hooks/site`` lists and rolls back).
+
+This package imports neither hook package. Modules, from the bottom up:
+
+* ``layout``: every key this tool names under a site's prefix (site objects, the state folder, records);
+* ``objects``: one object as listed (``RemoteObject``) and as recorded (``ObjectState``, the one record type);
+* ``headers``: Content-Type and Cache-Control of a site path;
+* ``manifest``: the site manifest document (which build the site holds, each object's state, the lock);
+* ``inplace``: the in-place layout's pure sync planner;
+* ``s3``: the one S3 wrapper (listing, transfers, conditional writes, errors, the bounded thread pool);
+* ``lock``: the site lock (the manifest protocol) and the lease a run holds while it writes;
+* ``records``: release records and comparisons (pure); ``store``: the release store in S3;
+  ``record``: recording a release.
+"""
