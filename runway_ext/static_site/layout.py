@@ -4,6 +4,8 @@ A site is a bucket and a key prefix P (``""`` or ending in ``/``). Under P:
 
 * ``{P}{path}``: the site's objects in the **in-place** layout (what a sync writes; also the atomic layout's
   fallback, see :mod:`.atomic`);
+* ``{P}.runway-ext-releases/``: the **atomic** layout's objects (``{rid}/{path}`` per release, ``shared/{path}``
+  for paths under the site's shared prefixes), served through the release pointer (:mod:`.atomic`);
 * ``{P}.runway-ext/``: this tool's state folder, never served, never synced from nor deleted by a sync:
   the site manifest (``site-manifest.json``), the release records (``releases/index.json``, ``releases/r7.json``)
   and, in unversioned buckets, retained copies of released bytes (``releases/objects/<sha256>``).
@@ -36,6 +38,10 @@ RELEASES_FOLDER = STATE_FOLDER + "releases/"
 INDEX_NAME = RELEASES_FOLDER + "index.json"
 OBJECTS_FOLDER = RELEASES_FOLDER + "objects/"
 
+RELEASE_OBJECTS_FOLDER = ".runway-ext-releases/"
+"""Folder, under the prefix, of the atomic layout's objects: ``{rid}/{path}`` per release, ``shared/{path}`` shared."""
+SHARED_FOLDER = RELEASE_OBJECTS_FOLDER + "shared/"
+
 SHA256_METADATA = "sha256"
 """User metadata key (``x-amz-meta-sha256``) holding each object's content hash (written by this tool; a hint, never proof)."""
 
@@ -57,8 +63,25 @@ def manifest_key(prefix: str) -> str:
 
 
 def is_state_key(key: str, prefix: str) -> bool:
-    """Whether a key is one of this tool's own objects under the prefix (never synced, never deleted)."""
-    return key.startswith(prefix + STATE_FOLDER)
+    """Whether a key is one of this tool's own objects under the prefix (state folder or atomic releases: never synced, never deleted by a sync)."""
+    return key.startswith((prefix + STATE_FOLDER, prefix + RELEASE_OBJECTS_FOLDER))
+
+
+def is_shared(path: str, shared_prefixes: Iterable[str]) -> bool:
+    """Whether a site path lives in the atomic layout's shared folder (it starts with one of the shared prefixes)."""
+    return any(path.startswith(shared) for shared in shared_prefixes)
+
+
+def atomic_key(prefix: str, rid: str, path: str, shared_prefixes: Iterable[str]) -> str:
+    """Where release ``rid`` keeps site path ``path`` in the atomic layout: its own folder, or the shared one."""
+    if is_shared(path, shared_prefixes):
+        return f"{prefix}{SHARED_FOLDER}{path}"
+    return f"{prefix}{RELEASE_OBJECTS_FOLDER}{rid}/{path}"
+
+
+def release_folder(prefix: str, rid: str) -> str:
+    """The folder of release ``rid``'s own objects in the atomic layout."""
+    return f"{prefix}{RELEASE_OBJECTS_FOLDER}{rid}/"
 
 
 def site_keys(remote: Iterable[str], prefix: str) -> list[str]:
@@ -80,6 +103,8 @@ def key_problem(path: str, prefix: str = "") -> str | None:
         return f"cannot publish {path[:60]!r}...: the key is {len(encoded)} bytes, S3 allows {MAX_KEY_BYTES}"
     if path.startswith(STATE_FOLDER):
         return f"the build contains {path!r}, under {STATE_FOLDER} where this tool keeps its site manifest"
+    if path.startswith(RELEASE_OBJECTS_FOLDER):
+        return f"the build contains {path!r}, under {RELEASE_OBJECTS_FOLDER} where this tool keeps atomic releases"
     return None
 
 

@@ -108,9 +108,15 @@ def drift(manifest: SiteManifest, remote: Mapping[str, RemoteObject], *, prefix:
     return sorted(problems)
 
 
-def settings_hash(*, prefix: str, rules: Sequence[CacheRule], delete: bool, version: str) -> str:
-    """A digest of the settings that shape the bucket besides the sources (a change forces a full compare)."""
-    payload = {"prefix": prefix, "rules": [asdict(rule) for rule in rules], "delete": delete, "version": version}
+def settings_hash(*, prefix: str, rules: Sequence[CacheRule], delete: bool, version: str, shared: Sequence[str] | None = None) -> str:
+    """A digest of the settings that shape the bucket besides the sources (a change forces a full compare).
+
+    ``shared``: the shared prefixes of an atomic release (None: the in-place layout).
+    """
+    payload: dict[str, object] = {"prefix": prefix, "rules": [asdict(rule) for rule in rules], "delete": delete, "version": version}
+    if shared is not None:
+        payload["layout"] = "atomic"
+        payload["shared"] = list(shared)
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode("utf-8")).hexdigest()
 
 

@@ -38,6 +38,8 @@ class ObjectState:
     cache_control: str
     version_id: str | None = None
     """In a versioned bucket: a version holding these bytes (release records only; the site manifest keeps none)."""
+    checksum: str | None = None
+    """The object's full-object CRC64NVME as S3 stores it (base64; atomic releases): what a rollback verifies."""
 
     @property
     def headers(self) -> tuple[str, str]:

@@ -28,9 +28,13 @@ from runway_ext.core.log import looks_secret
 from .objects import ObjectState
 
 RECORD_FORMAT = 1
+ATOMIC_RECORD_FORMAT = 2
+"""Records of atomic releases: a version that only knows the in-place layout refuses to read them (fails closed)."""
 DEFAULT_KEEP = 10
 
-Retention = Literal["versions", "copies"]
+Retention = Literal["versions", "copies", "atomic"]
+"""How a release's bytes are kept: object versions or retained copies (in-place), its own release folder (atomic)."""
+Layout = Literal["in-place", "atomic"]
 Kind = Literal["deploy", "rollback"]
 
 
@@ -56,6 +60,10 @@ class ReleaseSummary:
     delete: bool = True
     """Whether the release owns the whole prefix (a sync with ``delete``): then a rollback to it deletes every other key."""
     restored_from: str | None = None
+    layout: Layout = "in-place"
+    """``in-place``: the release was written at the site's own keys; ``atomic``: in its release folder, made live by the pointer."""
+    shared: tuple[str, ...] = ()
+    """Atomic releases: the shared prefixes (paths under them live in the shared folder)."""
 
 
 @dataclass(frozen=True)
@@ -112,14 +120,23 @@ def _summary_document(summary: ReleaseSummary) -> dict[str, object]:
     }
     if summary.restored_from is not None:
         document["restored_from"] = summary.restored_from
+    if summary.layout != "in-place":
+        document["layout"] = summary.layout
+        document["shared"] = list(summary.shared)
     return document
 
 
 def _summary(document: Mapping[str, object]) -> ReleaseSummary:
     kind = str(document["kind"])
     retention = str(document["retention"])
-    if kind not in ("deploy", "rollback") or retention not in ("versions", "copies"):
-        raise ValueError("unknown kind or retention")
+    layout = str(document.get("layout", "in-place"))
+    if kind not in ("deploy", "rollback") or retention not in ("versions", "copies", "atomic") or layout not in ("in-place", "atomic"):
+        raise ValueError("unknown kind, retention or layout")
+    if (layout == "atomic") != (retention == "atomic"):
+        raise ValueError("retention and layout disagree")
+    shared = document.get("shared", [])
+    if not isinstance(shared, list) or not all(isinstance(item, str) and item.endswith("/") for item in shared):
+        raise ValueError("bad shared prefixes")
     changed = document.get("changed")
     restored = document.get("restored_from")
     return ReleaseSummary(
@@ -135,6 +152,8 @@ def _summary(document: Mapping[str, object]) -> ReleaseSummary:
         changed=None if changed is None else int(changed),  # type: ignore[call-overload]
         delete=bool(document.get("delete", True)),
         restored_from=None if restored is None else str(restored),
+        layout=layout,  # type: ignore[arg-type]
+        shared=tuple(shared),
     )
 
 
@@ -162,7 +181,7 @@ def parse_index(data: bytes) -> ReleaseIndex:
 def render_release(release: Release) -> bytes:
     """One release record's bytes."""
     document = _summary_document(release.summary)
-    document["format"] = RECORD_FORMAT
+    document["format"] = ATOMIC_RECORD_FORMAT if release.summary.layout == "atomic" else RECORD_FORMAT
     document["objects"] = {key: _state_document(state) for key, state in sorted(release.objects.items())}
     return _dumps(document)
 
@@ -177,6 +196,8 @@ def _state_document(state: ObjectState) -> dict[str, object]:
     }
     if state.version_id is not None:
         document["version_id"] = state.version_id
+    if state.checksum is not None:
+        document["checksum"] = state.checksum
     return document
 
 
@@ -184,7 +205,7 @@ def parse_release(data: bytes, rid: str) -> Release:
     """Read one release record; :class:`ReleaseError` naming it when unreadable."""
     try:
         document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+        if not isinstance(document, dict) or document.get("format") not in (RECORD_FORMAT, ATOMIC_RECORD_FORMAT):
             raise ValueError("format")
         objects = {
             str(key): ObjectState(
@@ -194,10 +215,14 @@ def parse_release(data: bytes, rid: str) -> Release:
                 str(e["content_type"]),
                 str(e["cache_control"]),
                 None if e.get("version_id") is None else str(e["version_id"]),
+                None if e.get("checksum") is None else str(e["checksum"]),
             )
             for key, e in document["objects"].items()
         }
-        return Release(_summary(document), objects)
+        summary = _summary(document)
+        if (summary.layout == "atomic") != (document["format"] == ATOMIC_RECORD_FORMAT) or summary.id != rid:
+            raise ValueError("format, layout or id")
+        return Release(summary, objects)
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise ReleaseError(f"release {rid}: its record is not one this version of runway_ext can read") from None
 

@@ -31,7 +31,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -86,6 +86,23 @@ ItemT = TypeVar("ItemT")
 
 class ManifestConflict(HookError):
     """A conditional write of the site manifest failed: another deploy wrote it since this one read it."""
+
+
+class _Exists(Exception):
+    """An object is already at the key an upload may only create."""
+
+
+def crc64nvme_of(path: Path) -> str:
+    """The CRC64NVME of a file as S3 writes it (base64 of the 8 big-endian bytes); needs the AWS CRT (``botocore[crt]``)."""
+    try:
+        from awscrt.checksums import crc64nvme
+    except ImportError:
+        raise HookError("key_value_store_arn: atomic releases need the AWS CRT: pip install 'botocore[crt]'") from None
+    value = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            value = crc64nvme(block, value)
+    return base64.b64encode(value.to_bytes(8, "big")).decode("ascii")
 
 
 class WriteConflict(HookError):
@@ -623,6 +640,131 @@ class S3Site:
             content_type=str(response.get("ContentType", "")),
             cache_control=str(response.get("CacheControl", "")),
         )
+
+    # -- the atomic layout's writes: every object carries an S3-stored CRC64NVME ---------------------------
+    def put_release_object(self, key: str, path: Path, state: ObjectState, *, if_absent: bool = False) -> ObjectState:
+        """Upload ``path`` to ``key`` with the state's headers and a CRC64NVME S3 checks and stores; returns the state written.
+
+        ``if_absent``: only if no object is there (``If-None-Match: *``); when one is, it is kept if S3's checksum of
+        it equals this file's (the same bytes, e.g. from a run that was killed), else one line and nothing written.
+        """
+        checksum = crc64nvme_of(path)
+        extra = {
+            "ContentType": state.content_type,
+            "CacheControl": state.cache_control,
+            "Metadata": {SHA256_METADATA: state.sha256},
+            "ChecksumAlgorithm": "CRC64NVME",
+        }
+        try:
+            if state.size <= MULTIPART_THRESHOLD:
+                response = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=path.read_bytes(),
+                    ChecksumCRC64NVME=checksum,
+                    **extra,
+                    **({"IfNoneMatch": "*"} if if_absent else {}),
+                )
+                etag, stored = strip_etag(response.get("ETag", "")), response.get("ChecksumCRC64NVME")
+            else:
+                if if_absent and self.checksum_of(key) is not None:
+                    raise _Exists()
+                from boto3.s3.transfer import TransferConfig
+
+                config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK, use_threads=True)
+                self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=config)
+                etag, stored = self._etag_and_checksum(key)
+        except _Exists:
+            etag, stored = self._existing(key, checksum)
+        except aws_errors() as error:
+            if if_absent and is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                etag, stored = self._existing(key, checksum)
+            else:
+                raise self.error(f"upload {key}", error) from None
+        if stored != checksum:
+            raise HookError(
+                f"s3://{self.bucket}/{key}: S3 stored checksum {stored} for a file whose CRC64NVME is {checksum}; nothing was switched"
+            )
+        return replace(state, etag=etag, checksum=checksum)
+
+    def _existing(self, key: str, checksum: str) -> tuple[str, str]:
+        etag, stored = self._etag_and_checksum(key)
+        if stored != checksum:
+            raise HookError(
+                f"s3://{self.bucket}/{key} already holds other bytes (CRC64NVME {stored}, the build's is {checksum}); "
+                "shared objects are never overwritten: nothing was switched"
+            )
+        return etag, stored
+
+    def _etag_and_checksum(self, key: str) -> tuple[str, str | None]:
+        response = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        return strip_etag(response.get("ETag", "")), response.get("ChecksumCRC64NVME")
+
+    def copy_release_object(self, source_key: str, key: str, source: ObjectState, *, headers: bool = False) -> ObjectState:
+        """Server-side copy of a release's object (while it has the recorded ETag), checked by S3's checksum.
+
+        ``headers``: set the recorded headers on the copy (else they are copied with the bytes).
+        """
+        extra: dict[str, Any] = {"MetadataDirective": "COPY"}
+        if headers:
+            extra = {
+                "MetadataDirective": "REPLACE",
+                "ContentType": source.content_type,
+                "CacheControl": source.cache_control,
+                "Metadata": {SHA256_METADATA: source.sha256},
+            }
+        try:
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": source_key},
+                CopySourceIfMatch=f'"{source.etag}"',
+                ChecksumAlgorithm="CRC64NVME",
+                **extra,
+            )
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                raise HookError(
+                    f"s3://{self.bucket}/{source_key} changed since its release was recorded; nothing was switched "
+                    "(deploy with force: true to upload it again)"
+                ) from None
+            raise self.error(f"copy {source_key} to {key}", error) from None
+        result = response.get("CopyObjectResult", {})
+        stored = result.get("ChecksumCRC64NVME")
+        if stored != source.checksum:
+            raise HookError(f"s3://{self.bucket}/{source_key}: its copy has CRC64NVME {stored}, its release recorded {source.checksum}")
+        return replace(source, etag=strip_etag(result.get("ETag", "")))
+
+    def checksum_of(self, key: str) -> str | None:
+        """S3's CRC64NVME of ``key`` (a HEAD with checksum mode); None when there is no such object (or no checksum)."""
+        try:
+            return self._etag_and_checksum(key)[1]
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self.error(f"inspect {key}", error) from None
+
+    def list_folder(self, folder: str) -> list[tuple[str, str, int]]:
+        """(key, ETag, size) of every object under ``folder`` (ListObjects v1 pages: the v2 parser is the sync's)."""
+        try:
+            pages = self.client.get_paginator("list_objects").paginate(Bucket=self.bucket, Prefix=folder)
+            return [
+                (item["Key"], strip_etag(item.get("ETag", "")), int(item["Size"])) for page in pages for item in page.get("Contents", [])
+            ]
+        except aws_errors() as error:
+            raise self.error(f"list {folder}", error) from None
+
+    def delete_if(self, key: str, etag: str) -> bool:
+        """Delete ``key`` only while it has ``etag`` (DeleteObject ``If-Match``); False when it changed (it is kept)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=f'"{etag}"')
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                return False
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
+                return True
+            raise self.error(f"delete {key}", error) from None
+        return True
 
     @property
     def where(self) -> str:

@@ -176,6 +176,23 @@ class ReleaseStore:
             len(unused),
         )
 
+    def forget_releases(self, rids: Sequence[str], *, guard: Callable[[], None]) -> None:
+        """Take ``rids`` out of the index (conditionally, re-read on a conflict), then delete their records."""
+        gone = set(rids)
+        for _ in range(APPEND_ATTEMPTS):
+            index = self.read_index()
+            kept = tuple(summary for summary in index.releases if summary.id not in gone)
+            guard()
+            try:
+                self.index_etag = self.site.put_document(
+                    index_key(self.prefix), render_index(ReleaseIndex(kept, index.next_seq)), condition=self.index_etag or "*"
+                )
+            except WriteConflict:
+                continue
+            self.site.delete([release_key(self.prefix, rid) for rid in rids], guard)
+            return
+        raise HookError(f"{self.where}: the release index kept changing while this run dropped {', '.join(rids)}; rerun it")
+
     def read_release_or_none(self, rid: str) -> Release | None:
         """The release, or None (with a warning) when its record is missing or unreadable."""
         try:

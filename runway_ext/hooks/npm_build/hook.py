@@ -22,6 +22,8 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
+from runway_ext.static_site.atomic import AtomicPlanError
+from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, read_site, release_problems
 from runway_ext.static_site.inplace import (
     LocalFile,
     SyncPlan,
@@ -36,8 +38,10 @@ from runway_ext.static_site.layout import key_problem
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
 from runway_ext.static_site.objects import RemoteObject
+from runway_ext.static_site.pointer import KvsPointerStore
 from runway_ext.static_site.record import record_release
 from runway_ext.static_site.s3 import S3Site, format_bytes
+from runway_ext.static_site.store import ReleaseStore
 
 from .args import NpmBuildArgs, NpmBuildResult
 from .build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
@@ -52,6 +56,21 @@ HOOK_NAME = "npm_build"
 def render_result(result: dict[str, Any]) -> str:
     """The CLI's summary of a result."""
     where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    if result.get("layout") == "atomic" and not result.get("dry_run"):
+        if result.get("skipped"):
+            return f"{where} already serves release {result.get('release')}, the build of these sources: nothing to do"
+        lines = [
+            f"released {where} as {result['release']}: uploaded {result['uploaded']} ({format_bytes(result['bytes_uploaded'])}), "
+            f"copied {result['copied']}, unchanged {result['unchanged']}"
+        ]
+        if result.get("switch_seconds") is not None:
+            lines.append(f"switched to {result['release']} in {result['switch_seconds']:.2f} s")
+        if result.get("pruned"):
+            lines.append(
+                f"pruned {', '.join(result['pruned'])}"
+                + (f"; {len(result['drift'])} changed object(s) kept (drift)" if result.get("drift") else "")
+            )
+        return "\n".join(lines)
     if result.get("skipped"):
         return f"skipped: {where} already holds the build of source hash {result['source_hash'][:16]}"
     verb = "would sync" if result.get("dry_run") else "synced"
@@ -75,6 +94,8 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     started = time.monotonic()
     region = ctx.region(args.region)
     package = prepare_app(args, ctx)
+    if args.key_value_store_arn is not None:
+        return _deploy_atomic(args, ctx, region, package, started)
     expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
     remembered = DigestCache.for_app(args.app_path).remembered_output if args.output_dir is None and expected is None else ""
     ignored = ignored_output_folders(args.output_dir, expected, remembered)
@@ -83,6 +104,8 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     output_dir = None if args.build else resolve_output_dir(args.app_path, args.output_dir, package)
     scan = None if output_dir is None else partial(_scan, args, output_dir, ctx)
     site, manifest, listing, source_hash, local = _observe_sources_and_site(args, ctx, region, ignored, scan)
+    if not args.dry_run:
+        refuse_in_place_on_atomic(site)
     settings = settings_hash(prefix=args.prefix, rules=args.rules(), delete=args.delete, version=__version__)
     remote = with_manifest_state(listing, manifest, site.manifest_time)
     if source_hash is not None and _proven_deployed(args, ctx, manifest, remote, source_hash, settings):
@@ -113,6 +136,98 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
             len(plan.unchanged),
         )
     return build_result(args, region=region, source_hash=source_hash, started=started, plan=plan, output_dir=output_dir)
+
+
+def refuse_in_place_on_atomic(site: S3Site) -> None:
+    """Refuse an in-place deploy of a site whose records say it is atomic: viewers get the release its pointer names."""
+    atomic = [summary.id for summary in ReleaseStore(site).read_index().releases if summary.layout == "atomic"]
+    if atomic:
+        raise HookError(
+            f"key_value_store_arn: {site.where} is deployed as atomic releases (since {atomic[0]}); an in-place deploy would not be "
+            "served: set key_value_store_arn; nothing was changed"
+        )
+
+
+def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: dict[str, Any], started: float) -> NpmBuildResult:
+    """The atomic layout: build, then write release r<N> beside the live one and switch the pointer (:mod:`runway_ext.static_site.atomic_deploy`)."""
+    assert args.key_value_store_arn is not None
+    settings = settings_hash(prefix=args.prefix, rules=args.rules(), delete=True, version=__version__, shared=args.shared_prefixes)
+    session = ctx.session(region)
+    site = S3Site(session, args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
+    pointer = KvsPointerStore(session, args.key_value_store_arn, args.prefix)
+    options = AtomicSettings(
+        shared=tuple(args.shared_prefixes),
+        rules=args.rules(),
+        keep_releases=args.keep_releases,
+        keep_days=args.keep_days,
+        lock_timeout=args.lock_timeout,
+        take_over=args.take_over,
+        force=args.force,
+        error_pages=tuple(args.error_pages),
+        workers=args.workers,
+    )
+    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
+    ignored = ignored_output_folders(args.output_dir, expected, "")
+    source_hash = _source_hash(args, ignored)[0] if args.build else None
+    state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
+    live = state.live
+    if (
+        source_hash is not None
+        and not args.force
+        and live is not None
+        and (live.summary.source_hash, live.summary.settings_hash) == (source_hash, settings)
+        and not release_problems(site, live)
+    ):
+        ctx.log.info("%s serves release %s, the build of these sources, all objects verified: build and sync skipped", site.where, live.id)
+        return build_result(
+            args, region=region, source_hash=source_hash, started=started, skipped_objects=len(live.objects), release=live.id
+        )
+    if args.build:
+        run_build(args.app_path, package, timeout=args.build_timeout, log=ctx.log)
+    output_dir = resolve_output_dir(args.app_path, args.output_dir, package)
+    local = _scan(args, output_dir, ctx)
+    if source_hash is None:
+        source_hash = combine((path, file.sha256) for path, file in local.items())
+    if args.dry_run:
+        ctx.log.info("dry run: nothing was written to %s", site.where)
+        return build_result(args, region=region, source_hash=source_hash, started=started, plan=SyncPlan(), output_dir=output_dir)
+    try:
+        outcome = deploy_release(
+            site,
+            pointer,
+            local,
+            output_dir,
+            source_hash=source_hash,
+            settings_hash=settings,
+            settings=options,
+            written_by=f"runway_ext {__version__} {HOOK_NAME}",
+            log=ctx.log,
+            state=state,
+        )
+    except AtomicPlanError as error:
+        raise HookError(f"shared_prefixes: {error}" if "shared" in str(error) else f"output_dir: {error}") from None
+    return NpmBuildResult(
+        bucket_name=args.bucket_name,
+        prefix=args.prefix,
+        environment=args.environment,
+        region=region,
+        source_hash=source_hash,
+        skipped=outcome.nothing_to_do,
+        built=args.build,
+        dry_run=False,
+        output_dir=str(output_dir),
+        uploaded=outcome.uploaded,
+        unchanged=outcome.unchanged,
+        bytes_uploaded=outcome.bytes_uploaded,
+        changed_paths=outcome.changed_paths,
+        layout="atomic",
+        release=outcome.release,
+        copied=outcome.copied,
+        switch_seconds=outcome.switch_seconds if outcome.switched else None,
+        pruned=outcome.pruned,
+        drift=outcome.drift,
+        seconds=round(time.monotonic() - started, 3),
+    )
 
 
 def prepare_app(args: NpmBuildArgs, ctx: HookContext) -> dict[str, Any]:
@@ -318,6 +433,7 @@ def build_result(
     plan: SyncPlan | None = None,
     output_dir: Path | None = None,
     skipped_objects: int = 0,
+    release: str | None = None,
 ) -> NpmBuildResult:
     """The hook's result. Without a ``plan`` the build and sync were skipped: ``skipped_objects`` is what the manifest holds."""
     skipped = plan is None
@@ -338,6 +454,8 @@ def build_result(
         unchanged=skipped_objects if skipped else len(done.unchanged),
         bytes_uploaded=done.bytes_to_upload,
         changed_paths=done.changed_paths,
+        layout="atomic" if args.key_value_store_arn is not None else "in-place",
+        release=release,
         seconds=round(time.monotonic() - started, 3),
     )
 

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field, computed_field, field_validator, model_va
 
 from runway_ext.core.args import BucketName, HookArgs, Region
 from runway_ext.static_site.layout import normalize_prefix
+from runway_ext.static_site.pointer import KeyValueStoreArn
 from runway_ext.static_site.records import DEFAULT_KEEP
 
 
@@ -103,6 +104,15 @@ class RollbackArgs(SiteArgs):
     dry_run: bool = False
     """Plan only: say what would be restored, re-headed, deleted and invalidated, and write nothing."""
 
+    key_value_store_arn: KeyValueStoreArn | None = None
+    """Atomic sites: the KeyValueStore holding the release pointer (as given to npm_build); the rollback is then one pointer write."""
+
+    no_verify: bool = False
+    """Atomic sites: switch without first checking (parallel HEADs, S3's CRC64NVME) that the target's objects are still the recorded bytes."""
+
+    take_over: bool = False
+    """Atomic sites: replace a pointer this site's runs did not write (changed behind their back) instead of refusing."""
+
     @field_validator("to")
     @classmethod
     def _to(cls, value: str | None) -> str | None:
@@ -192,4 +202,11 @@ class RollbackResult(SiteResult):
     """Every restored, re-headed or deleted key as a URL path (``/`` + key, not encoded), sorted."""
     invalidation_id: str | None = None
     invalidation_paths: list[str] = Field(default_factory=list)
+    layout: str = "in-place"
+    """``atomic``: the rollback was one pointer write (no object copied, nothing to invalidate)."""
+    verified: int = 0
+    """Atomic: objects of the target whose bytes S3's checksum confirmed before the switch."""
+    verify_seconds: float | None = None
+    switch_seconds: float | None = None
+    note: str | None = None
     seconds: float = 0.0

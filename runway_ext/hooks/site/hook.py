@@ -14,6 +14,7 @@ from runway_ext.core.hook import HookContext, HookGroup, hook
 from runway_ext.static_site.records import ReleaseError, changed_paths, diff_objects
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
+from runway_ext.static_site.switches import JournalFile
 
 from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
 from .plan import find_release
@@ -25,7 +26,7 @@ def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
 
 
 def render_releases(result: dict[str, Any]) -> str:
-    """A table: id, time, source hash, files changed vs the previous release, who."""
+    """A table: id, time, source hash, files changed vs the previous release, who (``*``: the release the site serves)."""
     rows = result["releases"]
     if not rows:
         return f"s3://{result['bucket_name']}/{result['prefix']}: no releases recorded yet"
@@ -45,8 +46,12 @@ def render_releases(result: dict[str, Any]) -> str:
 )
 def releases_hook(args: ReleasesArgs, ctx: HookContext) -> ReleasesResult:
     """The site's releases."""
-    index = _store(args, ctx).read_index()
+    store = _store(args, ctx)
+    index = store.read_index()
     latest = index.latest.id if index.latest else None
+    if any(summary.layout == "atomic" for summary in index.releases):
+        history = JournalFile(store.site).journal.history
+        latest = history[-1].release if history else latest  # the release the site's last switch made live
     rows = [
         ReleaseRow(
             id=s.id,
@@ -96,6 +101,19 @@ def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
 def render_rollback(result: dict[str, Any]) -> str:
     """The CLI's summary of a rollback."""
     where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    if result.get("layout") == "atomic":
+        lines = []
+        if result.get("verify_seconds") is not None:
+            lines.append(f"verified {result['verified']} objects of {result['target']} by S3 checksums in {result['verify_seconds']:.2f} s")
+        if result.get("dry_run"):
+            lines.append(f"would switch {where} from {result['previous']} to {result['target']}")
+        elif result.get("release") is None:
+            lines.append(f"{where} already serves release {result['target']}: nothing to do")
+        else:
+            lines.append(
+                f"switched {where} from {result['previous']} to {result['target']} in {result['switch_seconds']:.2f} s (no object copied, nothing to invalidate)"
+            )
+        return "\n".join(lines)
     if result.get("dry_run"):
         head = f"would roll {where} back to {result['target']}"
     elif result.get("release") is None:
@@ -107,6 +125,8 @@ def render_rollback(result: dict[str, Any]) -> str:
         f"{result['unchanged']} unchanged in {result['seconds']:.1f}s"
     ]
     lines.extend(f"  {path}" for path in result["changed_paths"])
+    if result.get("note"):
+        lines.append(result["note"])
     if result.get("invalidation_id"):
         lines.append(f"invalidation {result['invalidation_id']}: {len(result['invalidation_paths'])} path(s)")
     return "\n".join(lines)

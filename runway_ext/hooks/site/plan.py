@@ -31,18 +31,28 @@ def find_release(index: ReleaseIndex, wanted: str) -> ReleaseSummary:
     raise ReleaseError(f"release {text} does not exist (kept: {kept})")
 
 
-def choose_target(index: ReleaseIndex, *, to: str | None, steps: int | None) -> ReleaseSummary:
-    """The release a rollback restores: ``to`` by id, else ``steps`` (default 1) before the newest."""
+def choose_target(index: ReleaseIndex, *, to: str | None, steps: int | None, current: str | None = None) -> ReleaseSummary:
+    """The release a rollback restores: ``to`` by id, else ``steps`` (default 1) before ``current`` (default: the newest).
+
+    ``current`` is the release the site serves (an atomic site's pointer, which a rollback moves back without
+    recording a release); a ``current`` the index does not list counts as the newest.
+    """
     if to is not None:
         return find_release(index, to)
     count = 1 if steps is None else steps
-    if len(index.releases) <= count:
-        have = len(index.releases)
+    ids = [summary.id for summary in index.releases]
+    position = ids.index(current) if current in ids else len(ids) - 1
+    if position - count < 0:
+        have = position + 1 if ids else 0
         raise ReleaseError(
             f"steps: cannot go back {count} release(s): this site has {have} recorded release(s)"
-            + (f", the oldest kept is {index.releases[0].id}" if have else "")
+            + (
+                f" up to the one it serves, the oldest kept is {index.releases[0].id}"
+                if current in ids and ids
+                else (f", the oldest kept is {index.releases[0].id}" if ids else "")
+            )
         )
-    return index.releases[-1 - count]
+    return index.releases[position - count]
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,13 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
-from runway_ext.static_site.layout import site_keys
+from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
+from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, read_site, switch_to
+from runway_ext.static_site.layout import atomic_key, site_keys
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
 from runway_ext.static_site.objects import ObjectState, RemoteObject
+from runway_ext.static_site.pointer import KvsPointerStore, PointerStore
 from runway_ext.static_site.record import new_release, save_release
 from runway_ext.static_site.records import (
     Release,
@@ -76,6 +79,14 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     region = ctx.region(args.region)
     site = S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
     store = ReleaseStore(site)
+    if args.key_value_store_arn is not None or any(summary.layout == "atomic" for summary in store.read_index().releases):
+        return rollback_atomic(args, ctx, site, region, started)
+    return rollback_in_place(args, ctx, site, region, started)
+
+
+def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float) -> RollbackResult:
+    """The in-place rollback (module docstring)."""
+    store = ReleaseStore(site)
     manifest, listing = observe(site, ctx, dry_run=args.dry_run)
     index = store.read_index()
     try:
@@ -117,6 +128,110 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
         if args.distribution_id and differing:
             result.invalidation_id, result.invalidation_paths = _invalidate(args, ctx, differing)
     result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float) -> RollbackResult:
+    """An atomic site: verify the target's objects (S3's checksums, parallel HEADs), then ONE pointer write.
+
+    No object is copied and nothing needs invalidating (each release has its own cache keys). A target recorded
+    before the site became atomic is restored the in-place way, then the pointer is removed (the edge serves the
+    root again), and the result says so.
+    """
+    if args.key_value_store_arn is None:
+        raise HookError(f"key_value_store_arn: {site.where} is deployed as atomic releases; give the key value store its pointer is in")
+    pointer = KvsPointerStore(ctx.session(region), args.key_value_store_arn, args.prefix)
+    state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
+    live = state.pointer.release if state.pointer is not None else None
+    try:
+        chosen = choose_target(state.index, to=args.to, steps=args.steps, current=live)
+    except ReleaseError as error:
+        raise HookError(f"{'to' if args.to else 'steps'}: {error}" if not str(error).startswith("steps:") else str(error)) from None
+    result = RollbackResult(
+        bucket_name=args.bucket_name,
+        prefix=args.prefix,
+        region=region,
+        target=chosen.id,
+        previous=live,
+        dry_run=args.dry_run,
+        layout="atomic",
+    )
+    if chosen.layout != "atomic":
+        return _back_to_in_place(args, ctx, site, region, started, pointer, state.raw, chosen.id)
+    target = state.records[chosen.id]
+    if not args.no_verify:
+        checked = time.monotonic()
+        problems = verify_release(site, target)
+        result.verify_seconds = round(time.monotonic() - checked, 3)
+        if problems:
+            raise HookError(
+                f"{'to' if args.to else 'steps'}: release {target.id} is no longer intact ({len(problems)} object(s), e.g. {problems[0]}); "
+                "nothing was changed"
+            )
+        result.verified = len(target.objects)
+        ctx.log.info("verified the %d objects of %s by S3's checksums in %.2f s", result.verified, target.id, result.verify_seconds)
+    result.unchanged = len(target.objects)
+    if args.dry_run:
+        ctx.log.info("dry run: the pointer of %s was not changed", site.where)
+    elif live == target.id:
+        ctx.log.info("%s already serves release %s: nothing to do", site.where, target.id)
+    else:
+        settings = AtomicSettings(
+            shared=target.summary.shared,
+            rules=(),
+            keep_releases=args.keep_releases,
+            keep_days=DEFAULT_KEEP_DAYS,
+            lock_timeout=args.lock_timeout,
+        )
+        outcome = AtomicOutcome(target.id)
+        marker = SiteManifest(
+            target.summary.source_hash,
+            target.summary.settings_hash,
+            {},
+            state="syncing",
+            lock=new_lock(ttl=args.lock_timeout, what="rollback"),
+        )
+        with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+            switch_to(site, pointer, state, target, kind="rollback", settings=settings, guard=lease.check, log=ctx.log, outcome=outcome)
+            lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, {}))
+        result.release = target.id
+        result.switch_seconds = outcome.switch_seconds
+        current = state.records.get(live) if live is not None else None
+        result.changed_paths = changed_paths(entry.key for entry in diff_objects(current.objects if current else {}, target.objects))
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def verify_release(site: S3Site, release: Release) -> list[str]:
+    """The objects of an atomic release whose S3-stored CRC64NVME is not the recorded one (or that are gone), by parallel HEADs."""
+
+    def check(item: tuple[str, ObjectState]) -> str | None:
+        key = atomic_key(site.prefix, release.id, item[0][len(site.prefix) :], release.summary.shared)
+        found = site.checksum_of(key)
+        if found is None:
+            return f"{key}: missing"
+        if found != item[1].checksum:
+            return f"{key}: other bytes than recorded"
+        return None
+
+    return sorted(
+        problem
+        for problem in site.run_parallel(sorted(release.objects.items()), check, what="verify", describe=lambda item: item[0])
+        if problem
+    )
+
+
+def _back_to_in_place(
+    args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float, pointer: PointerStore, raw: str | None, target: str
+) -> RollbackResult:
+    """Restore a release recorded before the site became atomic the in-place way, then remove the pointer."""
+    result = rollback_in_place(args.model_copy(update={"to": target, "steps": None}), ctx, site, region, started)
+    note = f"{target} was recorded before {site.where} became atomic: restored the in-place way (at the site's own keys)"
+    if not args.dry_run and raw is not None:
+        pointer.remove(raw)
+        note += "; the release pointer was removed, so the CDN serves those keys again"
+    ctx.log.info("%s", note)
+    result.note = note
     return result
 
 
