@@ -3,7 +3,8 @@
 Usage: ``python atomic_deploy_process.py POINTER_FILE [--kill-at POINT] -- <CLI args>`` where POINT is one of
 ``upload:N`` (after N uploads), ``record`` (after the release record is written), ``journal`` (after the value
 to be written is journaled, before the pointer write), ``switch`` (right after the pointer write). The process
-SIGKILLs itself there (no cleanup runs). S3 is the real endpoint of the environment (the moto server).
+SIGKILLs itself there (no cleanup runs). ``--pause-before-upload FLAG``: with the lock held, before its first
+upload, create ``FLAG.ready`` and wait until ``FLAG`` exists. S3 is the real endpoint of the environment (the moto server).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +37,25 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("pointer_file", type=Path)
     parser.add_argument("--kill-at", default="")
+    parser.add_argument("--pause-before-upload", type=Path)
     options, rest = parser.parse_known_args()
     if rest[:1] == ["--"]:
         rest = rest[1:]
     point, _, count = options.kill_at.partition(":")
     hook_module.KvsPointerStore = lambda session, arn, prefix: FakeFilePointerStore(options.pointer_file, prefix)  # type: ignore[assignment,misc]
+    if options.pause_before_upload is not None:
+        flag: Path = options.pause_before_upload
+        original = S3Site.put_release_object
+
+        def pausing(self: S3Site, *args: Any, **kwargs: Any) -> Any:
+            if not flag.exists():
+                Path(str(flag) + ".ready").touch()
+                deadline = time.monotonic() + 120
+                while not flag.exists() and time.monotonic() < deadline:
+                    time.sleep(0.02)
+            return original(self, *args, **kwargs)
+
+        S3Site.put_release_object = pausing  # type: ignore[method-assign]
     if point == "upload":
         uploads = 0
         lock = threading.Lock()

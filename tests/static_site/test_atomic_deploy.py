@@ -11,6 +11,7 @@ import json
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -247,25 +248,31 @@ def test_a_deploy_killed_right_after_the_pointer_write_is_live_and_recorded_and_
 
 
 def test_two_deploys_racing_one_wins_the_other_fails_in_one_line(s3: Any, pointer: FakeFilePointerStore, tmp_path: Path) -> None:
+    """The second deploy starts while the first holds the site (paused before its first upload)."""
     assert run_process(pointer, tmp_path, site(1)).returncode == 0
+    flag = tmp_path / "go"
     apps = [write_site(tmp_path / f"app{n}", site(n)) for n in (2, 3)]
-    processes = []
-    for app in apps:
-        argv = [sys.executable, str(PROCESS), str(pointer.path), "--", "--bucket-name", BUCKET, "--app-path", str(app), "--no-build"]
-        argv += ["--output-dir", "out", "--key-value-store-arn", ARN, "--shared-prefixes", "assets/"]
-        processes.append(subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True))
-    outcomes = [(process.wait(timeout=180), process.stdout.read(), process.stderr.read()) for process in processes]  # type: ignore[union-attr]
-    codes = sorted(code for code, _, _ in outcomes)
-    if codes == [0, 0]:
-        pytest.skip("the two deploys did not overlap on this run (the second started after the first finished)")
-    assert codes == [0, 1], outcomes
-    loser = next(err for code, _, err in outcomes if code == 1)
-    errors = [line for line in loser.splitlines() if line.startswith("error")]
-    assert len(errors) == 1 and "Traceback" not in loser, loser
-    assert "another deploy" in errors[0] and errors[0].startswith("error: ")
-    winner = next(n for (code, _, _), n in zip(outcomes, (2, 3), strict=True) if code == 0)
-    assert body(s3, f"{RELEASE_OBJECTS_FOLDER}{live(pointer)['r']}/index.html") == f"<h1>home v{winner}</h1>".encode()
 
+    def argv(app: Path, *extra: str) -> list[str]:
+        command = [sys.executable, str(PROCESS), str(pointer.path), *extra, "--", "--bucket-name", BUCKET, "--app-path", str(app)]
+        return command + ["--no-build", "--output-dir", "out", "--key-value-store-arn", ARN, "--shared-prefixes", "assets/"]
+
+    first = subprocess.Popen(argv(apps[0], "--pause-before-upload", str(flag)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not Path(str(flag) + ".ready").exists():
+        assert first.poll() is None and time.monotonic() < deadline, "the first deploy never reached its first upload"
+        time.sleep(0.02)
+    second = subprocess.run(argv(apps[1]), capture_output=True, text=True, timeout=180, check=False)
+    flag.touch()
+    out, err = first.communicate(timeout=180)
+    assert first.returncode == 0, err
+    assert second.returncode == 1
+    errors = [line for line in second.stderr.splitlines() if line.startswith("error")]
+    assert len(errors) == 1 and "Traceback" not in second.stderr, second.stderr
+    assert "another deploy" in errors[0] and "nothing was changed" in errors[0]
+    assert live(pointer)["r"] == "r2"
+    assert body(s3, f"{RELEASE_OBJECTS_FOLDER}r2/index.html") == b"<h1>home v2</h1>"
+    assert not [key for key in keys(s3, RELEASE_OBJECTS_FOLDER) if key.endswith("v3.22222223.js")], "nothing of the loser was written"
 
 def rollback(**args: Any) -> Any:
     return rollback_hook(None, None, bucket_name=BUCKET, key_value_store_arn=ARN, **args)
