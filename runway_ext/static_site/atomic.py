@@ -114,7 +114,11 @@ def plan_release(
         site_key = prefix + path
         key = atomic_key(prefix, rid, path, shared)
         if is_shared(path, shared):
-            recorded = [(release, release.objects[site_key]) for release in earlier if site_key in release.objects]
+            recorded = [
+                (release, release.objects[site_key])
+                for release in earlier
+                if site_key in release.objects and is_shared(path, release.summary.shared)
+            ]
             for release, state in recorded:
                 if state.sha256 != file.sha256 or state.size != file.size:
                     raise AtomicPlanError(

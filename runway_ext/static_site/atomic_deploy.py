@@ -149,10 +149,8 @@ def deploy_release(
     state = state or read_site(site, pointer, take_over=settings.take_over, log=log)
     store = ReleaseStore(site)
     newest = state.newest
-    earlier = [release for release in (state.live, newest, *reversed(list(state.records.values()))) if release is not None]
-    earlier = list({release.id: release for release in earlier}.values())
-    rid = release_id(state.index.next_seq)
-    plan = plan_release(local, prefix=site.prefix, rid=rid, shared=settings.shared, rules=settings.rules, earlier=earlier)
+    plan = plan_next(state, local, prefix=site.prefix, settings=settings)
+    rid = plan.rid
     reuse = newest if newest is not None and not settings.force and _same_build(plan, newest, local, site.prefix, settings.shared) else None
     if reuse is not None and (state.pointer is None or state.pointer.release != reuse.id):
         problems = release_problems(site, reuse)
@@ -217,6 +215,14 @@ def deploy_release(
     return outcome
 
 
+def plan_next(state: SiteState, local: Mapping[str, LocalFile], *, prefix: str, settings: AtomicSettings) -> ReleasePlan:
+    """The plan of the next release (copy sources: the live release first, then the newest, then older ones)."""
+    candidates = [state.live, state.newest, *reversed(list(state.records.values()))]
+    earlier = list({release.id: release for release in candidates if release is not None}.values())
+    rid = release_id(state.index.next_seq)
+    return plan_release(local, prefix=prefix, rid=rid, shared=settings.shared, rules=settings.rules, earlier=earlier)
+
+
 def _same_build(plan: ReleasePlan, newest: Release, local: Mapping[str, LocalFile], prefix: str, shared: Sequence[str]) -> bool:
     """Whether release ``newest`` holds exactly this build (same paths, bytes and headers, same shared prefixes)."""
     if tuple(newest.summary.shared) != tuple(shared) or set(newest.objects) != {prefix + path for path in local}:
@@ -276,7 +282,9 @@ def switch_to(
 ) -> None:
     """Journal the value, swap the pointer (timed, read back), copy the error pages, journal the switch."""
     retention = _retention(state, live=release.id, settings=settings)
-    value = pointer_for(release.id, release.summary.shared, retention.retained)
+    # a pinned request maps paths with the live release's shared prefixes: only releases with the same ones are reachable
+    reachable = [rid for rid in retention.retained if rid in state.records and state.records[rid].summary.shared == release.summary.shared]
+    value = pointer_for(release.id, release.summary.shared, reachable)
     raw = render_pointer(value)
     guard()
     state.journal.save(state.journal.journal.intending(raw))

@@ -352,3 +352,36 @@ def test_prune_drops_old_releases_keeps_shared_objects_in_use_and_reports_drift(
     assert f"{RELEASE_OBJECTS_FOLDER}shared/assets/app.11111111.js" in keys(s3), "still used by r2 and r3"
     assert live(pointer) == {"v": 1, "r": "r3", "s": ["assets/"], "k": ["r2"]}
     assert [summary.id for summary in parse_index(body(s3, index_key(""))).releases] == ["r2", "r3"]
+
+
+def test_changing_the_shared_prefixes_is_recorded_and_releases_with_other_ones_leave_the_pin_window(
+    s3: Any, pointer: FakeFilePointerStore, tmp_path: Path
+) -> None:
+    deploy(tmp_path, site(1))
+    app = write_site(tmp_path / "app", site(2))
+    result = build_and_sync_app(
+        None, None, bucket_name=BUCKET, app_path=str(app), build=False, output_dir="out", key_value_store_arn=ARN, shared_prefixes=[]
+    )
+    assert result["release"] == "r2"
+    assert live(pointer) == {"v": 1, "r": "r2", "s": [], "k": []}
+    assert body(s3, f"{RELEASE_OBJECTS_FOLDER}r2/assets/app.11111111.js") == b"console.log(1)", "per-release now, not shared"
+    assert rollback(steps=1)["target"] == "r1" and live(pointer) == {"v": 1, "r": "r1", "s": ["assets/"], "k": []}
+
+
+def test_a_dry_run_counts_what_it_would_write_and_writes_nothing(s3: Any, pointer: FakeFilePointerStore, tmp_path: Path) -> None:
+    deploy(tmp_path, site(1))
+    before, raw = keys(s3), pointer.raw()
+    result = deploy(tmp_path, site(2), dry_run=True)
+    assert (result["release"], result["uploaded"], result["copied"], result["unchanged"]) == ("r2", 2, 3, 1)
+    assert keys(s3) == before and pointer.raw() == raw
+
+
+def test_a_site_under_a_prefix_has_its_own_pointer_key_and_folders(s3: Any, pointer: FakeFilePointerStore, tmp_path: Path) -> None:
+    result = deploy(tmp_path, site(1), prefix="docs")
+    assert result["release"] == "r1"
+    docs = FakeFilePointerStore(pointer.path, "docs/")
+    raw = docs.raw()
+    assert raw is not None and json.loads(raw)["r"] == "r1" and pointer.raw() is None
+    assert f"docs/{RELEASE_OBJECTS_FOLDER}r1/index.html" in keys(s3, "docs/")
+    assert f"docs/{RELEASE_OBJECTS_FOLDER}shared/assets/app.11111111.js" in keys(s3, "docs/")
+    assert "docs/404.html" in keys(s3, "docs/")

@@ -23,7 +23,7 @@ from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
 from runway_ext.static_site.atomic import AtomicPlanError
-from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, read_site, release_problems
+from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, plan_next, read_site, release_problems
 from runway_ext.static_site.inplace import (
     LocalFile,
     SyncPlan,
@@ -188,10 +188,28 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
     local = _scan(args, output_dir, ctx)
     if source_hash is None:
         source_hash = combine((path, file.sha256) for path, file in local.items())
-    if args.dry_run:
-        ctx.log.info("dry run: nothing was written to %s", site.where)
-        return build_result(args, region=region, source_hash=source_hash, started=started, plan=SyncPlan(), output_dir=output_dir)
     try:
+        if args.dry_run:
+            plan = plan_next(state, local, prefix=args.prefix, settings=options)
+            ctx.log.info(
+                "dry run: release %s would upload %d (%s), copy %d, leave %d shared unchanged; nothing was written to %s",
+                plan.rid,
+                len(plan.uploads),
+                format_bytes(plan.bytes_to_upload),
+                len(plan.copies),
+                len(plan.unchanged),
+                site.where,
+            )
+            result = build_result(args, region=region, source_hash=source_hash, started=started, plan=SyncPlan(), output_dir=output_dir)
+            return result.model_copy(
+                update={
+                    "uploaded": len(plan.uploads),
+                    "copied": len(plan.copies),
+                    "unchanged": len(plan.unchanged),
+                    "bytes_uploaded": plan.bytes_to_upload,
+                    "release": plan.rid,
+                }
+            )
         outcome = deploy_release(
             site,
             pointer,
