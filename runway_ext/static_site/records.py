@@ -285,10 +285,15 @@ def with_known_versions(objects: Mapping[str, ObjectState], *known: Release | No
 
 
 def append_release(index: ReleaseIndex, summary: ReleaseSummary, *, keep: int) -> tuple[ReleaseIndex, list[ReleaseSummary]]:
-    """The index with ``summary`` appended and trimmed to the last ``keep`` releases, and the releases dropped."""
+    """The index with ``summary`` appended and its in-place releases trimmed to the last ``keep``, and those dropped.
+
+    Atomic releases are never dropped here: the atomic prune rule (:func:`~.atomic.plan_retention`) decides them.
+    """
     releases = [*index.releases, summary]
-    dropped = releases[: max(0, len(releases) - keep)]
-    kept = releases[len(dropped) :]
+    in_place = [release for release in releases if release.layout != "atomic"]
+    dropped = in_place[: max(0, len(in_place) - keep)]
+    gone = {release.id for release in dropped}
+    kept = [release for release in releases if release.id not in gone]
     return ReleaseIndex(tuple(kept), max(index.next_seq, summary.seq + 1)), dropped
 
 

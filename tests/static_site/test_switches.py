@@ -58,3 +58,12 @@ def test_store_arns_are_checked_before_anything_is_sent() -> None:
     assert store_arn_problem("arn:aws:cloudfront::123456789012:key-value-store/a1b2c3d4-0000-1111-2222-333344445555") is None
     for bad in ["", "arn:aws:s3:::bucket", "arn:aws:cloudfront::12345:key-value-store/x", "arn:aws:cloudfront::123456789012:key-value-store/"]:
         assert store_arn_problem(bad)
+
+
+def test_trimming_the_index_to_keep_releases_never_drops_an_atomic_release() -> None:
+    from runway_ext.static_site.records import ReleaseIndex, append_release
+
+    releases = (summary(id="r1", seq=1), summary(id="r2", seq=2, layout="in-place", retention="copies", shared=()))
+    index, dropped = append_release(ReleaseIndex(releases, 3), summary(id="r3", seq=3, layout="in-place", retention="copies", shared=()), keep=1)
+    assert [release.id for release in dropped] == ["r2"]
+    assert [release.id for release in index.releases] == ["r1", "r3"]
