@@ -330,7 +330,8 @@ def test_a_rollback_to_a_release_from_before_the_switch_restores_it_in_place_and
     s3: Any, pointer: FakeFilePointerStore, tmp_path: Path
 ) -> None:
     app = write_site(tmp_path / "app", site(1))
-    assert build_and_sync_app(None, None, bucket_name=BUCKET, app_path=str(app), build=False, output_dir="out", delete=True)
+    in_place = build_and_sync_app(None, None, bucket_name=BUCKET, app_path=str(app), build=False, output_dir="out", delete=True)
+    assert (in_place["layout"], in_place["release"]) == ("in-place", "r1")
     deploy(tmp_path, site(2))
     assert live(pointer)["r"] == "r2"
     result = rollback(steps=1)

@@ -121,10 +121,11 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     remote.update(site.inspect(keys_to_inspect(local, remote, prefix=args.prefix)))
     plan = _plan(args, local, remote, ctx)
 
+    release = None
     if args.dry_run:
         ctx.log.info("dry run: nothing was written to s3://%s", args.bucket_name)
     else:
-        _sync(args, site, plan, local, remote, output_dir, manifest, SiteManifest(source_hash, settings))
+        release = _sync(args, site, plan, local, remote, output_dir, manifest, SiteManifest(source_hash, settings))
         ctx.log.info(
             "synced s3://%s/%s: %d uploaded (%s), %d metadata updated, %d deleted, %d unchanged",
             args.bucket_name,
@@ -135,7 +136,7 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
             len(plan.deletes),
             len(plan.unchanged),
         )
-    return build_result(args, region=region, source_hash=source_hash, started=started, plan=plan, output_dir=output_dir)
+    return build_result(args, region=region, source_hash=source_hash, started=started, plan=plan, output_dir=output_dir, release=release)
 
 
 def refuse_in_place_on_atomic(site: S3Site) -> None:
@@ -388,8 +389,8 @@ def _sync(
     output_dir: Path,
     previous: SiteManifest | None,
     deployed: SiteManifest,
-) -> None:
-    """Carry out ``plan`` under the manifest protocol and record the complete manifest.
+) -> str | None:
+    """Carry out ``plan`` under the manifest protocol and record the complete manifest; returns the release recorded (or None).
 
     Nothing to write: the manifest is (conditionally) brought up to date, if it differs. Otherwise the
     lock is taken first (a ``syncing`` manifest vouching only for the untouched keys), held while the
@@ -399,7 +400,7 @@ def _sync(
     if plan.is_noop:
         objects = manifest_after_sync(plan, local, remote, {}, prefix=args.prefix)
         site.write_manifest(SiteManifest(deployed.source_hash, deployed.settings_hash, objects), written_by=written_by)
-        return
+        return None
     marker = SiteManifest(
         previous.source_hash if previous is not None else "",
         previous.settings_hash if previous is not None else "",
@@ -411,7 +412,7 @@ def _sync(
     with holding(site, marker, written_by=written_by, ttl=args.lock_timeout) as lease:
         etags = site.apply(plan, local, output_dir, guard=lease.check)
         objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
-        record_release(
+        release = record_release(
             site,
             deployed,
             objects,
@@ -421,6 +422,7 @@ def _sync(
             guard=lease.check,
         )
         lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
+    return release
 
 
 def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
