@@ -1,6 +1,7 @@
 """Run the npm_build CLI as a real process with the FAKE file pointer store, killable at a chosen point (test support).
 
-Usage: ``python atomic_deploy_process.py POINTER_FILE [--kill-at POINT] -- <CLI args>`` where POINT is one of
+Usage: ``python atomic_deploy_process.py POINTER_FILE [--rollback] [--kill-at POINT] -- <CLI args>`` (``--rollback``:
+run ``site rollback`` instead of npm_build) where POINT is one of
 ``upload:N`` (after N uploads), ``record`` (after the release record is written), ``journal`` (after the value
 to be written is journaled, before the pointer write), ``switch`` (right after the pointer write). The process
 SIGKILLs itself there (no cleanup runs). ``--pause-before-upload FLAG``: with the lock held, before its first
@@ -21,7 +22,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import runway_ext.hooks.npm_build.hook as hook_module
+import runway_ext.hooks.site.rollback as rollback_module
 from runway_ext.hooks.npm_build import build_and_sync_app
+from runway_ext.hooks.site import rollback_hook
 from runway_ext.static_site import atomic_deploy
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
@@ -38,11 +41,13 @@ def main() -> int:
     parser.add_argument("pointer_file", type=Path)
     parser.add_argument("--kill-at", default="")
     parser.add_argument("--pause-before-upload", type=Path)
+    parser.add_argument("--rollback", action="store_true", help="run site rollback instead of npm_build")
     options, rest = parser.parse_known_args()
     if rest[:1] == ["--"]:
         rest = rest[1:]
     point, _, count = options.kill_at.partition(":")
     hook_module.KvsPointerStore = lambda session, arn, prefix: FakeFilePointerStore(options.pointer_file, prefix)  # type: ignore[assignment,misc]
+    rollback_module.KvsPointerStore = lambda session, arn, prefix: FakeFilePointerStore(options.pointer_file, prefix)  # type: ignore[assignment,misc]
     if options.pause_before_upload is not None:
         flag: Path = options.pause_before_upload
         original = S3Site.put_release_object
@@ -96,7 +101,7 @@ def main() -> int:
             die()
 
         atomic_deploy.timed_swap = swapping  # type: ignore[assignment]
-    return build_and_sync_app.main(rest)
+    return rollback_hook.main(rest) if options.rollback else build_and_sync_app.main(rest)
 
 
 if __name__ == "__main__":

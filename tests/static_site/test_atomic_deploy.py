@@ -386,3 +386,22 @@ def test_a_site_under_a_prefix_has_its_own_pointer_key_and_folders(s3: Any, poin
     assert f"docs/{RELEASE_OBJECTS_FOLDER}r1/index.html" in keys(s3, "docs/")
     assert f"docs/{RELEASE_OBJECTS_FOLDER}shared/assets/app.11111111.js" in keys(s3, "docs/")
     assert "docs/404.html" in keys(s3, "docs/")
+
+
+@pytest.mark.parametrize("kill_at", ["journal", "switch"])
+def test_a_rollback_killed_around_its_pointer_write_leaves_one_whole_release_live_and_a_rerun_finishes(
+    s3: Any, pointer: FakeFilePointerStore, tmp_path: Path, kill_at: str
+) -> None:
+    deploy(tmp_path, site(1))
+    deploy(tmp_path, site(2))
+    argv = [sys.executable, str(PROCESS), str(pointer.path), "--rollback", "--kill-at", kill_at, "--"]
+    argv += ["--bucket-name", BUCKET, "--key-value-store-arn", ARN, "--to", "r1"]
+    killed = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    assert killed.returncode == -9, killed.stderr
+    assert live(pointer)["r"] == ("r2" if kill_at == "journal" else "r1")
+    rerun = subprocess.run([*argv[:3], "--rollback", "--", *argv[7:]], capture_output=True, text=True, timeout=180, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    assert live(pointer)["r"] == "r1"
+    journal = json.loads(body(s3, ".runway-ext/switches.json"))
+    assert [switch["release"] for switch in journal["history"]] == ["r1", "r2", "r1"], "the rerun finished the switch's journal"
+    assert deploy(tmp_path, site(3))["release"] == "r3", "the site stays deployable: the pointer is one this tool wrote"

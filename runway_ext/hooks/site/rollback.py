@@ -25,7 +25,7 @@ from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
-from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, read_site, switch_to
+from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, finish_switch, read_site, switch_to
 from runway_ext.static_site.layout import atomic_key, site_keys
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
@@ -174,6 +174,14 @@ def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: 
     if args.dry_run:
         ctx.log.info("dry run: the pointer of %s was not changed", site.where)
     elif live == target.id:
+        settings = AtomicSettings(
+            shared=target.summary.shared,
+            rules=(),
+            keep_releases=args.keep_releases,
+            keep_days=DEFAULT_KEEP_DAYS,
+            lock_timeout=args.lock_timeout,
+        )
+        finish_switch(site, state, target, settings=settings, written_by=WRITTEN_BY, log=ctx.log)
         ctx.log.info("%s already serves release %s: nothing to do", site.where, target.id)
     else:
         settings = AtomicSettings(
