@@ -27,12 +27,14 @@ from ..core import journal
 from ..core.cli import configure_cli_logging
 from ..core.errors import HookError
 from ..core.log import get_logger
+from .console import journal_file_for, journal_folder, journals_in, start_console
 from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
 from .runway_cli import runway_executable
+from .runway_watch import run_watched
 from .serve_session import read_session
 from .session import LocalAws, clean_environment, local_aws
 from .summary import Site, render_summary
-from .tools import DockerMode, local_tools
+from .tools import DockerMode, LocalTools, local_tools
 
 LOG = get_logger("runway_ext.local")
 SESSION_WAIT_SECONDS = 15.0
@@ -47,12 +49,13 @@ def run_runway_locally(
         raise HookError(f"path: {project} has no runway.yml")
     env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
     try:
-        completed = subprocess.run(
-            [runway_executable(), action, "--ci"], cwd=project, env=env, stdin=subprocess.DEVNULL, timeout=timeout, check=False
-        )
+        code, watch = run_watched([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout)
     except subprocess.TimeoutExpired:
         raise HookError(f"runway {action} timed out after {timeout:g}s") from None
-    return completed.returncode
+    if code == 0 and (reason := watch.nothing_done()):
+        LOG.error("nothing was %s: %s", "deployed" if action == "deploy" else "destroyed", reason)
+        return 1
+    return code
 
 
 def _client(aws: LocalAws, service: str) -> Any:
@@ -130,7 +133,8 @@ def local_run(
     session = read_session(endpoint) if endpoint else None
     registry = session.get("registry") if session and docker == "auto" else None
     with ExitStack() as stack:
-        aws = stack.enter_context(local_aws(endpoint, invalidation_seconds=invalidation_seconds))
+        journal_file = journal_file_for(session, action)
+        aws = stack.enter_context(local_aws(endpoint, invalidation_seconds=invalidation_seconds, journal_file=journal_file))
         tools = stack.enter_context(local_tools(docker, registry=registry))
         notices = list(tools.notices)
         if endpoint and session is None and tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" and registry is None:
@@ -151,6 +155,9 @@ def local_run(
 
             fleet = EdgeFleet(aws.endpoint).start()
             stack.callback(fleet.stop)
+            start_console(
+                stack, aws.endpoint, sites=fleet.sites, journals=lambda: [aws.journal_file], registry=registry_of(tools), show=show
+            )
             served = fleet.sites()
             sites = [
                 Site(distribution_id, info["comment"], served.get(distribution_id))
@@ -174,6 +181,11 @@ def local_run(
             show(f"serving the sites above and the local AWS at {aws.endpoint} until Ctrl-C")
             (stop or _stop_on_signals()).wait()
     return code
+
+
+def registry_of(tools: LocalTools) -> str | None:
+    """The local registry images go to, when containers are on."""
+    return tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None
 
 
 def _stop_on_signals() -> threading.Event:
@@ -206,9 +218,11 @@ def serve(
     with ExitStack() as stack:
         stack.callback(server.stop)
         tools = stack.enter_context(local_tools(docker))
+        journals = journal_folder(stack)
         session: dict[str, Any] = {
             "endpoint": server.endpoint,
-            "registry": tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None,
+            "registry": registry_of(tools),
+            "journal_folder": str(journals),
             "sites": {},
             "invalidations_applied": {},
             "edge_notices": {},
@@ -231,6 +245,7 @@ def serve(
         stack.callback(remove_session, server.port)
         fleet = EdgeFleet(server.endpoint, on_change=publish).start()
         stack.callback(fleet.stop)
+        start_console(stack, server.endpoint, sites=fleet.sites, journals=journals_in(journals), registry=session["registry"], show=show)
         show(f"local AWS at {server.endpoint}; use: runway-ext local deploy PATH --endpoint {server.endpoint}")
         if session["registry"]:
             show(f"images: pushed to the registry at {session['registry']}, kept until this serve stops")

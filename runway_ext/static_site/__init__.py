@@ -10,5 +10,7 @@ This package imports neither hook package. Modules, from the bottom up:
 * ``s3``: the one S3 wrapper (listing, transfers, conditional writes, errors, the bounded thread pool);
 * ``lock``: the site lock (the manifest protocol) and the lease a run holds while it writes;
 * ``records``: release records and comparisons (pure); ``store``: the release store in S3;
-  ``record``: recording a release.
+  ``record``: recording a release;
+* ``atomic``: the atomic layout's decisions (pure); ``atomic_deploy``: deploy, switch and prune; ``pointer``: the
+  release pointer (``kvs``: the KeyValueStore client and the pointer's value model); ``switches``: the journal.
 """

@@ -299,6 +299,17 @@ class S3Site:
         self.listed_at: float | None = None
         """S3's clock when the listing started."""
 
+    @classmethod
+    def with_client(cls, client: Any, bucket: str, prefix: str, *, log: logging.Logger, workers: int = 16) -> S3Site:
+        """A site read and written through a boto3 S3 client the caller owns (its listing parser is left as it is)."""
+        site = cls.__new__(cls)
+        site.bucket, site.prefix, site.log, site.workers, site.client = bucket, prefix, log, workers, client
+        site.stop_listing = threading.Event()
+        site._manifest_bytes = None
+        site.manifest = site.manifest_etag = None
+        site.manifest_time = site.server_time = site.listed_at = None
+        return site
+
     # -- reading ---------------------------------------------------------------------------------
     def read_manifest(self) -> SiteManifest | None:
         """The site manifest (``None``: none yet, or not ours); remembers its ETag and time for conditional writes."""
