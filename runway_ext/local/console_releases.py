@@ -41,12 +41,18 @@ def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logg
 
     Raises :class:`~runway_ext.core.errors.HookError` (one line) when a record cannot be read or parsed.
     """
-    from ..hooks.site.plan import diff_objects
-    from ..hooks.site.store import ReleaseStore
+    from ..static_site.records import diff_objects
+    from ..static_site.s3 import S3Site
+    from ..static_site.store import ReleaseStore
+    from ..static_site.switches import JournalFile
 
-    store = ReleaseStore(s3_client, bucket, prefix, log=log)
+    site = S3Site.with_client(s3_client, bucket, prefix, log=log)
+    store = ReleaseStore(site)
     index = store.read_index()
     live = index.latest.id if index.latest else None
+    if any(summary.layout == "atomic" for summary in index.releases):
+        history = JournalFile(site).journal.history
+        live = history[-1].release if history else live  # the release the last switch made live
     summaries = index.releases[-(MAX_RELEASES + 1) :]
     releases = [store.read_release_or_none(summary.id) for summary in summaries]
     views: list[ReleaseView] = []

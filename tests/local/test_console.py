@@ -29,14 +29,16 @@ import boto3
 import pytest
 
 from runway_ext.core.log import register_secret
-from runway_ext.hooks.site.records import ObjectState, Release, ReleaseSummary
-from runway_ext.hooks.site.store import ReleaseStore
 from runway_ext.local import console_releases, console_state
 from runway_ext.local.console import journal_file_for, journal_folder
 from runway_ext.local.console_server import Console
 from runway_ext.local.console_state import journal_name, read_journal
 from runway_ext.local.moto_server import MotoServer, free_port
 from runway_ext.local.serve_session import session_folder
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.records import Release, ReleaseSummary
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 
 def client(moto: MotoServer, service: str) -> Any:
@@ -346,7 +348,7 @@ def test_releases_through_the_hooks_own_records_live_marked_with_a_diff_each(aws
 
     s3 = client(aws, "s3")
     s3.create_bucket(Bucket="site-bucket")
-    store = ReleaseStore(s3, "site-bucket", "site/", log=logging.getLogger("test"))
+    store = ReleaseStore(S3Site.with_client(s3, "site-bucket", "site/", log=logging.getLogger("test")))
     first = {"site/index.html": state("one"), "site/about/index.html": state("about")}
     second = {"site/index.html": state("two"), "site/docs/index.html": state("docs")}
     third = {**second, "site/docs/index.html": state("docs", "text/plain")}

@@ -21,8 +21,9 @@ import pytest
 from runway_ext.core.aws import RETRY_ATTEMPTS
 from runway_ext.hooks.cloudfront_invalidation import cfngin_hook as invalidation_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, STATE_FOLDER, parse_manifest
 from runway_ext.lookups.ecr_image import EcrImageLookup
+from runway_ext.static_site.layout import MANIFEST_NAME, STATE_FOLDER
+from runway_ext.static_site.manifest import parse_manifest
 from runway_ext.testing.cfngin import make_cfngin_context
 from tests.support.logs import LoggedLines
 

@@ -7,13 +7,15 @@ Each field's docstring is its documentation and its ``--help`` text; the argumen
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from runway_ext.core.args import BucketName, EnvironmentName, HookArgs, Region
-
-from .headers import CacheRule, CacheRuleError, compile_glob
-from .plan import normalize_prefix
+from runway_ext.static_site.atomic import normalize_shared
+from runway_ext.static_site.headers import CacheRule, CacheRuleError, compile_glob
+from runway_ext.static_site.layout import key_problem, normalize_prefix
+from runway_ext.static_site.pointer import KeyValueStoreArn
 
 
 class CacheRuleArg(BaseModel):
@@ -110,6 +112,35 @@ class NpmBuildArgs(HookArgs):
     region: Region | None = None
     """AWS region of the bucket (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
 
+    key_value_store_arn: KeyValueStoreArn | None = None
+    """Deploy as an atomic release: the CloudFront KeyValueStore holding the site's release pointer (e.g. ``${output site.KeyValueStoreArn}``); unset: the in-place layout."""
+
+    shared_prefixes: list[str] = []  # a plain default (pydantic copies it), so the CLI help can show it
+    """Atomic releases: folders of content-hashed files stored once for every release (e.g. ``_next/static/``, ``assets/``); their files must never change bytes."""
+
+    keep_days: float = Field(default=7, ge=0)
+    """Atomic releases: a release that is no longer live is pruned only once it is both more than keep_releases releases back and more than this many days past its last day live."""
+
+    error_pages: list[str] = ["404.html"]  # a plain default (pydantic copies it), so the CLI help can show it
+    """Atomic releases: pages CloudFront fetches without the release router (NotFoundPage; ``index.html`` for an SPA fallback), copied from the live release to their plain keys at each switch."""
+
+    take_over: bool = False
+    """Atomic releases: replace a pointer this site's deploys did not write (changed behind their back) instead of refusing."""
+
+    @field_validator("shared_prefixes")
+    @classmethod
+    def _shared(cls, prefixes: list[str]) -> list[str]:
+        return list(normalize_shared(prefixes))
+
+    @field_validator("error_pages")
+    @classmethod
+    def _error_pages(cls, pages: list[str]) -> list[str]:
+        for page in pages:
+            problem = key_problem(page.lstrip("/"))
+            if problem:
+                raise ValueError(problem)
+        return [page.lstrip("/") for page in pages]
+
     @field_validator("build_env")
     @classmethod
     def _build_env(cls, names: list[str]) -> list[str]:
@@ -146,4 +177,16 @@ class NpmBuildResult(BaseModel):
     unchanged: int = 0
     bytes_uploaded: int = 0
     changed_paths: list[str] = Field(default_factory=list)
+    """In-place: the keys written or deleted, as URL paths (the CloudFront invalidation hook's input). Atomic: the
+    paths that differ from the release live before (for information: nothing needs invalidating)."""
+    layout: Literal["in-place", "atomic"] = "in-place"
+    """``atomic``: the site switched by its pointer; the invalidation hook has nothing to do for it."""
+    release: str | None = None
+    """The release recorded (or, atomic, made live)."""
+    copied: int = 0
+    """Atomic: unchanged objects copied server side from an earlier release's folder."""
+    switch_seconds: float | None = None
+    """Atomic: seconds the pointer write and its read-back took (None: no switch)."""
+    pruned: list[str] = Field(default_factory=list)
+    drift: list[str] = Field(default_factory=list)
     seconds: float = 0.0

@@ -28,14 +28,12 @@ from typing import Any
 
 from runway_ext.core.errors import HookError
 from runway_ext.core.hashing import hash_file
+from runway_ext.static_site.inplace import LocalFile
+from runway_ext.static_site.objects import MD5_LIMIT
 
 from .local_cache import DigestCache, stat_key
 from .npm import NEXT_CONFIGS, declared_dependencies, is_nextjs
-from .plan import LocalFile
 from .source_hash import OUTPUT_FOLDER_CANDIDATES
-
-MD5_LIMIT = 16 * 1024**2
-"""Files up to this size also get an MD5 (their single-part upload's ETag); larger ones go up multipart."""
 
 PARALLEL_HASH_MIN = 1024**2
 """Files from this size on that are not in the digest cache are hashed in parallel (:data:`HASH_WORKERS` at once)."""

@@ -3,19 +3,16 @@
 Thin orchestration, in this order: validate the app and find its output folder → observe (source hash;
 the site manifest and one listing of the bucket) → skip when the bucket *provably* holds the build of
 these sources (every object the manifest lists is vouched for by the listing) → build → observe (the
-build's files; a HEAD of each object nothing vouches for) → plan → act under the manifest protocol
-(:mod:`.protocol`), unless ``dry_run`` → result. Decisions are made in :mod:`.plan` and :mod:`.protocol`,
-npm is run by :mod:`.npm`, S3 is written by :mod:`.s3_site`; the result is built in one place,
-:func:`build_result`.
+build's files; a HEAD of each object nothing vouches for) → plan → act under the site lock
+(:mod:`runway_ext.static_site.lock`), unless ``dry_run`` → result. The site model (plan, manifest, lock,
+S3, releases) is :mod:`runway_ext.static_site`; npm is run by :mod:`.npm`; the result is built in one
+place, :func:`build_result`.
 """
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import time
-import uuid
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
@@ -25,43 +22,55 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
-from runway_ext.hooks.site.record import record_release
+from runway_ext.static_site.atomic import AtomicPlanError
+from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, plan_next, read_site, release_problems
+from runway_ext.static_site.inplace import (
+    LocalFile,
+    SyncPlan,
+    SyncPlanError,
+    entries_before_sync,
+    keys_to_inspect,
+    manifest_after_sync,
+    missing_pages_problem,
+    plan_sync,
+)
+from runway_ext.static_site.layout import key_problem
+from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
+from runway_ext.static_site.objects import RemoteObject
+from runway_ext.static_site.pointer import KvsPointerStore
+from runway_ext.static_site.record import record_release
+from runway_ext.static_site.s3 import S3Site, format_bytes
+from runway_ext.static_site.store import ReleaseStore
 
 from .args import NpmBuildArgs, NpmBuildResult
 from .build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
 from .local_cache import DigestCache
 from .npm import copy_env_file, read_package, run_build
-from .plan import (
-    LocalFile,
-    RemoteObject,
-    SiteLock,
-    SiteManifest,
-    SyncPlan,
-    SyncPlanError,
-    drift,
-    entries_before_sync,
-    key_problem,
-    keys_to_inspect,
-    manifest_after_sync,
-    missing_pages_problem,
-    plan_sync,
-    settings_hash,
-    with_manifest_state,
-)
-from .protocol import lock_status
-from .s3_site import S3Site, SiteLease, format_bytes
 from .source_hash import build_environment_digest, combine, hash_app_sources
 
 HOOK_NAME = "npm_build"
 """The hook's name: its hook_data key (``runway_ext.npm_build``) and CLI command (``runway-ext npm-build``)."""
 
-ACTIVE_RUNS: set[str] = set()
-"""Run ids of the syncs running in this process (a lock of this process whose run is not here is dead)."""
-
 
 def render_result(result: dict[str, Any]) -> str:
     """The CLI's summary of a result."""
     where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    if result.get("layout") == "atomic" and not result.get("dry_run"):
+        if result.get("skipped"):
+            return f"{where} already serves release {result.get('release')}, the build of these sources: nothing to do"
+        lines = [
+            f"released {where} as {result['release']}: uploaded {result['uploaded']} ({format_bytes(result['bytes_uploaded'])}), "
+            f"copied {result['copied']}, unchanged {result['unchanged']}"
+        ]
+        if result.get("switch_seconds") is not None:
+            lines.append(f"switched to {result['release']} in {result['switch_seconds']:.2f} s")
+        if result.get("pruned"):
+            lines.append(
+                f"pruned {', '.join(result['pruned'])}"
+                + (f"; {len(result['drift'])} changed object(s) kept (drift)" if result.get("drift") else "")
+            )
+        return "\n".join(lines)
     if result.get("skipped"):
         return f"skipped: {where} already holds the build of source hash {result['source_hash'][:16]}"
     verb = "would sync" if result.get("dry_run") else "synced"
@@ -85,6 +94,8 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     started = time.monotonic()
     region = ctx.region(args.region)
     package = prepare_app(args, ctx)
+    if args.key_value_store_arn is not None:
+        return _deploy_atomic(args, ctx, region, package, started)
     expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
     remembered = DigestCache.for_app(args.app_path).remembered_output if args.output_dir is None and expected is None else ""
     ignored = ignored_output_folders(args.output_dir, expected, remembered)
@@ -93,6 +104,8 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     output_dir = None if args.build else resolve_output_dir(args.app_path, args.output_dir, package)
     scan = None if output_dir is None else partial(_scan, args, output_dir, ctx)
     site, manifest, listing, source_hash, local = _observe_sources_and_site(args, ctx, region, ignored, scan)
+    if not args.dry_run:
+        refuse_in_place_on_atomic(site)
     settings = settings_hash(prefix=args.prefix, rules=args.rules(), delete=args.delete, version=__version__)
     remote = with_manifest_state(listing, manifest, site.manifest_time)
     if source_hash is not None and _proven_deployed(args, ctx, manifest, remote, source_hash, settings):
@@ -108,10 +121,11 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     remote.update(site.inspect(keys_to_inspect(local, remote, prefix=args.prefix)))
     plan = _plan(args, local, remote, ctx)
 
+    release = None
     if args.dry_run:
         ctx.log.info("dry run: nothing was written to s3://%s", args.bucket_name)
     else:
-        _sync(args, site, plan, local, remote, output_dir, manifest, SiteManifest(source_hash, settings))
+        release = _sync(args, site, plan, local, remote, output_dir, manifest, SiteManifest(source_hash, settings))
         ctx.log.info(
             "synced s3://%s/%s: %d uploaded (%s), %d metadata updated, %d deleted, %d unchanged",
             args.bucket_name,
@@ -122,7 +136,117 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
             len(plan.deletes),
             len(plan.unchanged),
         )
-    return build_result(args, region=region, source_hash=source_hash, started=started, plan=plan, output_dir=output_dir)
+    return build_result(args, region=region, source_hash=source_hash, started=started, plan=plan, output_dir=output_dir, release=release)
+
+
+def refuse_in_place_on_atomic(site: S3Site) -> None:
+    """Refuse an in-place deploy of a site whose records say it is atomic: viewers get the release its pointer names."""
+    atomic = [summary.id for summary in ReleaseStore(site).read_index().releases if summary.layout == "atomic"]
+    if atomic:
+        raise HookError(
+            f"key_value_store_arn: {site.where} is deployed as atomic releases (since {atomic[0]}); an in-place deploy would not be "
+            "served: set key_value_store_arn; nothing was changed"
+        )
+
+
+def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: dict[str, Any], started: float) -> NpmBuildResult:
+    """The atomic layout: build, then write release r<N> beside the live one and switch the pointer (:mod:`runway_ext.static_site.atomic_deploy`)."""
+    assert args.key_value_store_arn is not None
+    settings = settings_hash(prefix=args.prefix, rules=args.rules(), delete=True, version=__version__, shared=args.shared_prefixes)
+    session = ctx.session(region)
+    site = S3Site(session, args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
+    pointer = KvsPointerStore(session, args.key_value_store_arn, args.prefix)
+    options = AtomicSettings(
+        shared=tuple(args.shared_prefixes),
+        rules=args.rules(),
+        keep_releases=args.keep_releases,
+        keep_days=args.keep_days,
+        lock_timeout=args.lock_timeout,
+        take_over=args.take_over,
+        force=args.force,
+        error_pages=tuple(args.error_pages),
+        workers=args.workers,
+    )
+    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
+    ignored = ignored_output_folders(args.output_dir, expected, "")
+    source_hash = _source_hash(args, ignored)[0] if args.build else None
+    state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
+    live = state.live
+    if (
+        source_hash is not None
+        and not args.force
+        and live is not None
+        and (live.summary.source_hash, live.summary.settings_hash) == (source_hash, settings)
+        and not release_problems(site, live)
+    ):
+        ctx.log.info("%s serves release %s, the build of these sources, all objects verified: build and sync skipped", site.where, live.id)
+        return build_result(
+            args, region=region, source_hash=source_hash, started=started, skipped_objects=len(live.objects), release=live.id
+        )
+    if args.build:
+        run_build(args.app_path, package, timeout=args.build_timeout, log=ctx.log)
+    output_dir = resolve_output_dir(args.app_path, args.output_dir, package)
+    local = _scan(args, output_dir, ctx)
+    if source_hash is None:
+        source_hash = combine((path, file.sha256) for path, file in local.items())
+    try:
+        if args.dry_run:
+            plan = plan_next(state, local, prefix=args.prefix, settings=options)
+            ctx.log.info(
+                "dry run: release %s would upload %d (%s), copy %d, leave %d shared unchanged; nothing was written to %s",
+                plan.rid,
+                len(plan.uploads),
+                format_bytes(plan.bytes_to_upload),
+                len(plan.copies),
+                len(plan.unchanged),
+                site.where,
+            )
+            result = build_result(args, region=region, source_hash=source_hash, started=started, plan=SyncPlan(), output_dir=output_dir)
+            return result.model_copy(
+                update={
+                    "uploaded": len(plan.uploads),
+                    "copied": len(plan.copies),
+                    "unchanged": len(plan.unchanged),
+                    "bytes_uploaded": plan.bytes_to_upload,
+                    "release": plan.rid,
+                }
+            )
+        outcome = deploy_release(
+            site,
+            pointer,
+            local,
+            output_dir,
+            source_hash=source_hash,
+            settings_hash=settings,
+            settings=options,
+            written_by=f"runway_ext {__version__} {HOOK_NAME}",
+            log=ctx.log,
+            state=state,
+        )
+    except AtomicPlanError as error:
+        raise HookError(f"shared_prefixes: {error}" if "shared" in str(error) else f"output_dir: {error}") from None
+    return NpmBuildResult(
+        bucket_name=args.bucket_name,
+        prefix=args.prefix,
+        environment=args.environment,
+        region=region,
+        source_hash=source_hash,
+        skipped=outcome.nothing_to_do,
+        built=args.build,
+        dry_run=False,
+        output_dir=str(output_dir),
+        uploaded=outcome.uploaded,
+        unchanged=outcome.unchanged,
+        bytes_uploaded=outcome.bytes_uploaded,
+        changed_paths=outcome.changed_paths,
+        layout="atomic",
+        release=outcome.release,
+        copied=outcome.copied,
+        switch_seconds=outcome.switch_seconds if outcome.switched else None,
+        pruned=outcome.pruned,
+        drift=outcome.drift,
+        seconds=round(time.monotonic() - started, 3),
+    )
 
 
 def prepare_app(args: NpmBuildArgs, ctx: HookContext) -> dict[str, Any]:
@@ -153,7 +277,7 @@ def _observe_sources_and_site(
     """Hash the app's sources (when building) while the site manifest is read and the bucket listed once.
 
     The listing starts once the manifest has been read (never before: see
-    :meth:`~.s3_site.S3Site.fetch_manifest`; its keys also decide how the listing is split) and runs
+    :meth:`~runway_ext.static_site.s3.S3Site.fetch_manifest`; its keys also decide how the listing is split) and runs
     while the lock is checked and ``scan`` (the build's files, when there is no build to wait for)
     runs. A site another live deploy is writing is refused here (a dry run only warns).
     """
@@ -179,38 +303,8 @@ def _check_lock_and_scan(
     args: NpmBuildArgs, ctx: HookContext, site: S3Site, manifest: SiteManifest | None, scan: Callable[[], dict[str, LocalFile]] | None
 ) -> dict[str, LocalFile] | None:
     """Refuse a site held by a live deploy; then ``scan``, if given."""
-    status = lock_status(
-        manifest,
-        manifest_time=site.manifest_time,
-        server_now=site.server_time,
-        this_host=socket.gethostname(),
-        is_alive=_is_alive,
-    )
-    if status.state == "held":
-        if not args.dry_run:
-            raise HookError(f"bucket_name: s3://{args.bucket_name}/{args.prefix}: {status.reason}; nothing was changed")
-        ctx.log.warning("s3://%s/%s: %s", args.bucket_name, args.prefix, status.reason)
-    elif status.state == "stale":
-        ctx.log.warning(
-            "s3://%s/%s was left half-written (%s): comparing every object that deploy may have touched",
-            args.bucket_name,
-            args.prefix,
-            status.reason,
-        )
+    check_lock(site, manifest, dry_run=args.dry_run, log=ctx.log)
     return None if scan is None else scan()
-
-
-def _is_alive(lock: SiteLock) -> bool:
-    """Whether the process holding a lock taken on this host still runs."""
-    if lock.pid == os.getpid():
-        return lock.run_id in ACTIVE_RUNS
-    try:
-        os.kill(lock.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _proven_deployed(
@@ -295,8 +389,8 @@ def _sync(
     output_dir: Path,
     previous: SiteManifest | None,
     deployed: SiteManifest,
-) -> None:
-    """Carry out ``plan`` under the manifest protocol and record the complete manifest.
+) -> str | None:
+    """Carry out ``plan`` under the manifest protocol and record the complete manifest; returns the release recorded (or None).
 
     Nothing to write: the manifest is (conditionally) brought up to date, if it differs. Otherwise the
     lock is taken first (a ``syncing`` manifest vouching only for the untouched keys), held while the
@@ -306,46 +400,29 @@ def _sync(
     if plan.is_noop:
         objects = manifest_after_sync(plan, local, remote, {}, prefix=args.prefix)
         site.write_manifest(SiteManifest(deployed.source_hash, deployed.settings_hash, objects), written_by=written_by)
-        return
-    run_id = uuid.uuid4().hex
-    host = socket.gethostname()
-    lock = SiteLock(owner=f"{_user()}@{host} pid {os.getpid()}", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
+        return None
     marker = SiteManifest(
         previous.source_hash if previous is not None else "",
         previous.settings_hash if previous is not None else "",
         entries_before_sync(plan, remote),
         state="syncing",
-        lock=lock,
+        lock=new_lock(ttl=args.lock_timeout),
         vouched_at=site.listed_at,
     )
-    ACTIVE_RUNS.add(run_id)
-    try:
-        lease = SiteLease(site, marker, written_by=written_by, ttl=args.lock_timeout)
-        try:
-            etags = site.apply(plan, local, output_dir, guard=lease.check)
-            objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
-            record_release(
-                site,
-                deployed,
-                objects,
-                expected=[args.prefix + path for path in local],
-                delete=args.delete,
-                keep=args.keep_releases,
-                guard=lease.check,
-            )
-            lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
-        except BaseException:
-            lease.release()
-            raise
-    finally:
-        ACTIVE_RUNS.discard(run_id)
-
-
-def _user() -> str:
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        return "unknown"
+    with holding(site, marker, written_by=written_by, ttl=args.lock_timeout) as lease:
+        etags = site.apply(plan, local, output_dir, guard=lease.check)
+        objects = manifest_after_sync(plan, local, remote, etags, prefix=args.prefix)
+        release = record_release(
+            site,
+            deployed,
+            objects,
+            expected=[args.prefix + path for path in local],
+            delete=args.delete,
+            keep=args.keep_releases,
+            guard=lease.check,
+        )
+        lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
+    return release
 
 
 def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
@@ -376,6 +453,7 @@ def build_result(
     plan: SyncPlan | None = None,
     output_dir: Path | None = None,
     skipped_objects: int = 0,
+    release: str | None = None,
 ) -> NpmBuildResult:
     """The hook's result. Without a ``plan`` the build and sync were skipped: ``skipped_objects`` is what the manifest holds."""
     skipped = plan is None
@@ -396,6 +474,8 @@ def build_result(
         unchanged=skipped_objects if skipped else len(done.unchanged),
         bytes_uploaded=done.bytes_to_upload,
         changed_paths=done.changed_paths,
+        layout="atomic" if args.key_value_store_arn is not None else "in-place",
+        release=release,
         seconds=round(time.monotonic() - started, 3),
     )
 

@@ -6,20 +6,14 @@ are generated from these models.
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, field_validator, model_validator
+from typing import Any
+
+from pydantic import BaseModel, Field, computed_field, field_validator, model_validator
 
 from runway_ext.core.args import BucketName, HookArgs, Region
-
-from .records import DEFAULT_KEEP
-
-
-def _prefix(prefix: str) -> str:
-    cleaned = prefix.strip().strip("/")
-    if not cleaned:
-        return ""
-    if any(segment in ("", ".", "..") for segment in cleaned.split("/")):
-        raise ValueError(f"invalid prefix {prefix!r}: no empty, '.' or '..' segments")
-    return cleaned + "/"
+from runway_ext.static_site.layout import normalize_prefix
+from runway_ext.static_site.pointer import KeyValueStoreArn
+from runway_ext.static_site.records import DEFAULT_KEEP
 
 
 def _release_id(value: str) -> str:
@@ -33,8 +27,8 @@ def _release_id(value: str) -> str:
 class SiteArgs(HookArgs):
     """Where the site is: bucket, prefix, region."""
 
-    bucket: BucketName
-    """The site's S3 bucket (e.g. ``${output site.BucketName}``)."""
+    bucket_name: BucketName = Field(json_schema_extra={"cli_aliases": ["bucket"]})
+    """The site's S3 bucket, as given to npm_build (e.g. ``${output site.BucketName}``; ``bucket`` is accepted too)."""
 
     prefix: str = ""
     """Key prefix of the site in the bucket, as given to the sync (e.g. ``site/``)."""
@@ -42,10 +36,20 @@ class SiteArgs(HookArgs):
     region: Region | None = None
     """AWS region of the bucket (default: the deploy's region inside Runway; from the CLI AWS_REGION/AWS_DEFAULT_REGION or the profile's; us-east-1 when nothing says otherwise)."""
 
+    @model_validator(mode="before")
+    @classmethod
+    def _bucket_alias(cls, data: Any) -> Any:
+        """``bucket`` (the name these commands used first) is ``bucket_name``; both at once is refused."""
+        if isinstance(data, dict) and "bucket" in data:
+            if "bucket_name" in data:
+                raise ValueError("give bucket_name or bucket (its older name), not both")
+            data = {("bucket_name" if key == "bucket" else key): value for key, value in data.items()}
+        return data
+
     @field_validator("prefix")
     @classmethod
     def _valid_prefix(cls, prefix: str) -> str:
-        return _prefix(prefix)
+        return normalize_prefix(prefix)
 
 
 class ReleasesArgs(SiteArgs):
@@ -100,6 +104,15 @@ class RollbackArgs(SiteArgs):
     dry_run: bool = False
     """Plan only: say what would be restored, re-headed, deleted and invalidated, and write nothing."""
 
+    key_value_store_arn: KeyValueStoreArn | None = None
+    """Atomic sites: the KeyValueStore holding the release pointer (as given to npm_build); the rollback is then one pointer write."""
+
+    no_verify: bool = False
+    """Atomic sites: switch without first checking (parallel HEADs, S3's CRC64NVME) that the target's objects are still the recorded bytes."""
+
+    take_over: bool = False
+    """Atomic sites: replace a pointer this site's runs did not write (changed behind their back) instead of refusing."""
+
     @field_validator("to")
     @classmethod
     def _to(cls, value: str | None) -> str | None:
@@ -124,6 +137,19 @@ class RollbackArgs(SiteArgs):
         return self
 
 
+class SiteResult(BaseModel):
+    """Which site a result is about."""
+
+    bucket_name: str
+    prefix: str
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def bucket(self) -> str:
+        """The bucket again, under the key these results carried first (hook_data ``runway_ext.site_rollback.bucket``)."""
+        return self.bucket_name
+
+
 class ReleaseRow(BaseModel):
     """One release in ``site releases``."""
 
@@ -139,19 +165,15 @@ class ReleaseRow(BaseModel):
     current: bool = False
 
 
-class ReleasesResult(BaseModel):
+class ReleasesResult(SiteResult):
     """The site's recorded releases, oldest first (hook_data ``runway_ext.site_releases``)."""
 
-    bucket: str
-    prefix: str
     releases: list[ReleaseRow] = Field(default_factory=list)
 
 
-class DiffResult(BaseModel):
+class DiffResult(SiteResult):
     """The keys that differ between two releases (hook_data ``runway_ext.site_diff``)."""
 
-    bucket: str
-    prefix: str
     release_a: str
     release_b: str
     added: list[str] = Field(default_factory=list)
@@ -161,11 +183,9 @@ class DiffResult(BaseModel):
     changed_paths: list[str] = Field(default_factory=list)
 
 
-class RollbackResult(BaseModel):
+class RollbackResult(SiteResult):
     """What a rollback did (hook_data ``runway_ext.site_rollback``; with dry_run what it would do)."""
 
-    bucket: str
-    prefix: str
     region: str
     target: str
     """The release restored."""
@@ -182,4 +202,11 @@ class RollbackResult(BaseModel):
     """Every restored, re-headed or deleted key as a URL path (``/`` + key, not encoded), sorted."""
     invalidation_id: str | None = None
     invalidation_paths: list[str] = Field(default_factory=list)
+    layout: str = "in-place"
+    """``atomic``: the rollback was one pointer write (no object copied, nothing to invalidate)."""
+    verified: int = 0
+    """Atomic: objects of the target whose bytes S3's checksum confirmed before the switch."""
+    verify_seconds: float | None = None
+    switch_seconds: float | None = None
+    note: str | None = None
     seconds: float = 0.0

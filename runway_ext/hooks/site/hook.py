@@ -1,8 +1,8 @@
 """The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` (also a CFNgin hook).
 
 ``runway-ext site releases|diff|rollback``; in config.yml ``path: runway_ext.hooks.site.rollback_hook``. The S3 and
-CloudFront work happens in :mod:`.rollback` and :mod:`.store`, imported when a command runs (so ``--help``
-imports no AWS library).
+CloudFront work happens in :mod:`.rollback` and :mod:`runway_ext.static_site` (boto3 is imported by the first
+AWS call, so ``--help`` imports no AWS library).
 """
 
 from __future__ import annotations
@@ -11,23 +11,25 @@ from typing import Any
 
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, HookGroup, hook
+from runway_ext.static_site.records import ReleaseError, changed_paths, diff_objects
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
+from runway_ext.static_site.switches import JournalFile
 
 from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
-from .records import ReleaseError
+from .plan import find_release
 
 
-def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> Any:
-    from .store import ReleaseStore
-
+def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
     region = ctx.region(args.region)
-    return ReleaseStore(ctx.client("s3", region), args.bucket, args.prefix, log=ctx.log)
+    return ReleaseStore(S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=16, region=region))
 
 
 def render_releases(result: dict[str, Any]) -> str:
-    """A table: id, time, source hash, files changed vs the previous release, who."""
+    """A table: id, time, source hash, files changed vs the previous release, who (``*``: the release the site serves)."""
     rows = result["releases"]
     if not rows:
-        return f"s3://{result['bucket']}/{result['prefix']}: no releases recorded yet"
+        return f"s3://{result['bucket_name']}/{result['prefix']}: no releases recorded yet"
     table = [("", "RELEASE", "TIME", "SOURCE", "FILES", "CHANGED", "DEPLOYED BY")]
     for row in reversed(rows):
         who = row["deployed_by"] + (f" (rollback to {row['restored_from']})" if row.get("restored_from") else "")
@@ -44,8 +46,12 @@ def render_releases(result: dict[str, Any]) -> str:
 )
 def releases_hook(args: ReleasesArgs, ctx: HookContext) -> ReleasesResult:
     """The site's releases."""
-    index = _store(args, ctx).read_index()
+    store = _store(args, ctx)
+    index = store.read_index()
     latest = index.latest.id if index.latest else None
+    if any(summary.layout == "atomic" for summary in index.releases):
+        history = JournalFile(store.site).journal.history
+        latest = history[-1].release if history else latest  # the release the site's last switch made live
     rows = [
         ReleaseRow(
             id=s.id,
@@ -61,7 +67,7 @@ def releases_hook(args: ReleasesArgs, ctx: HookContext) -> ReleasesResult:
         )
         for s in index.releases
     ]
-    return ReleasesResult(bucket=args.bucket, prefix=args.prefix, releases=rows)
+    return ReleasesResult(bucket_name=args.bucket_name, prefix=args.prefix, releases=rows)
 
 
 def render_diff(result: dict[str, Any]) -> str:
@@ -77,8 +83,6 @@ def render_diff(result: dict[str, Any]) -> str:
 )
 def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
     """Compare two releases of the site."""
-    from .plan import changed_paths, diff_objects, find_release
-
     store = _store(args, ctx)
     index = store.read_index()
     try:
@@ -87,7 +91,7 @@ def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
     except ReleaseError as error:
         raise HookError(str(error)) from None
     entries = diff_objects(a.objects, b.objects)
-    result = DiffResult(bucket=args.bucket, prefix=args.prefix, release_a=a.id, release_b=b.id)
+    result = DiffResult(bucket_name=args.bucket_name, prefix=args.prefix, release_a=a.id, release_b=b.id)
     for entry in entries:
         getattr(result, entry.kind).append(entry.key[len(args.prefix) :])
     result.changed_paths = changed_paths(entry.key for entry in entries)
@@ -96,7 +100,20 @@ def diff_hook(args: DiffArgs, ctx: HookContext) -> DiffResult:
 
 def render_rollback(result: dict[str, Any]) -> str:
     """The CLI's summary of a rollback."""
-    where = f"s3://{result['bucket']}/{result['prefix']}"
+    where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    if result.get("layout") == "atomic":
+        lines = []
+        if result.get("verify_seconds") is not None:
+            lines.append(f"verified {result['verified']} objects of {result['target']} by S3 checksums in {result['verify_seconds']:.2f} s")
+        if result.get("dry_run"):
+            lines.append(f"would switch {where} from {result['previous']} to {result['target']}")
+        elif result.get("release") is None:
+            lines.append(f"{where} already serves release {result['target']}: nothing to do")
+        else:
+            lines.append(
+                f"switched {where} from {result['previous']} to {result['target']} in {result['switch_seconds']:.2f} s (no object copied, nothing to invalidate)"
+            )
+        return "\n".join(lines)
     if result.get("dry_run"):
         head = f"would roll {where} back to {result['target']}"
     elif result.get("release") is None:
@@ -108,6 +125,8 @@ def render_rollback(result: dict[str, Any]) -> str:
         f"{result['unchanged']} unchanged in {result['seconds']:.1f}s"
     ]
     lines.extend(f"  {path}" for path in result["changed_paths"])
+    if result.get("note"):
+        lines.append(result["note"])
     if result.get("invalidation_id"):
         lines.append(f"invalidation {result['invalidation_id']}: {len(result['invalidation_paths'])} path(s)")
     return "\n".join(lines)

@@ -1,50 +1,18 @@
-"""Pure decisions about releases: which release a rollback targets, what differs, what to copy and delete, what to drop.
+"""Pure decisions of a rollback: which release it targets and what it copies and deletes.
 
-Nothing here talks to S3. The current state of the site is given as key → :class:`~.records.ObjectState`
+Nothing here talks to S3. The current state of the site is given as key → :class:`~runway_ext.static_site.objects.ObjectState`
 (known bytes and headers) or ``None`` (an object whose content nothing vouches for: it is restored, never trusted).
+Comparing releases (``diff``) lives with the records, in :mod:`runway_ext.static_site.records`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
-from .records import ObjectState, Release, ReleaseError, ReleaseIndex, ReleaseSummary
-
-DiffKind = str
-"""``added`` (only in the second), ``removed`` (only in the first), ``changed`` (other bytes), ``headers`` (same bytes)."""
-
-
-@dataclass(frozen=True)
-class DiffEntry:
-    """One key that differs between two states."""
-
-    key: str
-    kind: DiffKind
-
-
-def diff_objects(before: Mapping[str, ObjectState | None], after: Mapping[str, ObjectState]) -> list[DiffEntry]:
-    """Every key whose existence, bytes or headers differ from ``before`` to ``after``, sorted by key.
-
-    An unknown ``before`` state (``None``) counts as ``changed``.
-    """
-    entries: list[DiffEntry] = []
-    for key in sorted(set(before) | set(after)):
-        old, new = before.get(key), after.get(key)
-        if key not in after:
-            entries.append(DiffEntry(key, "removed"))
-        elif key not in before:
-            entries.append(DiffEntry(key, "added"))
-        elif old is None or new is None or old.sha256 != new.sha256 or old.size != new.size:
-            entries.append(DiffEntry(key, "changed"))
-        elif old.headers != new.headers:
-            entries.append(DiffEntry(key, "headers"))
-    return entries
-
-
-def changed_paths(keys: Iterable[str]) -> list[str]:
-    """Keys as URL paths (``/`` + key, not encoded), sorted: the CloudFront invalidation planner's input."""
-    return sorted("/" + key for key in keys)
+from runway_ext.static_site.layout import is_page
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.records import Release, ReleaseError, ReleaseIndex, ReleaseSummary
 
 
 def find_release(index: ReleaseIndex, wanted: str) -> ReleaseSummary:
@@ -63,18 +31,28 @@ def find_release(index: ReleaseIndex, wanted: str) -> ReleaseSummary:
     raise ReleaseError(f"release {text} does not exist (kept: {kept})")
 
 
-def choose_target(index: ReleaseIndex, *, to: str | None, steps: int | None) -> ReleaseSummary:
-    """The release a rollback restores: ``to`` by id, else ``steps`` (default 1) before the newest."""
+def choose_target(index: ReleaseIndex, *, to: str | None, steps: int | None, current: str | None = None) -> ReleaseSummary:
+    """The release a rollback restores: ``to`` by id, else ``steps`` (default 1) before ``current`` (default: the newest).
+
+    ``current`` is the release the site serves (an atomic site's pointer, which a rollback moves back without
+    recording a release); a ``current`` the index does not list counts as the newest.
+    """
     if to is not None:
         return find_release(index, to)
     count = 1 if steps is None else steps
-    if len(index.releases) <= count:
-        have = len(index.releases)
+    ids = [summary.id for summary in index.releases]
+    position = ids.index(current) if current in ids else len(ids) - 1
+    if position - count < 0:
+        have = position + 1 if ids else 0
         raise ReleaseError(
             f"steps: cannot go back {count} release(s): this site has {have} recorded release(s)"
-            + (f", the oldest kept is {index.releases[0].id}" if have else "")
+            + (
+                f" up to the one it serves, the oldest kept is {index.releases[0].id}"
+                if current in ids and ids
+                else (f", the oldest kept is {index.releases[0].id}" if ids else "")
+            )
         )
-    return index.releases[-1 - count]
+    return index.releases[position - count]
 
 
 @dataclass(frozen=True)
@@ -126,36 +104,7 @@ def plan_rollback(
     return RollbackPlan(tuple(restores), tuple(reheaders), tuple(extra), tuple(unchanged))
 
 
-def with_known_versions(objects: Mapping[str, ObjectState], *known: Release | None) -> dict[str, ObjectState]:
-    """``objects`` with the version id a known release recorded for the same key, bytes and ETag (where one did)."""
-    result: dict[str, ObjectState] = {}
-    for key, state in objects.items():
-        version = state.version_id
-        for release in known:
-            if version is not None or release is None:
-                continue
-            old = release.objects.get(key)
-            if old is not None and old.version_id and (old.etag, old.size, old.sha256) == (state.etag, state.size, state.sha256):
-                version = old.version_id
-        result[key] = replace(state, version_id=version)
-    return result
-
-
 def pages_last(keys: Sequence[str]) -> tuple[list[str], list[str]]:
     """Assets, then HTML pages: a page is written after the assets it may reference."""
-    pages = [key for key in keys if key.lower().endswith((".html", ".htm"))]
+    pages = [key for key in keys if is_page(key)]
     return [key for key in keys if key not in set(pages)], pages
-
-
-def append_release(index: ReleaseIndex, summary: ReleaseSummary, *, keep: int) -> tuple[ReleaseIndex, list[ReleaseSummary]]:
-    """The index with ``summary`` appended and trimmed to the last ``keep`` releases, and the releases dropped."""
-    releases = [*index.releases, summary]
-    dropped = releases[: max(0, len(releases) - keep)]
-    kept = releases[len(dropped) :]
-    return ReleaseIndex(tuple(kept), max(index.next_seq, summary.seq + 1)), dropped
-
-
-def unreferenced_contents(dropped: Iterable[Release], kept: Iterable[Release]) -> set[str]:
-    """Contents (sha256) retained as copies for the dropped releases that no kept release needs."""
-    wanted = {state.sha256 for release in kept if release.summary.retention == "copies" for state in release.objects.values()}
-    return {state.sha256 for release in dropped if release.summary.retention == "copies" for state in release.objects.values()} - wanted

@@ -16,64 +16,51 @@ A rollback killed half-way leaves the lock; the next run finds it stale, compare
 
 from __future__ import annotations
 
-import os
-import socket
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
+from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
+from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, finish_switch, read_site, switch_to
+from runway_ext.static_site.layout import atomic_key, site_keys
+from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
+from runway_ext.static_site.objects import ObjectState, RemoteObject
+from runway_ext.static_site.pointer import KvsPointerStore, PointerStore
+from runway_ext.static_site.record import new_release, save_release
+from runway_ext.static_site.records import (
+    Release,
+    ReleaseError,
+    ReleaseIndex,
+    changed_paths,
+    diff_objects,
+    objects_digest,
+    with_known_versions,
+)
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 from .args import RollbackArgs, RollbackResult
-from .plan import RollbackPlan, changed_paths, choose_target, pages_last, plan_rollback, with_known_versions
-from .record import new_release, save_release
-from .records import ObjectState, Release, ReleaseError, objects_digest
-from .store import ReleaseStore
+from .plan import RollbackPlan, choose_target, pages_last, plan_rollback
 
 WRITTEN_BY = f"runway_ext {__version__} site rollback"
-ACTIVE_RUNS: set[str] = set()
-"""Run ids of the rollbacks running in this process (a lock of this process whose run is not here is dead)."""
 
 
-def _is_alive(lock: Any) -> bool:
-    if lock.pid == os.getpid():
-        from runway_ext.hooks.npm_build.hook import ACTIVE_RUNS as SYNC_RUNS
-
-        return lock.run_id in ACTIVE_RUNS or lock.run_id in SYNC_RUNS
-    try:
-        os.kill(lock.pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def observe(site: Any, ctx: HookContext, *, dry_run: bool) -> tuple[Any, list[Any]]:
+def observe(site: S3Site, ctx: HookContext, *, dry_run: bool) -> tuple[SiteManifest | None, list[RemoteObject]]:
     """The site manifest (lock checked) and the listing of the prefix."""
-    from runway_ext.hooks.npm_build.protocol import lock_status
-
     manifest = site.read_manifest()
-    status = lock_status(
-        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=socket.gethostname(), is_alive=_is_alive
-    )
-    where = f"s3://{site.bucket}/{site.prefix}"
-    if status.state == "held":
-        if not dry_run:
-            raise HookError(f"bucket: {where}: {status.reason}; nothing was changed")
-        ctx.log.warning("%s: %s", where, status.reason)
-    elif status.state == "stale":
-        ctx.log.warning("%s was left half-written (%s): comparing every object that run may have touched", where, status.reason)
+    check_lock(site, manifest, dry_run=dry_run, log=ctx.log)
     return manifest, site.list_objects()
 
 
-def current_state(site: Any, manifest: Any, listing: list[Any], target: Release) -> tuple[dict[str, ObjectState | None], dict[str, Any]]:
+def current_state(
+    site: S3Site, manifest: SiteManifest | None, listing: list[RemoteObject], target: Release
+) -> tuple[dict[str, ObjectState | None], dict[str, RemoteObject]]:
     """The site's keys (state folder left out) with their known state, and the remote objects by key."""
-    from runway_ext.hooks.npm_build.plan import site_keys, with_manifest_state
-
     remote = with_manifest_state(listing, manifest, site.manifest_time)
     keys = site_keys(remote, site.prefix)
     unknown = [key for key in keys if key in target.objects and not remote[key].headers_known]
@@ -88,12 +75,18 @@ def current_state(site: Any, manifest: Any, listing: list[Any], target: Release)
 
 def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     """Restore the site to a release (see the module docstring)."""
-    from runway_ext.hooks.npm_build.s3_site import S3Site
-
     started = time.monotonic()
     region = ctx.region(args.region)
-    site = S3Site(ctx.session(region), args.bucket, args.prefix, log=ctx.log, workers=args.workers, region=region)
-    store = ReleaseStore(site.client, args.bucket, args.prefix, log=ctx.log, workers=args.workers)
+    site = S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=args.workers, region=region)
+    store = ReleaseStore(site)
+    if args.key_value_store_arn is not None or any(summary.layout == "atomic" for summary in store.read_index().releases):
+        return rollback_atomic(args, ctx, site, region, started)
+    return rollback_in_place(args, ctx, site, region, started)
+
+
+def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float) -> RollbackResult:
+    """The in-place rollback (module docstring)."""
+    store = ReleaseStore(site)
     manifest, listing = observe(site, ctx, dry_run=args.dry_run)
     index = store.read_index()
     try:
@@ -113,7 +106,7 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
 
     differing = _differing(plan, live, target)
     result = RollbackResult(
-        bucket=args.bucket,
+        bucket_name=args.bucket_name,
         prefix=args.prefix,
         region=region,
         target=target.id,
@@ -138,6 +131,118 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     return result
 
 
+def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float) -> RollbackResult:
+    """An atomic site: verify the target's objects (S3's checksums, parallel HEADs), then ONE pointer write.
+
+    No object is copied and nothing needs invalidating (each release has its own cache keys). A target recorded
+    before the site became atomic is restored the in-place way, then the pointer is removed (the edge serves the
+    root again), and the result says so.
+    """
+    if args.key_value_store_arn is None:
+        raise HookError(f"key_value_store_arn: {site.where} is deployed as atomic releases; give the key value store its pointer is in")
+    pointer = KvsPointerStore(ctx.session(region), args.key_value_store_arn, args.prefix)
+    state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
+    live = state.pointer.release if state.pointer is not None else None
+    try:
+        chosen = choose_target(state.index, to=args.to, steps=args.steps, current=live)
+    except ReleaseError as error:
+        raise HookError(f"{'to' if args.to else 'steps'}: {error}" if not str(error).startswith("steps:") else str(error)) from None
+    result = RollbackResult(
+        bucket_name=args.bucket_name,
+        prefix=args.prefix,
+        region=region,
+        target=chosen.id,
+        previous=live,
+        dry_run=args.dry_run,
+        layout="atomic",
+    )
+    if chosen.layout != "atomic":
+        return _back_to_in_place(args, ctx, site, region, started, pointer, state.raw, chosen.id)
+    target = state.records[chosen.id]
+    if not args.no_verify:
+        checked = time.monotonic()
+        problems = verify_release(site, target)
+        result.verify_seconds = round(time.monotonic() - checked, 3)
+        if problems:
+            raise HookError(
+                f"{'to' if args.to else 'steps'}: release {target.id} is no longer intact ({len(problems)} object(s), e.g. {problems[0]}); "
+                "nothing was changed"
+            )
+        result.verified = len(target.objects)
+        ctx.log.info("verified the %d objects of %s by S3's checksums in %.2f s", result.verified, target.id, result.verify_seconds)
+    result.unchanged = len(target.objects)
+    if args.dry_run:
+        ctx.log.info("dry run: the pointer of %s was not changed", site.where)
+    elif live == target.id:
+        settings = AtomicSettings(
+            shared=target.summary.shared,
+            rules=(),
+            keep_releases=args.keep_releases,
+            keep_days=DEFAULT_KEEP_DAYS,
+            lock_timeout=args.lock_timeout,
+        )
+        finish_switch(site, state, target, settings=settings, written_by=WRITTEN_BY, log=ctx.log)
+        ctx.log.info("%s already serves release %s: nothing to do", site.where, target.id)
+    else:
+        settings = AtomicSettings(
+            shared=target.summary.shared,
+            rules=(),
+            keep_releases=args.keep_releases,
+            keep_days=DEFAULT_KEEP_DAYS,
+            lock_timeout=args.lock_timeout,
+        )
+        outcome = AtomicOutcome(target.id)
+        marker = SiteManifest(
+            target.summary.source_hash,
+            target.summary.settings_hash,
+            {},
+            state="syncing",
+            lock=new_lock(ttl=args.lock_timeout, what="rollback"),
+        )
+        with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+            switch_to(site, pointer, state, target, kind="rollback", settings=settings, guard=lease.check, log=ctx.log, outcome=outcome)
+            lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, {}))
+        result.release = target.id
+        result.switch_seconds = outcome.switch_seconds
+        current = state.records.get(live) if live is not None else None
+        result.changed_paths = changed_paths(entry.key for entry in diff_objects(current.objects if current else {}, target.objects))
+    result.seconds = round(time.monotonic() - started, 3)
+    return result
+
+
+def verify_release(site: S3Site, release: Release) -> list[str]:
+    """The objects of an atomic release whose S3-stored CRC64NVME is not the recorded one (or that are gone), by parallel HEADs."""
+
+    def check(item: tuple[str, ObjectState]) -> str | None:
+        key = atomic_key(site.prefix, release.id, item[0][len(site.prefix) :], release.summary.shared)
+        found = site.checksum_of(key)
+        if found is None:
+            return f"{key}: missing"
+        if found != item[1].checksum:
+            return f"{key}: other bytes than recorded"
+        return None
+
+    return sorted(
+        problem
+        for problem in site.run_parallel(sorted(release.objects.items()), check, what="verify", describe=lambda item: item[0])
+        if problem
+    )
+
+
+def _back_to_in_place(
+    args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float, pointer: PointerStore, raw: str | None, target: str
+) -> RollbackResult:
+    """Restore a release recorded before the site became atomic the in-place way, then remove the pointer."""
+    result = rollback_in_place(args.model_copy(update={"to": target, "steps": None}), ctx, site, region, started)
+    note = f"{target} was recorded before {site.where} became atomic: restored the in-place way (at the site's own keys)"
+    if not args.dry_run and raw is not None:
+        pointer.remove(raw)
+        note += "; the release pointer was removed, so the CDN serves those keys again"
+    ctx.log.info("%s", note)
+    result.note = note
+    return result
+
+
 def _log_plan(ctx: HookContext, store: ReleaseStore, target: Release, live: Release | None, plan: RollbackPlan) -> None:
     ctx.log.info(
         "rolling %s back from %s to %s: %d to restore, %d header fixes, %d to delete, %d unchanged",
@@ -159,71 +264,50 @@ def _log_plan(ctx: HookContext, store: ReleaseStore, target: Release, live: Rele
 
 def _restore(
     args: RollbackArgs,
-    site: Any,
+    site: S3Site,
     store: ReleaseStore,
-    index: Any,
+    index: ReleaseIndex,
     target: Release,
     live: Release | None,
     plan: RollbackPlan,
     sources: Mapping[str, Mapping[str, str]],
     current: Mapping[str, ObjectState | None],
-    remote: Mapping[str, Any],
-    manifest: Any,
+    remote: Mapping[str, RemoteObject],
+    manifest: SiteManifest | None,
 ) -> str:
     """Write the plan under the site lock, record the rollback as a release, write the complete manifest."""
-    from runway_ext.hooks.npm_build.plan import ManifestEntry, SiteLock, SiteManifest
-    from runway_ext.hooks.npm_build.s3_site import SiteLease
-
-    run_id = uuid.uuid4().hex
-    host = socket.gethostname()
-    from .records import deployed_by
-
-    lock = SiteLock(owner=f"{deployed_by()} pid {os.getpid()} (rollback)", host=host, pid=os.getpid(), run_id=run_id, ttl=args.lock_timeout)
-    untouched = {
-        key: ManifestEntry(state.sha256, state.size, state.etag, state.content_type, state.cache_control)
-        for key in plan.unchanged
-        if (state := current.get(key)) is not None
-    }
+    untouched = {key: state for key in plan.unchanged if (state := current.get(key)) is not None}
     marker = SiteManifest(
         manifest.source_hash if manifest is not None else "",
         manifest.settings_hash if manifest is not None else "",
         untouched,
         state="syncing",
-        lock=lock,
+        lock=new_lock(ttl=args.lock_timeout, what="rollback"),
         vouched_at=site.listed_at,
     )
-    ACTIVE_RUNS.add(run_id)
-    try:
-        lease = SiteLease(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout)
-        try:
-            etags = _write(store, plan, target, sources, remote, lease.check)
-            store.delete(list(plan.deletes), lease.check)
-            objects = {
-                key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
-                for key, state in target.objects.items()
-            }
-            unchanged = {key: objects[key] for key in plan.unchanged}
-            kept = with_known_versions(unchanged, live, target)  # keys written here get their new version by a HEAD
-            objects = {key: kept.get(key, state) for key, state in objects.items()}
-            release = new_release(
-                store,
-                index,
-                objects,
-                source_hash=target.summary.source_hash,
-                settings_hash=target.summary.settings_hash,
-                delete=target.summary.delete,
-                kind="rollback",
-                restored_from=target.id,
-                previous=live,
-            )
-            save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
-            entries = {key: ManifestEntry(s.sha256, s.size, s.etag, s.content_type, s.cache_control) for key, s in objects.items()}
-            lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, entries))
-        except BaseException:
-            lease.release()
-            raise
-    finally:
-        ACTIVE_RUNS.discard(run_id)
+    with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+        etags = _write(store, plan, target, sources, remote, lease.check)
+        site.delete(list(plan.deletes), lease.check)
+        objects = {
+            key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
+            for key, state in target.objects.items()
+        }
+        unchanged = {key: objects[key] for key in plan.unchanged}
+        kept = with_known_versions(unchanged, live, target)  # keys written here get their new version by a HEAD
+        objects = {key: kept.get(key, state) for key, state in objects.items()}
+        release = new_release(
+            store,
+            index,
+            objects,
+            source_hash=target.summary.source_hash,
+            settings_hash=target.summary.settings_hash,
+            delete=target.summary.delete,
+            kind="rollback",
+            restored_from=target.id,
+            previous=live,
+        )
+        save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
+        lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, objects))
     return release.id
 
 
@@ -232,8 +316,8 @@ def _write(
     plan: RollbackPlan,
     target: Release,
     sources: Mapping[str, Mapping[str, str]],
-    remote: Mapping[str, Any],
-    guard: Any,
+    remote: Mapping[str, RemoteObject],
+    guard: Callable[[], None],
 ) -> dict[str, str]:
     """Restore and re-header, assets first, then pages; returns the new ETag of each written key."""
     restores = set(plan.restores)
@@ -247,15 +331,13 @@ def _write(
 
     etags: dict[str, str] = {}
     for wave in pages_last([*plan.restores, *plan.reheaders]):
-        etags.update(store.run_parallel(sorted(wave), write, what="restore", describe=str))
+        etags.update(store.site.run_parallel(sorted(wave), write, what="restore", describe=str))
     return etags
 
 
 def _differing(plan: RollbackPlan, live: Release | None, target: Release) -> list[str]:
     """The keys viewers may see differently: what this run changes, and what differs from the newest release
     (a rerun after a killed rollback also covers the keys the killed run already wrote)."""
-    from .plan import diff_objects
-
     keys = set(plan.changed_keys)
     if live is not None:
         keys.update(entry.key for entry in diff_objects(live.objects, target.objects))
@@ -292,7 +374,7 @@ def _invalidation_paths(args: RollbackArgs, ctx: HookContext, keys: list[str]) -
         return []
     from runway_ext.hooks.cloudfront_invalidation.plan import plan_invalidation
 
-    origin_path = origin_path_of(ctx.client("cloudfront"), args.distribution_id, args.bucket)
+    origin_path = origin_path_of(ctx.client("cloudfront"), args.distribution_id, args.bucket_name)
     served = viewer_keys(keys, origin_path)
     if not served:
         return []

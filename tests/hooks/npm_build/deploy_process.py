@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.s3_site import S3Site
+from runway_ext.static_site.s3 import S3Site
 
 
 def wait_for(flag: Path) -> None:

@@ -10,7 +10,7 @@ import pytest
 from runway_ext.core.errors import HookError
 from runway_ext.core.names import bucket_name_problem
 from runway_ext.hooks.npm_build import COMMAND, CacheRuleArg, NpmBuildArgs
-from runway_ext.hooks.npm_build.headers import CacheRule
+from runway_ext.static_site.headers import CacheRule
 
 
 def parse(**args: Any) -> NpmBuildArgs:

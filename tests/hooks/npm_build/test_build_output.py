@@ -19,7 +19,7 @@ from runway_ext.hooks.npm_build.build_output import (
     scan_build,
 )
 from runway_ext.hooks.npm_build.local_cache import RACY_WINDOW_NS, DigestCache
-from runway_ext.hooks.npm_build.plan import LocalFile
+from runway_ext.static_site.inplace import LocalFile
 
 
 def digests(content: bytes) -> tuple[str, str]:

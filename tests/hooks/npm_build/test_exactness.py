@@ -21,7 +21,8 @@ import boto3
 import pytest
 
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, parse_manifest
+from runway_ext.static_site.layout import MANIFEST_NAME
+from runway_ext.static_site.manifest import parse_manifest
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "static_app"
 PROCESS = Path(__file__).with_name("deploy_process.py")

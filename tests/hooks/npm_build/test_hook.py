@@ -25,9 +25,10 @@ import pytest
 import runway_ext.hooks.npm_build.hook as hook_module
 from runway_ext.core.names import bucket_name_problem
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.headers import IMMUTABLE, NO_CACHE, REVALIDATE
-from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, is_state_key, parse_manifest
-from runway_ext.hooks.npm_build.s3_site import S3Site
+from runway_ext.static_site.headers import IMMUTABLE, NO_CACHE, REVALIDATE
+from runway_ext.static_site.layout import MANIFEST_NAME, is_state_key
+from runway_ext.static_site.manifest import parse_manifest
+from runway_ext.static_site.s3 import S3Site
 from runway_ext.testing.cfngin import make_cfngin_context
 from runway_ext.testing.runway_cli import run_runway
 

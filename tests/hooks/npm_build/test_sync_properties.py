@@ -22,8 +22,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from runway_ext.hooks.npm_build import build_and_sync_app
-from runway_ext.hooks.npm_build.plan import parse_manifest
-from runway_ext.hooks.npm_build.s3_site import S3Site, SiteLease
+from runway_ext.static_site.lock import SiteLease
+from runway_ext.static_site.manifest import parse_manifest
+from runway_ext.static_site.s3 import S3Site
 
 BUCKETS = itertools.count()
 

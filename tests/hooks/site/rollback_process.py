@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from runway_ext.hooks.site import rollback_hook
-from runway_ext.hooks.site.store import ReleaseStore
+from runway_ext.static_site.store import ReleaseStore
 
 
 def wait_for(flag: Path) -> None:

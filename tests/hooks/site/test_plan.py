@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from runway_ext.hooks.site.plan import append_release, choose_target, diff_objects, plan_rollback, unreferenced_contents
-from runway_ext.hooks.site.records import (
-    ObjectState,
+from runway_ext.hooks.site.plan import choose_target, plan_rollback
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.records import (
     Release,
     ReleaseError,
     ReleaseIndex,
     ReleaseSummary,
+    append_release,
     deployed_by,
+    diff_objects,
     parse_index,
     parse_release,
     render_index,
     render_release,
+    unreferenced_contents,
 )
 
 

@@ -21,7 +21,8 @@ import pytest
 
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.site import diff_hook, releases_hook, rollback_hook
-from runway_ext.hooks.site.records import OBJECTS_FOLDER, blob_key, index_key, parse_index
+from runway_ext.static_site.layout import OBJECTS_FOLDER, blob_key, index_key
+from runway_ext.static_site.records import parse_index
 
 BUCKET = "release-bucket"
 REPO = Path(__file__).resolve().parents[3]
@@ -243,7 +244,8 @@ def test_cli_refuses_bad_input_in_one_line(aws: Any) -> None:
     for argv, needle in [
         (["--bucket", BUCKET, "--to", "r1", "--steps", "1"], "either to or steps"),
         (["--bucket", BUCKET, "--to", "latest"], "is not a release id"),
-        (["--bucket", "Bad_Bucket"], "bucket:"),
+        (["--bucket", "Bad_Bucket"], "bucket_name:"),
+        (["--bucket-name", "Bad_Bucket"], "bucket_name:"),
         (["--bucket", BUCKET, "--distribution-id", "nope"], "distribution_id:"),
     ]:
         run = subprocess.run(

@@ -9,18 +9,13 @@ from typing import Any
 import boto3
 import pytest
 
-import runway_ext.hooks.npm_build.s3_site as s3_site
+import runway_ext.static_site.s3 as s3_site
 from runway_ext.core.errors import HookError
 from runway_ext.hooks.npm_build.build_output import scan_build
-from runway_ext.hooks.npm_build.plan import (
-    SiteManifest,
-    keys_to_inspect,
-    manifest_after_sync,
-    manifest_key,
-    plan_sync,
-    with_manifest_state,
-)
-from runway_ext.hooks.npm_build.s3_site import Progress, S3Site, format_bytes, is_page
+from runway_ext.static_site.inplace import keys_to_inspect, manifest_after_sync, plan_sync
+from runway_ext.static_site.layout import is_page, manifest_key
+from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
+from runway_ext.static_site.s3 import Progress, S3Site, format_bytes
 
 BUCKET = "site-bucket"
 LOG = logging.getLogger("runway_ext.hooks.npm_build")
@@ -206,9 +201,10 @@ def our_listing(target: S3Site) -> list[tuple[str, int, str, float]]:
 
 def put_manifest(s3: Any, prefix: str, keys: list[str]) -> None:
     """A complete site manifest naming ``keys`` (what decides where the listing is split)."""
-    from runway_ext.hooks.npm_build.plan import ManifestEntry, render_manifest
+    from runway_ext.static_site.manifest import render_manifest
+    from runway_ext.static_site.objects import ObjectState
 
-    entries = {key: ManifestEntry("0" * 64, 1, "e", "text/html", "no-cache") for key in keys}
+    entries = {key: ObjectState("0" * 64, 1, "e", "text/html", "no-cache") for key in keys}
     s3.put_object(Bucket=BUCKET, Key=manifest_key(prefix), Body=render_manifest(SiteManifest("s", "c", entries), written_by="test"))
 
 
@@ -339,7 +335,7 @@ def test_importing_the_s3_module_imports_no_aws_library() -> None:
     import subprocess
     import sys
 
-    code = "import sys, runway_ext.hooks.npm_build.s3_site, runway_ext.hooks.npm_build.hook; print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
+    code = "import sys, runway_ext.static_site.s3, runway_ext.static_site.store, runway_ext.hooks.npm_build.hook, runway_ext.hooks.site.rollback; print(sorted(m for m in ('boto3', 'botocore') if m in sys.modules))"
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60)
     assert run.stdout.strip() == "[]"
 

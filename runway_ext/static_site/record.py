@@ -1,6 +1,6 @@
 """Record a release: the call a sync makes, under its lock, once every object is written (and before it unlocks).
 
-:func:`record_release` is what :mod:`runway_ext.hooks.npm_build.hook` calls; :func:`new_release` builds the
+:func:`record_release` is what a deploy calls; :func:`new_release` builds the
 record (also for a rollback). A release that leaves the site as the newest release already left it is not
 recorded again (a repair of a drifted bucket is no new release).
 """
@@ -9,10 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
-from typing import Any
 
-from .records import Kind, ObjectState, Release, ReleaseIndex, ReleaseSummary, deployed_by, objects_digest, release_id
-from .store import SHA256_METADATA, ReleaseStore, states_of
+from .manifest import SiteManifest
+from .objects import ObjectState
+from .records import (
+    Kind,
+    Release,
+    ReleaseIndex,
+    ReleaseSummary,
+    deployed_by,
+    diff_objects,
+    objects_digest,
+    release_id,
+    with_known_versions,
+)
+from .s3 import S3Site
+from .store import ReleaseStore
 
 
 def new_release(
@@ -33,8 +45,6 @@ def new_release(
     for the same key and ETag, else the current one (a HEAD), so a rollback to it needs no version listing. A
     rollback passes the ids it knows itself (keys it wrote have none: they get the current one).
     """
-    from .plan import diff_objects, with_known_versions
-
     retention = store.retention()
     if retention == "versions":
         objects = store.fill_versions(objects if kind == "rollback" else with_known_versions(objects, previous))
@@ -78,16 +88,16 @@ def save_release(
 
 
 def record_release(
-    site: Any,
-    deployed: Any,
-    entries: Mapping[str, Any],
+    site: S3Site,
+    deployed: SiteManifest,
+    entries: Mapping[str, ObjectState],
     *,
     expected: Sequence[str],
     delete: bool,
     keep: int,
     guard: Callable[[], None],
 ) -> str | None:
-    """Record what a sync left at ``site`` (an ``S3Site``): its manifest entries for the ``expected`` keys.
+    """Record what a sync left at ``site``: its manifest entries for the ``expected`` keys.
 
     ``deployed`` carries the build's ``source_hash`` and ``settings_hash``. Keys the entries lack (an ETag
     not read back) get a HEAD. Returns the new release id, or None when ``keep`` is 0 or nothing changed
@@ -95,10 +105,10 @@ def record_release(
     """
     if keep <= 0:
         return None
-    store = ReleaseStore(site.client, site.bucket, site.prefix, log=site.log, workers=site.workers)
-    objects = states_of({key: entries[key] for key in expected if key in entries})
+    store = ReleaseStore(site)
+    objects = {key: entries[key] for key in expected if key in entries}
     missing = [key for key in expected if key not in entries]
-    for key, state in store.run_parallel(missing, lambda key: (key, _head(store, key)), what="inspect", describe=str):
+    for key, state in site.run_parallel(missing, lambda key: (key, site.head_state(key)), what="inspect", describe=str):
         objects[key] = state
     index = store.read_index()
     previous = store.read_release_or_none(index.latest.id) if index.latest is not None else None
@@ -117,14 +127,3 @@ def record_release(
     )
     save_release(store, release, keep=keep, guard=guard, kept=[previous])
     return release.id
-
-
-def _head(store: ReleaseStore, key: str) -> ObjectState:
-    response = store.client.head_object(Bucket=store.bucket, Key=key)
-    return ObjectState(
-        sha256=str(response.get("Metadata", {}).get(SHA256_METADATA, "")),
-        size=int(response["ContentLength"]),
-        etag=str(response.get("ETag", "")).strip('"'),
-        content_type=str(response.get("ContentType", "")),
-        cache_control=str(response.get("CacheControl", "")),
-    )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from runway_ext.hooks.npm_build.headers import (
+from runway_ext.static_site.headers import (
     DEFAULT_CONTENT_TYPE,
     IMMUTABLE,
     NO_CACHE,

@@ -1,4 +1,4 @@
-"""Release records: what one deploy (or rollback) left in the bucket, and the index of the last N. Pure.
+"""Release records: what one deploy (or rollback) left in the bucket, the index of the last N, and what differs between two. Pure.
 
 Every sync that writes to a site, and every rollback, is a **release**: a sequence number (``r7``), the time,
 the source and settings hashes of the build, who or what deployed it, and the per-key state it left
@@ -19,44 +19,27 @@ import hashlib
 import json
 import os
 import socket
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from runway_ext.core.log import looks_secret
 
-STATE_FOLDER = ".runway-ext/"
-"""The site's state folder under its prefix (the same as the sync's, never synced nor deleted)."""
-RELEASES_FOLDER = STATE_FOLDER + "releases/"
-INDEX_NAME = RELEASES_FOLDER + "index.json"
-OBJECTS_FOLDER = RELEASES_FOLDER + "objects/"
+from .objects import ObjectState
+
 RECORD_FORMAT = 1
+ATOMIC_RECORD_FORMAT = 2
+"""Records of atomic releases: a version that only knows the in-place layout refuses to read them (fails closed)."""
 DEFAULT_KEEP = 10
 
-Retention = Literal["versions", "copies"]
+Retention = Literal["versions", "copies", "atomic"]
+"""How a release's bytes are kept: object versions or retained copies (in-place), its own release folder (atomic)."""
+Layout = Literal["in-place", "atomic"]
 Kind = Literal["deploy", "rollback"]
 
 
 class ReleaseError(ValueError):
     """A release that does not exist or cannot be read (the message is one line)."""
-
-
-@dataclass(frozen=True)
-class ObjectState:
-    """One key as a release left it."""
-
-    sha256: str
-    size: int
-    etag: str
-    content_type: str
-    cache_control: str
-    version_id: str | None = None
-    """In a versioned bucket: a version holding these bytes (the one the release wrote, where known)."""
-
-    @property
-    def headers(self) -> tuple[str, str]:
-        """Content-Type and Cache-Control."""
-        return (self.content_type, self.cache_control)
 
 
 @dataclass(frozen=True)
@@ -77,6 +60,10 @@ class ReleaseSummary:
     delete: bool = True
     """Whether the release owns the whole prefix (a sync with ``delete``): then a rollback to it deletes every other key."""
     restored_from: str | None = None
+    layout: Layout = "in-place"
+    """``in-place``: the release was written at the site's own keys; ``atomic``: in its release folder, made live by the pointer."""
+    shared: tuple[str, ...] = ()
+    """Atomic releases: the shared prefixes (paths under them live in the shared folder)."""
 
 
 @dataclass(frozen=True)
@@ -110,21 +97,6 @@ def release_id(seq: int) -> str:
     return f"r{seq}"
 
 
-def index_key(prefix: str) -> str:
-    """The index object's key."""
-    return prefix + INDEX_NAME
-
-
-def release_key(prefix: str, rid: str) -> str:
-    """The key of one release's record."""
-    return f"{prefix}{RELEASES_FOLDER}{rid}.json"
-
-
-def blob_key(prefix: str, sha256: str) -> str:
-    """The key of a retained copy of content ``sha256``."""
-    return f"{prefix}{OBJECTS_FOLDER}{sha256}"
-
-
 def objects_digest(objects: Mapping[str, ObjectState]) -> str:
     """A digest of keys, bytes and headers: equal digests, equal sites."""
     payload = [[key, state.sha256, state.content_type, state.cache_control] for key, state in sorted(objects.items())]
@@ -148,14 +120,23 @@ def _summary_document(summary: ReleaseSummary) -> dict[str, object]:
     }
     if summary.restored_from is not None:
         document["restored_from"] = summary.restored_from
+    if summary.layout != "in-place":
+        document["layout"] = summary.layout
+        document["shared"] = list(summary.shared)
     return document
 
 
 def _summary(document: Mapping[str, object]) -> ReleaseSummary:
     kind = str(document["kind"])
     retention = str(document["retention"])
-    if kind not in ("deploy", "rollback") or retention not in ("versions", "copies"):
-        raise ValueError("unknown kind or retention")
+    layout = str(document.get("layout", "in-place"))
+    if kind not in ("deploy", "rollback") or retention not in ("versions", "copies", "atomic") or layout not in ("in-place", "atomic"):
+        raise ValueError("unknown kind, retention or layout")
+    if (layout == "atomic") != (retention == "atomic"):
+        raise ValueError("retention and layout disagree")
+    shared = document.get("shared", [])
+    if not isinstance(shared, list) or not all(isinstance(item, str) and item.endswith("/") for item in shared):
+        raise ValueError("bad shared prefixes")
     changed = document.get("changed")
     restored = document.get("restored_from")
     return ReleaseSummary(
@@ -171,6 +152,8 @@ def _summary(document: Mapping[str, object]) -> ReleaseSummary:
         changed=None if changed is None else int(changed),  # type: ignore[call-overload]
         delete=bool(document.get("delete", True)),
         restored_from=None if restored is None else str(restored),
+        layout=layout,  # type: ignore[arg-type]
+        shared=tuple(shared),
     )
 
 
@@ -198,7 +181,7 @@ def parse_index(data: bytes) -> ReleaseIndex:
 def render_release(release: Release) -> bytes:
     """One release record's bytes."""
     document = _summary_document(release.summary)
-    document["format"] = RECORD_FORMAT
+    document["format"] = ATOMIC_RECORD_FORMAT if release.summary.layout == "atomic" else RECORD_FORMAT
     document["objects"] = {key: _state_document(state) for key, state in sorted(release.objects.items())}
     return _dumps(document)
 
@@ -213,6 +196,8 @@ def _state_document(state: ObjectState) -> dict[str, object]:
     }
     if state.version_id is not None:
         document["version_id"] = state.version_id
+    if state.checksum is not None:
+        document["checksum"] = state.checksum
     return document
 
 
@@ -220,7 +205,7 @@ def parse_release(data: bytes, rid: str) -> Release:
     """Read one release record; :class:`ReleaseError` naming it when unreadable."""
     try:
         document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
+        if not isinstance(document, dict) or document.get("format") not in (RECORD_FORMAT, ATOMIC_RECORD_FORMAT):
             raise ValueError("format")
         objects = {
             str(key): ObjectState(
@@ -230,10 +215,14 @@ def parse_release(data: bytes, rid: str) -> Release:
                 str(e["content_type"]),
                 str(e["cache_control"]),
                 None if e.get("version_id") is None else str(e["version_id"]),
+                None if e.get("checksum") is None else str(e["checksum"]),
             )
             for key, e in document["objects"].items()
         }
-        return Release(_summary(document), objects)
+        summary = _summary(document)
+        if (summary.layout == "atomic") != (document["format"] == ATOMIC_RECORD_FORMAT) or summary.id != rid:
+            raise ValueError("format, layout or id")
+        return Release(summary, objects)
     except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
         raise ReleaseError(f"release {rid}: its record is not one this version of runway_ext can read") from None
 
@@ -241,6 +230,77 @@ def parse_release(data: bytes, rid: str) -> Release:
 def with_summary(release: Release, **changes: object) -> Release:
     """The release with some summary fields replaced."""
     return Release(replace(release.summary, **changes), release.objects)  # type: ignore[arg-type]
+
+
+# -- comparing releases -------------------------------------------------------------------------------
+DiffKind = str
+"""``added`` (only in the second), ``removed`` (only in the first), ``changed`` (other bytes), ``headers`` (same bytes)."""
+
+
+@dataclass(frozen=True)
+class DiffEntry:
+    """One key that differs between two states."""
+
+    key: str
+    kind: DiffKind
+
+
+def diff_objects(before: Mapping[str, ObjectState | None], after: Mapping[str, ObjectState]) -> list[DiffEntry]:
+    """Every key whose existence, bytes or headers differ from ``before`` to ``after``, sorted by key.
+
+    An unknown ``before`` state (``None``) counts as ``changed``.
+    """
+    entries: list[DiffEntry] = []
+    for key in sorted(set(before) | set(after)):
+        old, new = before.get(key), after.get(key)
+        if key not in after:
+            entries.append(DiffEntry(key, "removed"))
+        elif key not in before:
+            entries.append(DiffEntry(key, "added"))
+        elif old is None or new is None or old.sha256 != new.sha256 or old.size != new.size:
+            entries.append(DiffEntry(key, "changed"))
+        elif old.headers != new.headers:
+            entries.append(DiffEntry(key, "headers"))
+    return entries
+
+
+def changed_paths(keys: Iterable[str]) -> list[str]:
+    """Keys as URL paths (``/`` + key, not encoded), sorted: the CloudFront invalidation planner's input."""
+    return sorted("/" + key for key in keys)
+
+
+def with_known_versions(objects: Mapping[str, ObjectState], *known: Release | None) -> dict[str, ObjectState]:
+    """``objects`` with the version id a known release recorded for the same key, bytes and ETag (where one did)."""
+    result: dict[str, ObjectState] = {}
+    for key, state in objects.items():
+        version = state.version_id
+        for release in known:
+            if version is not None or release is None:
+                continue
+            old = release.objects.get(key)
+            if old is not None and old.version_id and (old.etag, old.size, old.sha256) == (state.etag, state.size, state.sha256):
+                version = old.version_id
+        result[key] = replace(state, version_id=version)
+    return result
+
+
+def append_release(index: ReleaseIndex, summary: ReleaseSummary, *, keep: int) -> tuple[ReleaseIndex, list[ReleaseSummary]]:
+    """The index with ``summary`` appended and its in-place releases trimmed to the last ``keep``, and those dropped.
+
+    Atomic releases are never dropped here: the atomic prune rule (:func:`~.atomic.plan_retention`) decides them.
+    """
+    releases = [*index.releases, summary]
+    in_place = [release for release in releases if release.layout != "atomic"]
+    dropped = in_place[: max(0, len(in_place) - keep)]
+    gone = {release.id for release in dropped}
+    kept = [release for release in releases if release.id not in gone]
+    return ReleaseIndex(tuple(kept), max(index.next_seq, summary.seq + 1)), dropped
+
+
+def unreferenced_contents(dropped: Iterable[Release], kept: Iterable[Release]) -> set[str]:
+    """Contents (sha256) retained as copies for the dropped releases that no kept release needs."""
+    wanted = {state.sha256 for release in kept if release.summary.retention == "copies" for state in release.objects.values()}
+    return {state.sha256 for release in dropped if release.summary.retention == "copies" for state in release.objects.values()} - wanted
 
 
 # -- who deployed -------------------------------------------------------------------------------------

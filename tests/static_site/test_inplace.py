@@ -9,29 +9,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from runway_ext.hooks.npm_build.headers import IMMUTABLE, NO_CACHE, CacheRule, headers_for
-from runway_ext.hooks.npm_build.plan import (
+from runway_ext.static_site.headers import IMMUTABLE, NO_CACHE, CacheRule, headers_for
+from runway_ext.static_site.inplace import (
     COPY_LIMIT,
-    MANIFEST_NAME,
     LocalFile,
-    ManifestEntry,
     MetadataUpdate,
-    RemoteObject,
-    SiteManifest,
     SyncPlanError,
     Upload,
-    key_problem,
     keys_to_inspect,
     manifest_after_sync,
-    manifest_key,
-    normalize_prefix,
-    parse_manifest,
     plan_sync,
-    render_manifest,
-    settings_hash,
-    strip_etag,
-    with_manifest_state,
 )
+from runway_ext.static_site.layout import MANIFEST_NAME, key_problem, manifest_key, normalize_prefix
+from runway_ext.static_site.manifest import SiteManifest, parse_manifest, render_manifest, settings_hash, with_manifest_state
+from runway_ext.static_site.objects import ObjectState, RemoteObject, strip_etag
 
 
 def local_file(path: str, content: bytes) -> LocalFile:
@@ -221,7 +212,7 @@ def test_strip_etag_removes_quotes() -> None:
 
 def test_manifest_state_applies_only_while_the_etag_still_matches() -> None:
     headers = headers_for(INDEX.path)
-    entry = ManifestEntry(INDEX.sha256, INDEX.size, "etag-1", headers.content_type, headers.cache_control)
+    entry = ObjectState(INDEX.sha256, INDEX.size, "etag-1", headers.content_type, headers.cache_control)
     manifest = SiteManifest("src", "cfg", {INDEX.path: entry, LOGO.path: entry})
     merged = with_manifest_state([RemoteObject(INDEX.path, INDEX.size, "etag-1"), RemoteObject(LOGO.path, INDEX.size, "etag-2")], manifest)
     assert merged[INDEX.path].headers_known and merged[INDEX.path].sha256 == INDEX.sha256
@@ -230,7 +221,7 @@ def test_manifest_state_applies_only_while_the_etag_still_matches() -> None:
 
 
 def test_manifest_round_trip_and_garbage() -> None:
-    entry = ManifestEntry("s" * 64, 3, "e" * 32, "text/html; charset=utf-8", NO_CACHE)
+    entry = ObjectState("s" * 64, 3, "e" * 32, "text/html; charset=utf-8", NO_CACHE)
     manifest = SiteManifest("source", "settings", {"café/index.html": entry})
     data = render_manifest(manifest, written_by="test")
     assert parse_manifest(data) == manifest

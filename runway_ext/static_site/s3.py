@@ -1,11 +1,13 @@
-"""Carry out a static-site sync against S3: read the bucket, apply a plan, record the site manifest.
+"""The one S3 wrapper of a static site: read the bucket, apply a sync plan, read and write the site manifest.
 
-The decisions live in :mod:`runway_ext.hooks.npm_build.plan` (pure); this module talks to S3. Uploads and
+Every S3 request of the site code (the sync, the release store, rollbacks) goes through :class:`S3Site`, so one
+client, one error wording (naming ``bucket_name``) and one bounded thread pool (:func:`run_parallel`) serve them
+all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. Uploads and
 metadata updates run in a bounded thread pool — assets first, HTML pages last, so a visitor never gets
 a new page that points at an asset not yet uploaded — then deletes, in batches of 1,000 keys. The site
 manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
 ``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
-:class:`SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.protocol`).
+:class:`~.lock.SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.lock`).
 
 AWS S3 answers a failed condition with 412 PreconditionFailed, and with 409 ConditionalRequestConflict
 when two conditional writes of one key are in flight at once; both mean "another writer won" here.
@@ -29,7 +31,7 @@ import time
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -40,20 +42,10 @@ from xml.etree import ElementTree
 from runway_ext.core.aws import aws_errors, client_config, error_code, error_message, is_client_error, share_model_loader
 from runway_ext.core.errors import HookError
 
-from .build_output import MD5_LIMIT
-from .plan import (
-    STATE_FOLDER,
-    LocalFile,
-    MetadataUpdate,
-    RemoteObject,
-    SiteManifest,
-    SyncPlan,
-    Upload,
-    manifest_key,
-    parse_manifest,
-    render_manifest,
-    strip_etag,
-)
+from .inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
+from .layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
+from .manifest import SiteManifest, parse_manifest, render_manifest
+from .objects import MD5_LIMIT, ObjectState, RemoteObject, strip_etag
 
 MULTIPART_THRESHOLD = MD5_LIMIT
 """Files up to this size go up in one PutObject (ETag = MD5); larger ones through s3transfer's multipart upload."""
@@ -69,9 +61,6 @@ DELETE_BATCH = 1000
 
 PROGRESS_INTERVAL = 2.0
 """Seconds between progress log lines while objects are transferred."""
-
-SHA256_METADATA = "sha256"
-"""User metadata key (``x-amz-meta-sha256``) holding each object's content hash."""
 
 LISTING_CONCURRENCY = 8
 """Ranges of the key space listed at once."""
@@ -92,10 +81,32 @@ _CONTENTS_OPEN = b"<Contents>"
 _CONTENTS_CLOSE = b"</Contents>"
 
 T = TypeVar("T")
+ItemT = TypeVar("ItemT")
 
 
 class ManifestConflict(HookError):
     """A conditional write of the site manifest failed: another deploy wrote it since this one read it."""
+
+
+class _Exists(Exception):
+    """An object is already at the key an upload may only create."""
+
+
+def crc64nvme_of(path: Path) -> str:
+    """The CRC64NVME of a file as S3 writes it (base64 of the 8 big-endian bytes); needs the AWS CRT (``botocore[crt]``)."""
+    try:
+        from awscrt.checksums import crc64nvme
+    except ImportError:
+        raise HookError("key_value_store_arn: atomic releases need the AWS CRT: pip install 'botocore[crt]'") from None
+    value = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1024 * 1024), b""):
+            value = crc64nvme(block, value)
+    return base64.b64encode(value.to_bytes(8, "big")).decode("ascii")
+
+
+class WriteConflict(HookError):
+    """A conditional write of another document of this tool failed (it changed since it was read)."""
 
 
 def _server_time(metadata: Mapping[str, Any]) -> float | None:
@@ -216,11 +227,6 @@ def listing_ranges(expected_keys: Iterable[str], *, per_range: int, state_prefix
     return ranges
 
 
-def is_page(key: str) -> bool:
-    """Whether a key is an HTML page (uploaded after the assets it may reference)."""
-    return key.lower().endswith((".html", ".htm"))
-
-
 class Progress:
     """Counts finished transfers and logs a line every :data:`PROGRESS_INTERVAL` seconds (and at the end)."""
 
@@ -293,6 +299,17 @@ class S3Site:
         self.listed_at: float | None = None
         """S3's clock when the listing started."""
 
+    @classmethod
+    def with_client(cls, client: Any, bucket: str, prefix: str, *, log: logging.Logger, workers: int = 16) -> S3Site:
+        """A site read and written through a boto3 S3 client the caller owns (its listing parser is left as it is)."""
+        site = cls.__new__(cls)
+        site.bucket, site.prefix, site.log, site.workers, site.client = bucket, prefix, log, workers, client
+        site.stop_listing = threading.Event()
+        site._manifest_bytes = None
+        site.manifest = site.manifest_etag = None
+        site.manifest_time = site.server_time = site.listed_at = None
+        return site
+
     # -- reading ---------------------------------------------------------------------------------
     def read_manifest(self) -> SiteManifest | None:
         """The site manifest (``None``: none yet, or not ours); remembers its ETag and time for conditional writes."""
@@ -312,7 +329,7 @@ class S3Site:
             if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
                 self.server_time = _server_time(getattr(error, "response", {}).get("ResponseMetadata", {}))
                 return None
-            raise self._error("read the site manifest", error) from None
+            raise self.error("read the site manifest", error) from None
         self._manifest_bytes = data
         self.manifest_etag = response.get("ETag")
         modified = response.get("LastModified")
@@ -353,7 +370,7 @@ class S3Site:
                 for future in futures:
                     objects.extend(future.result())
         except aws_errors() as error:
-            raise self._error("list the bucket", error) from None
+            raise self.error("list the bucket", error) from None
         finally:
             failed.set()
         self.listed_at = min(times) if len(times) == len(ranges) else None
@@ -414,7 +431,7 @@ class S3Site:
 
         if keys:
             self.log.info("inspecting %d objects the site manifest does not vouch for", len(keys))
-        results = self._run_parallel(keys, head, what="inspect", describe=lambda key: key)
+        results = self.run_parallel(keys, head, what="inspect", describe=lambda key: key)
         return {item.key: item for item in results}
 
     # -- writing ---------------------------------------------------------------------------------
@@ -444,10 +461,10 @@ class S3Site:
         assets = [t for t in transfers if not is_page(t.key)]
         pages = [t for t in transfers if is_page(t.key)]
         for wave in (assets, pages):
-            for key, etag in self._run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
+            for key, etag in self.run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
                     etags[key] = etag
-        self._delete(plan.deletes, check)
+        self.delete(plan.deletes, check)
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:
@@ -482,7 +499,7 @@ class S3Site:
                     f"s3://{self.bucket}/{self.prefix}: another deploy wrote the site manifest while this one ran; "
                     "this deploy stopped (rerun it once the other has finished)"
                 ) from None
-            raise self._error("write the site manifest", error) from None
+            raise self.error("write the site manifest", error) from None
         self.manifest_etag = response.get("ETag")
         self._manifest_bytes = body
         return str(self.manifest_etag)
@@ -526,7 +543,8 @@ class S3Site:
         )
         return strip_etag(response.get("CopyObjectResult", {}).get("ETag", ""))
 
-    def _delete(self, keys: Sequence[str], check: Callable[[], None]) -> None:
+    def delete(self, keys: Sequence[str], check: Callable[[], None]) -> None:
+        """Delete ``keys`` in batches of 1,000 (``check`` before each batch); one line naming the first that failed."""
         for start in range(0, len(keys), DELETE_BATCH):
             check()
             batch = keys[start : start + DELETE_BATCH]
@@ -535,7 +553,7 @@ class S3Site:
                     Bucket=self.bucket, Delete={"Objects": [{"Key": key} for key in batch], "Quiet": True}
                 )
             except aws_errors() as error:
-                raise self._error("delete objects", error) from None
+                raise self.error("delete objects", error) from None
             failed = response.get("Errors", [])
             if failed:
                 first = failed[0]
@@ -545,41 +563,227 @@ class S3Site:
                 )
             self.log.info("deleted %d objects", min(start + DELETE_BATCH, len(keys)))
 
-    def _run_parallel(
-        self,
-        items: Iterable[Any],
-        action: Callable[[Any], T],
-        *,
-        what: str,
-        describe: Callable[[Any], str],
-    ) -> list[T]:
-        """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest."""
-        items = list(items)
-        if not items:
-            return []
-        results: list[T] = []
-        with ThreadPoolExecutor(max_workers=min(self.workers, len(items)), thread_name_prefix="runway-ext-s3") as pool:
-            futures: dict[Future[T], Any] = {pool.submit(action, item): item for item in items}
-            _, pending = wait(futures, return_when=FIRST_EXCEPTION)
-            for future in pending:
-                future.cancel()
-            for future in futures:
-                if future.cancelled():
-                    continue
-                error = future.exception()
-                if error is not None:
-                    for other in pending:
-                        other.cancel()
-                    if isinstance(error, HookError):
-                        raise error
-                    if isinstance(error, (*aws_errors(), OSError)):
-                        raise self._error(f"{what} {describe(futures[future])}", error) from None
-                    raise error
-                results.append(future.result())
-        return results
+    def run_parallel(self, items: Iterable[ItemT], action: Callable[[ItemT], T], *, what: str, describe: Callable[[ItemT], str]) -> list[T]:
+        """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest and is raised.
 
-    def _error(self, action: str, error: BaseException) -> HookError:
-        """One clear line for an S3 failure, naming the bucket."""
+        An S3 or file failure becomes one line (:meth:`error`) naming ``what`` and the item ``describe`` names.
+        """
+        return run_parallel(
+            items,
+            action,
+            workers=self.workers,
+            translate=lambda item, error: (
+                self.error(f"{what} {describe(item)}", error) if isinstance(error, (*aws_errors(), OSError)) else None
+            ),
+        )
+
+    # -- plain object I/O (the release store's) -------------------------------------------------------
+    def get(self, key: str) -> tuple[bytes, str] | None:
+        """The bytes and ETag of ``key`` (None: no such key)."""
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=key)
+            return response["Body"].read(), str(response.get("ETag", ""))
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
+                return None
+            raise self.error(f"read {key}", error) from None
+
+    def put_document(self, key: str, body: bytes, *, condition: str | None = None) -> str:
+        """PutObject a JSON document of this tool (never cached); returns its ETag.
+
+        ``condition``: ``*`` (the key must not exist) or an ETag it must still have; a failed condition raises
+        :class:`WriteConflict`.
+        """
+        extra: dict[str, str] = {}
+        if condition == "*":
+            extra["IfNoneMatch"] = "*"
+        elif condition:
+            extra["IfMatch"] = condition
+        try:
+            response = self.client.put_object(
+                Bucket=self.bucket, Key=key, Body=body, ContentType="application/json", CacheControl="no-store", **extra
+            )
+        except aws_errors() as error:
+            if condition and is_client_error(error) and error_code(error) in CONFLICT_CODES | {"NoSuchKey", "404"}:
+                raise WriteConflict(f"{key} in s3://{self.bucket} changed while this run wrote it") from None
+            raise self.error(f"write {key}", error) from None
+        return str(response.get("ETag", ""))
+
+    def copy_state(
+        self, source: Mapping[str, str], key: str, state: ObjectState, *, headers: bool = False, if_match: str | None = None
+    ) -> str:
+        """Server-side copy of ``source`` (a CopySource) to ``key``; returns the new ETag.
+
+        ``headers``: give the copy the state's Content-Type, Cache-Control and sha256 metadata (else keep the
+        source's); ``if_match``: copy only while the source still has this ETag (else one line, nothing written).
+        """
+        extra: dict[str, Any] = {}
+        if headers:
+            extra = {"ContentType": state.content_type, "CacheControl": state.cache_control, "Metadata": {SHA256_METADATA: state.sha256}}
+        try:
+            if state.size > COPY_LIMIT:
+                self.client.copy(dict(source), self.bucket, key, ExtraArgs=extra)
+                return strip_etag(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", ""))
+            conditions = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource=dict(source),
+                MetadataDirective="REPLACE" if headers else "COPY",
+                **extra,
+                **conditions,
+            )
+        except aws_errors() as error:
+            if if_match and is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                raise HookError(
+                    f"{source['Key']} in s3://{self.bucket} changed while this run copied it; nothing was recorded (rerun)"
+                ) from None
+            raise self.error(f"copy {source['Key']} to {key}", error) from None
+        return strip_etag(response.get("CopyObjectResult", {}).get("ETag", ""))
+
+    def head_state(self, key: str) -> ObjectState:
+        """A HEAD of ``key`` as an :class:`ObjectState` (sha256 from our metadata, empty when absent)."""
+        response = self.client.head_object(Bucket=self.bucket, Key=key)
+        return ObjectState(
+            sha256=str(response.get("Metadata", {}).get(SHA256_METADATA, "")),
+            size=int(response["ContentLength"]),
+            etag=strip_etag(response.get("ETag", "")),
+            content_type=str(response.get("ContentType", "")),
+            cache_control=str(response.get("CacheControl", "")),
+        )
+
+    # -- the atomic layout's writes: every object carries an S3-stored CRC64NVME ---------------------------
+    def put_release_object(self, key: str, path: Path, state: ObjectState, *, if_absent: bool = False) -> ObjectState:
+        """Upload ``path`` to ``key`` with the state's headers and a CRC64NVME S3 checks and stores; returns the state written.
+
+        ``if_absent``: only if no object is there (``If-None-Match: *``); when one is, it is kept if S3's checksum of
+        it equals this file's (the same bytes, e.g. from a run that was killed), else one line and nothing written.
+        """
+        checksum = crc64nvme_of(path)
+        extra = {
+            "ContentType": state.content_type,
+            "CacheControl": state.cache_control,
+            "Metadata": {SHA256_METADATA: state.sha256},
+            "ChecksumAlgorithm": "CRC64NVME",
+        }
+        try:
+            if state.size <= MULTIPART_THRESHOLD:
+                response = self.client.put_object(
+                    Bucket=self.bucket,
+                    Key=key,
+                    Body=path.read_bytes(),
+                    ChecksumCRC64NVME=checksum,
+                    **extra,
+                    **({"IfNoneMatch": "*"} if if_absent else {}),
+                )
+                etag, stored = strip_etag(response.get("ETag", "")), response.get("ChecksumCRC64NVME")
+            else:
+                if if_absent and self.checksum_of(key) is not None:
+                    raise _Exists()
+                from boto3.s3.transfer import TransferConfig
+
+                config = TransferConfig(multipart_threshold=MULTIPART_THRESHOLD, multipart_chunksize=MULTIPART_CHUNK, use_threads=True)
+                self.client.upload_file(str(path), self.bucket, key, ExtraArgs=extra, Config=config)
+                etag, stored = self._etag_and_checksum(key)
+        except _Exists:
+            etag, stored = self._existing(key, checksum)
+        except aws_errors() as error:
+            if if_absent and is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                etag, stored = self._existing(key, checksum)
+            else:
+                raise self.error(f"upload {key}", error) from None
+        if stored != checksum:
+            raise HookError(
+                f"s3://{self.bucket}/{key}: S3 stored checksum {stored} for a file whose CRC64NVME is {checksum}; nothing was switched"
+            )
+        return replace(state, etag=etag, checksum=checksum)
+
+    def _existing(self, key: str, checksum: str) -> tuple[str, str]:
+        etag, stored = self._etag_and_checksum(key)
+        if stored != checksum:
+            raise HookError(
+                f"s3://{self.bucket}/{key} already holds other bytes (CRC64NVME {stored}, the build's is {checksum}); "
+                "shared objects are never overwritten: nothing was switched"
+            )
+        return etag, stored
+
+    def _etag_and_checksum(self, key: str) -> tuple[str, str | None]:
+        response = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
+        return strip_etag(response.get("ETag", "")), response.get("ChecksumCRC64NVME")
+
+    def copy_release_object(self, source_key: str, key: str, source: ObjectState, *, headers: bool = False) -> ObjectState:
+        """Server-side copy of a release's object (while it has the recorded ETag), checked by S3's checksum.
+
+        ``headers``: set the recorded headers on the copy (else they are copied with the bytes).
+        """
+        extra: dict[str, Any] = {"MetadataDirective": "COPY"}
+        if headers:
+            extra = {
+                "MetadataDirective": "REPLACE",
+                "ContentType": source.content_type,
+                "CacheControl": source.cache_control,
+                "Metadata": {SHA256_METADATA: source.sha256},
+            }
+        try:
+            response = self.client.copy_object(
+                Bucket=self.bucket,
+                Key=key,
+                CopySource={"Bucket": self.bucket, "Key": source_key},
+                CopySourceIfMatch=f'"{source.etag}"',
+                ChecksumAlgorithm="CRC64NVME",
+                **extra,
+            )
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                raise HookError(
+                    f"s3://{self.bucket}/{source_key} changed since its release was recorded; nothing was switched "
+                    "(deploy with force: true to upload it again)"
+                ) from None
+            raise self.error(f"copy {source_key} to {key}", error) from None
+        result = response.get("CopyObjectResult", {})
+        stored = result.get("ChecksumCRC64NVME")
+        if stored != source.checksum:
+            raise HookError(f"s3://{self.bucket}/{source_key}: its copy has CRC64NVME {stored}, its release recorded {source.checksum}")
+        return replace(source, etag=strip_etag(result.get("ETag", "")))
+
+    def checksum_of(self, key: str) -> str | None:
+        """S3's CRC64NVME of ``key`` (a HEAD with checksum mode); None when there is no such object (or no checksum)."""
+        try:
+            return self._etag_and_checksum(key)[1]
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404", "NotFound"):
+                return None
+            raise self.error(f"inspect {key}", error) from None
+
+    def list_folder(self, folder: str) -> list[tuple[str, str, int]]:
+        """(key, ETag, size) of every object under ``folder`` (ListObjects v1 pages: the v2 parser is the sync's)."""
+        try:
+            pages = self.client.get_paginator("list_objects").paginate(Bucket=self.bucket, Prefix=folder)
+            return [
+                (item["Key"], strip_etag(item.get("ETag", "")), int(item["Size"])) for page in pages for item in page.get("Contents", [])
+            ]
+        except aws_errors() as error:
+            raise self.error(f"list {folder}", error) from None
+
+    def delete_if(self, key: str, etag: str) -> bool:
+        """Delete ``key`` only while it has ``etag`` (DeleteObject ``If-Match``); False when it changed (it is kept)."""
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=key, IfMatch=f'"{etag}"')
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in CONFLICT_CODES:
+                return False
+            if is_client_error(error) and error_code(error) in ("NoSuchKey", "404"):
+                return True
+            raise self.error(f"delete {key}", error) from None
+        return True
+
+    @property
+    def where(self) -> str:
+        """``s3://bucket/prefix``."""
+        return f"s3://{self.bucket}/{self.prefix}"
+
+    def error(self, action: str, error: BaseException) -> HookError:
+        """One clear line for an S3 failure, naming the bucket (and the ``bucket_name`` field where it is the cause)."""
         code = error_code(error) if isinstance(error, Exception) else ""
         if code == "NoSuchBucket":
             return HookError(f"bucket_name: bucket {self.bucket!r} does not exist")
@@ -587,6 +791,42 @@ class S3Site:
             return HookError(f"bucket_name: access denied to s3://{self.bucket} (could not {action})")
         message = error_message(error) if isinstance(error, Exception) else str(error)
         return HookError(f"could not {action} in s3://{self.bucket}: {message}")
+
+
+def run_parallel(
+    items: Iterable[ItemT],
+    action: Callable[[ItemT], T],
+    *,
+    workers: int,
+    translate: Callable[[ItemT, BaseException], BaseException | None] = lambda item, error: None,
+) -> list[T]:
+    """``action`` on every item, at most ``workers`` at once, results in the items' order.
+
+    The first failure cancels what has not started and is raised once the running ones end: as
+    ``translate(item, error)`` returns it (None: the error itself). A :class:`HookError` is raised as it is.
+    """
+    items = list(items)
+    if not items:
+        return []
+    results: list[T] = []
+    with ThreadPoolExecutor(max_workers=min(workers, len(items)), thread_name_prefix="runway-ext-s3") as pool:
+        futures: dict[Future[T], ItemT] = {pool.submit(action, item): item for item in items}
+        _, pending = wait(futures, return_when=FIRST_EXCEPTION)
+        for future in pending:
+            future.cancel()
+        for future, item in futures.items():
+            if future.cancelled():
+                continue
+            error = future.exception()
+            if error is not None:
+                if isinstance(error, HookError):
+                    raise error
+                translated = translate(item, error)
+                if translated is not None:
+                    raise translated from None
+                raise error
+            results.append(future.result())
+    return results
 
 
 def _listed_object(item: Mapping[str, Any]) -> RemoteObject:
@@ -598,73 +838,3 @@ def _listed_object(item: Mapping[str, Any]) -> RemoteObject:
         strip_etag(item.get("ETag", "")),
         last_modified=modified.timestamp() if modified is not None else None,
     )
-
-
-class SiteLease:
-    """A deploy's lock on the site: the ``syncing`` manifest, renewed every ttl/3 while the deploy writes.
-
-    :meth:`check` (run before every write) raises once a renewal failed or the lock may have expired;
-    :meth:`finish` writes the ``complete`` manifest in its place; :meth:`release` marks the site as
-    left half-written (``syncing`` without a lock) so the next deploy compares instead of waiting.
-    """
-
-    def __init__(self, site: S3Site, marker: SiteManifest, *, written_by: str, ttl: float) -> None:
-        """Take the lock: write ``marker`` conditionally (:class:`ManifestConflict` when another deploy wrote first)."""
-        self.site = site
-        self.marker = marker
-        self.written_by = written_by
-        self.ttl = ttl
-        self._body = render_manifest(marker, written_by=written_by)
-        site.put_manifest(self._body)
-        self._renewed = time.monotonic()
-        self._lost: str | None = None
-        self._lock = threading.Lock()
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._renew_until_stopped, name="runway-ext-lease", daemon=True)
-        self._thread.start()
-
-    def _renew_until_stopped(self) -> None:
-        while not self._stop.wait(self.ttl / 3):
-            try:
-                with self._lock:
-                    self.site.put_manifest(self._body)
-                    self._renewed = time.monotonic()
-            except HookError as error:
-                self._lost = str(error)
-                return
-
-    def check(self) -> None:
-        """Raise when this deploy may no longer hold the lock (it must stop writing)."""
-        if self._lost is not None:
-            raise HookError(f"lost the lock on s3://{self.site.bucket}/{self.site.prefix}: {self._lost}")
-        if time.monotonic() - self._renewed > self.ttl * 0.9:
-            raise HookError(f"could not renew the lock on s3://{self.site.bucket}/{self.site.prefix} in time; stopped writing")
-
-    def _stop_renewing(self) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def finish(self, manifest: SiteManifest) -> None:
-        """Replace the lock with the complete manifest (only if the lock is still ours)."""
-        self._stop_renewing()
-        self.check()
-        with self._lock:
-            self.site.put_manifest(render_manifest(manifest, written_by=self.written_by))
-
-    def release(self) -> None:
-        """After a failure: keep the site marked half-written but free for the next deploy (best effort)."""
-        self._stop_renewing()
-        if self._lost is not None:
-            return
-        released = SiteManifest(
-            self.marker.source_hash,
-            self.marker.settings_hash,
-            self.marker.objects,
-            state="syncing",
-            lock=None,
-            vouched_at=self.marker.vouched_at,
-        )
-        try:
-            self.site.put_manifest(render_manifest(released, written_by=self.written_by))
-        except HookError as error:
-            self.site.log.warning("could not release the lock on s3://%s/%s: %s", self.site.bucket, self.site.prefix, error)

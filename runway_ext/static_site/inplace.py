@@ -1,0 +1,264 @@
+"""The in-place layout: plan an exact, incremental sync of a built static site to its bucket. Pure: no I/O in this module.
+
+Inputs are the local manifest (every built file with its size, sha256 and MD5), the bucket listing
+(key, size, ETag) and the site manifest object this tool wrote after its last complete sync (per key:
+sha256, ETag, headers). An object is compared by **content**, never by size + modification time:
+
+* its state is known from the site manifest when the manifest's ETag for the key equals the listed
+  ETag (so nothing changed the object since), else from a HEAD of the object (our ``sha256`` metadata
+  and its headers) — :func:`keys_to_inspect` names the keys worth a HEAD;
+* a single-part ETag is the MD5 of the bytes and settles equality on its own; multipart ETags are
+  never compared, the sha256 is.
+
+The plan lists uploads (new or changed bytes), metadata updates (same bytes, other headers: done by a
+copy onto itself), deletes (objects not in the build, only with ``delete`` and never more than
+``max_delete`` objects nor more than ``max_delete_fraction`` of the site: above either cap nothing is
+deleted and the plan carries the refusal), and unchanged keys.
+
+**What the site manifest vouches for.** A manifest entry describes a key only while the listing
+shows the same ETag and size *and* the object was last modified no later than the manifest's
+``vouched_at`` time (S3's clock, whole seconds): an object deleted, overwritten with other bytes, or
+rewritten (even with the same bytes and other headers) after that time is not vouched for, so it is
+compared again. A manifest in state ``syncing`` (a deploy started and has not finished, or died)
+vouches only for the keys that deploy did not plan to touch; see :mod:`.lock`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+from .headers import CacheRule, ObjectHeaders, headers_for
+from .layout import is_page, key_problem, site_keys
+from .objects import ObjectState, RemoteObject, is_plain_etag
+
+FRACTION_MIN_SITE = 10
+"""Sites with fewer objects than this are exempt from ``max_delete_fraction`` (a share of a handful means little)."""
+
+
+COPY_LIMIT = 5 * 1024**3
+"""CopyObject's size limit: larger objects get their new headers by a re-upload."""
+
+
+UploadReason = Literal["new", "changed", "unverified"]
+
+
+class SyncPlanError(ValueError):
+    """The build cannot be synced as it is (a path that is no valid key, or one that collides with the manifest)."""
+
+
+@dataclass(frozen=True)
+class LocalFile:
+    """A built file: its path in the site (relative to the output folder, ``/``-separated) and its content digests."""
+
+    path: str
+    size: int
+    sha256: str
+    md5: str
+
+
+@dataclass(frozen=True)
+class Upload:
+    """Put a local file's bytes at ``key``."""
+
+    key: str
+    path: str
+    size: int
+    headers: ObjectHeaders
+    reason: UploadReason
+
+
+@dataclass(frozen=True)
+class MetadataUpdate:
+    """Give the object at ``key`` (already holding the right bytes) new headers."""
+
+    key: str
+    path: str
+    headers: ObjectHeaders
+
+
+@dataclass(frozen=True)
+class SyncPlan:
+    """What a sync does. ``deletes`` is empty whenever ``delete_refusal`` is set."""
+
+    uploads: tuple[Upload, ...] = ()
+    metadata_updates: tuple[MetadataUpdate, ...] = ()
+    unchanged: tuple[str, ...] = ()
+    deletes: tuple[str, ...] = ()
+    extra_remote: tuple[str, ...] = ()
+    delete_refusal: str | None = None
+    headers: Mapping[str, ObjectHeaders] = field(default_factory=dict)
+
+    @property
+    def bytes_to_upload(self) -> int:
+        """Bytes the uploads send."""
+        return sum(upload.size for upload in self.uploads)
+
+    @property
+    def changed_keys(self) -> list[str]:
+        """Keys whose content, headers or existence change, sorted."""
+        keys = {u.key for u in self.uploads} | {m.key for m in self.metadata_updates} | set(self.deletes)
+        return sorted(keys)
+
+    @property
+    def changed_paths(self) -> list[str]:
+        """The changed keys as URL paths (``/`` + key, not encoded) — the CloudFront invalidation hook's input."""
+        return ["/" + key for key in self.changed_keys]
+
+    @property
+    def is_noop(self) -> bool:
+        """Whether the sync changes nothing in the bucket."""
+        return not (self.uploads or self.metadata_updates or self.deletes)
+
+
+def _same_content(local: LocalFile, remote: RemoteObject) -> bool | None:
+    """True/False when the remote bytes are known to equal/differ from the local ones; None when unknown."""
+    if remote.size != local.size:
+        return False
+    if remote.sha256 is not None:
+        return remote.sha256 == local.sha256
+    if is_plain_etag(remote.etag) and local.md5:
+        return remote.etag == local.md5
+    return None
+
+
+def _check_paths(local: Mapping[str, LocalFile], prefix: str = "") -> None:
+    for path in sorted(local):
+        problem = key_problem(path, prefix)
+        if problem:
+            raise SyncPlanError(problem)
+
+
+def missing_pages_problem(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject], *, prefix: str) -> str | None:
+    """A refusal when the build has no HTML page while the site in the bucket has some (a broken build). Pure."""
+    if any(is_page(path) for path in local):
+        return None
+    pages = [key for key in site_keys(remote, prefix) if is_page(key)]
+    if not pages:
+        return None
+    return (
+        f"the build has no HTML page but the site has {len(pages)} (e.g. {pages[0]}); nothing was changed "
+        "(check the build, or set allow_no_pages: true)"
+    )
+
+
+def keys_to_inspect(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject], *, prefix: str = "") -> list[str]:
+    """Keys whose content or headers the listing and site manifest cannot settle (worth a HEAD), sorted."""
+    keys: list[str] = []
+    for path, file in local.items():
+        key = prefix + path
+        found = remote.get(key)
+        if found is None or found.headers_known:
+            continue
+        if _same_content(file, found) is not False:
+            keys.append(key)
+    return sorted(keys)
+
+
+def plan_sync(
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteObject],
+    *,
+    prefix: str = "",
+    rules: Sequence[CacheRule] = (),
+    delete: bool = False,
+    max_delete: int = 256,
+    max_delete_fraction: float = 1.0,
+) -> SyncPlan:
+    """Compare the build (``local``, by site path) with the bucket (``remote``, by key) and decide every key.
+
+    Objects whose content is still unknown (not inspected) are uploaded (reason ``unverified``);
+    objects with the right bytes but other headers get a metadata update. Remote keys under
+    ``prefix`` that the build lacks are deleted only with ``delete``, and only up to ``max_delete``
+    objects and ``max_delete_fraction`` of the site's current objects (sites of at least
+    :data:`FRACTION_MIN_SITE` objects).
+    """
+    _check_paths(local, prefix)
+    uploads: list[Upload] = []
+    updates: list[MetadataUpdate] = []
+    unchanged: list[str] = []
+    wanted: dict[str, ObjectHeaders] = {}
+    for path in sorted(local):
+        file = local[path]
+        key = prefix + path
+        headers = headers_for(path, rules)
+        wanted[key] = headers
+        found = remote.get(key)
+        if found is None:
+            uploads.append(Upload(key, path, file.size, headers, "new"))
+            continue
+        same = _same_content(file, found)
+        if same is False:
+            uploads.append(Upload(key, path, file.size, headers, "changed"))
+        elif same is None or not found.headers_known:
+            uploads.append(Upload(key, path, file.size, headers, "unverified"))
+        elif (found.content_type, found.cache_control) == (headers.content_type, headers.cache_control):
+            unchanged.append(key)
+        elif file.size > COPY_LIMIT:
+            uploads.append(Upload(key, path, file.size, headers, "changed"))
+        else:
+            updates.append(MetadataUpdate(key, path, headers))
+
+    current = site_keys(remote, prefix)
+    extra = [key for key in current if key not in wanted]
+    deletes: tuple[str, ...] = ()
+    refusal = None
+    if delete and extra:
+        if len(extra) > max_delete:
+            refusal = (
+                f"the sync would delete {len(extra)} objects, more than max_delete ({max_delete}); "
+                "nothing was changed (raise max_delete or check the build output)"
+            )
+        elif len(current) >= FRACTION_MIN_SITE and len(extra) > max_delete_fraction * len(current):
+            refusal = (
+                f"the sync would delete {len(extra)} of the site's {len(current)} objects, more than "
+                f"max_delete_fraction ({max_delete_fraction:g}); nothing was changed (raise max_delete_fraction or check the build output)"
+            )
+        else:
+            deletes = tuple(extra)
+    return SyncPlan(
+        uploads=tuple(uploads),
+        metadata_updates=tuple(updates),
+        unchanged=tuple(unchanged),
+        deletes=deletes,
+        extra_remote=tuple(extra),
+        delete_refusal=refusal,
+        headers=wanted,
+    )
+
+
+def manifest_after_sync(
+    plan: SyncPlan,
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteObject],
+    new_etags: Mapping[str, str],
+    *,
+    prefix: str = "",
+) -> dict[str, ObjectState]:
+    """The per-key state the bucket holds once ``plan`` has been carried out.
+
+    ``new_etags`` are the ETags S3 returned for uploaded and copied keys; a key without one (e.g. a
+    multipart upload whose ETag was not read back) is left out, so the next sync inspects it.
+    """
+    objects: dict[str, ObjectState] = {}
+    unchanged = set(plan.unchanged)
+    for path, file in local.items():
+        key = prefix + path
+        etag = new_etags.get(key) or (remote[key].etag if key in unchanged and key in remote else None)
+        if not etag:
+            continue
+        headers = plan.headers[key]
+        objects[key] = ObjectState(file.sha256, file.size, etag, headers.content_type, headers.cache_control)
+    return objects
+
+
+def entries_before_sync(plan: SyncPlan, remote: Mapping[str, RemoteObject]) -> dict[str, ObjectState]:
+    """What a ``syncing`` manifest may vouch for: the keys the plan leaves untouched, as they are now."""
+    objects: dict[str, ObjectState] = {}
+    for key in plan.unchanged:
+        found = remote.get(key)
+        if found is None or found.sha256 is None or found.content_type is None or found.cache_control is None:
+            continue
+        objects[key] = ObjectState(found.sha256, found.size, found.etag, found.content_type, found.cache_control)
+    return objects

@@ -1,0 +1,217 @@
+"""The site lock: how deploys and rollbacks of one site stay exact under kills and races (the site manifest protocol).
+
+In ten lines:
+
+1. A deploy reads the site manifest (``<prefix>.runway-ext/site-manifest.json``) and its ETag, then lists
+   the prefix once. The manifest vouches for an object only while the listing shows its ETag and size
+   and it was not modified after the manifest's time (:func:`~.manifest.with_manifest_state`).
+2. A ``complete`` manifest whose sources, settings and every object are vouched for by the listing
+   proves the bucket holds that build: the build and the sync are skipped. Anything else is compared.
+3. Before its first write, a deploy replaces the manifest with a ``syncing`` one that holds a lock
+   (owner, host, pid, run id, ttl) and vouches only for the keys it will not touch — written with
+   ``If-Match`` on the ETag it read (``If-None-Match: *`` when there was none). A 412 means another
+   deploy got there first: this one stops before writing anything.
+4. While it writes, the deploy renews the lock (again ``If-Match``) every ttl/3 and stops writing as soon
+   as a renewal fails; it finishes by writing the ``complete`` manifest with ``If-Match`` on its own lock.
+5. A deploy that fails releases the lock (``syncing`` without lock); one that is killed leaves the lock,
+   which is stale once its process is gone (same host) or its ttl ran out (S3's clock). A stale
+   ``syncing`` manifest is taken over: the new deploy compares every key it does not vouch for.
+
+:func:`lock_status` is the pure decision; :func:`check_lock` applies it to a site just read; :func:`holding`
+takes the lock (a :class:`SiteLease`) for the ``with`` block and releases it when the block fails.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Literal
+
+from runway_ext.core.errors import HookError
+
+from .manifest import SiteLock, SiteManifest, render_manifest
+from .s3 import S3Site
+
+LockState = Literal["free", "stale", "held"]
+
+
+@dataclass(frozen=True)
+class LockStatus:
+    """Whether a deploy may start: ``free`` (no deploy running), ``stale`` (one died), ``held`` (one runs)."""
+
+    state: LockState
+    reason: str = ""
+
+
+def lock_status(
+    manifest: SiteManifest | None,
+    *,
+    manifest_time: float | None,
+    server_now: float | None,
+    this_host: str,
+    is_alive: Callable[[SiteLock], bool],
+) -> LockStatus:
+    """Decide whether the deploy that wrote ``manifest`` still holds the site.
+
+    ``manifest_time`` is the manifest object's last modification and ``server_now`` the current time,
+    both by S3's clock (so clocks of the deploying machines never matter). ``is_alive`` tells whether a
+    lock owner on this host is still running.
+    """
+    if manifest is None or manifest.state == "complete":
+        return LockStatus("free")
+    lock = manifest.lock
+    if lock is None:
+        return LockStatus("stale", "the last deploy failed before it finished")
+    if lock.host == this_host and not is_alive(lock):
+        return LockStatus("stale", f"the deploy by {lock.owner} is no longer running")
+    if manifest_time is not None and server_now is not None and server_now > manifest_time + lock.ttl:
+        return LockStatus("stale", f"the lock of {lock.owner} expired {server_now - manifest_time - lock.ttl:.0f}s ago")
+    remaining = "" if manifest_time is None or server_now is None else f"; its lock expires in {manifest_time + lock.ttl - server_now:.0f}s"
+    return LockStatus("held", f"another deploy ({lock.owner}) is syncing this site{remaining}")
+
+
+ACTIVE_RUNS: set[str] = set()
+"""Run ids of the deploys and rollbacks running in this process (a lock of this process whose run is not here is dead)."""
+
+
+def is_alive(lock: SiteLock) -> bool:
+    """Whether the process holding a lock taken on this host still runs (in this process: whether its run does)."""
+    if lock.pid == os.getpid():
+        return lock.run_id in ACTIVE_RUNS
+    try:
+        os.kill(lock.pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_lock(site: S3Site, manifest: SiteManifest | None, *, dry_run: bool, log: logging.Logger) -> None:
+    """Refuse (one line naming ``bucket_name``) a site another live run holds; warn about one left half-written.
+
+    A dry run only warns: it writes nothing.
+    """
+    status = lock_status(
+        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=socket.gethostname(), is_alive=is_alive
+    )
+    if status.state == "held":
+        if not dry_run:
+            raise HookError(f"bucket_name: {site.where}: {status.reason}; nothing was changed")
+        log.warning("%s: %s", site.where, status.reason)
+    elif status.state == "stale":
+        log.warning("%s was left half-written (%s): comparing every object that run may have touched", site.where, status.reason)
+
+
+def user_name() -> str:
+    """The local user's name (``unknown`` when the system cannot say)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
+def new_lock(*, ttl: float, what: str = "") -> SiteLock:
+    """A lock for a run of this process: ``user@host pid N`` (plus `` (what)``), a fresh run id."""
+    host = socket.gethostname()
+    owner = f"{user_name()}@{host} pid {os.getpid()}" + (f" ({what})" if what else "")
+    return SiteLock(owner=owner, host=host, pid=os.getpid(), run_id=uuid.uuid4().hex, ttl=ttl)
+
+
+class SiteLease:
+    """A deploy's lock on the site: the ``syncing`` manifest, renewed every ttl/3 while the deploy writes.
+
+    :meth:`check` (run before every write) raises once a renewal failed or the lock may have expired;
+    :meth:`finish` writes the ``complete`` manifest in its place; :meth:`release` marks the site as
+    left half-written (``syncing`` without a lock) so the next deploy compares instead of waiting.
+    """
+
+    def __init__(self, site: S3Site, marker: SiteManifest, *, written_by: str, ttl: float) -> None:
+        """Take the lock: write ``marker`` conditionally (:class:`ManifestConflict` when another deploy wrote first)."""
+        self.site = site
+        self.marker = marker
+        self.written_by = written_by
+        self.ttl = ttl
+        self._body = render_manifest(marker, written_by=written_by)
+        site.put_manifest(self._body)
+        self._renewed = time.monotonic()
+        self._lost: str | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._renew_until_stopped, name="runway-ext-lease", daemon=True)
+        self._thread.start()
+
+    def _renew_until_stopped(self) -> None:
+        while not self._stop.wait(self.ttl / 3):
+            try:
+                with self._lock:
+                    self.site.put_manifest(self._body)
+                    self._renewed = time.monotonic()
+            except HookError as error:
+                self._lost = str(error)
+                return
+
+    def check(self) -> None:
+        """Raise when this deploy may no longer hold the lock (it must stop writing)."""
+        if self._lost is not None:
+            raise HookError(f"lost the lock on {self.site.where}: {self._lost}")
+        if time.monotonic() - self._renewed > self.ttl * 0.9:
+            raise HookError(f"could not renew the lock on {self.site.where} in time; stopped writing")
+
+    def _stop_renewing(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def finish(self, manifest: SiteManifest) -> None:
+        """Replace the lock with the complete manifest (only if the lock is still ours)."""
+        self._stop_renewing()
+        self.check()
+        with self._lock:
+            self.site.put_manifest(render_manifest(manifest, written_by=self.written_by))
+
+    def release(self) -> None:
+        """After a failure: keep the site marked half-written but free for the next deploy (best effort)."""
+        self._stop_renewing()
+        if self._lost is not None:
+            return
+        released = SiteManifest(
+            self.marker.source_hash,
+            self.marker.settings_hash,
+            self.marker.objects,
+            state="syncing",
+            lock=None,
+            vouched_at=self.marker.vouched_at,
+        )
+        try:
+            self.site.put_manifest(render_manifest(released, written_by=self.written_by))
+        except HookError as error:
+            self.site.log.warning("could not release the lock on %s: %s", self.site.where, error)
+
+
+@contextmanager
+def holding(site: S3Site, marker: SiteManifest, *, written_by: str, ttl: float) -> Iterator[SiteLease]:
+    """Hold the site's lock (``marker``: a ``syncing`` manifest naming its lock) for the block.
+
+    The block ends by :meth:`SiteLease.finish`; a block that raises releases the lock (the site stays marked
+    half-written, free for the next run). :class:`~.s3.ManifestConflict` when another run wrote first.
+    """
+    assert marker.lock is not None
+    run_id = marker.lock.run_id
+    ACTIVE_RUNS.add(run_id)
+    try:
+        lease = SiteLease(site, marker, written_by=written_by, ttl=ttl)
+        try:
+            yield lease
+        except BaseException:
+            lease.release()
+            raise
+    finally:
+        ACTIVE_RUNS.discard(run_id)
