@@ -79,6 +79,9 @@ class MotoServer:
 
         from moto.server import ThreadedMotoServer
 
+        from .moto_copy_conditions import install_copy_source_if_match
+
+        install_copy_source_if_match()
         require_free_port(self.port)
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

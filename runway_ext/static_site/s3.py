@@ -489,6 +489,7 @@ class S3Site:
                 Key=upload.key,
                 Body=body,
                 ContentMD5=base64.b64encode(bytes.fromhex(file.md5)).decode("ascii"),
+                ChecksumSHA256=base64.b64encode(bytes.fromhex(file.sha256)).decode("ascii"),  # S3 checks it and keeps it
                 **extra,
             )
             return strip_etag(response.get("ETag", ""))
@@ -592,9 +593,11 @@ class S3Site:
         extra: dict[str, Any] = {}
         if headers:
             extra = {"ContentType": state.content_type, "CacheControl": state.cache_control, "Metadata": {SHA256_METADATA: state.sha256}}
+        extra["ChecksumAlgorithm"] = "SHA256"  # S3 computes the copy's SHA-256: what a restore proves bytes by (.proof)
         try:
             if state.size > COPY_LIMIT:
-                self.client.copy(dict(source), self.bucket, key, ExtraArgs=extra)
+                large = {**extra, **({"CopySourceIfMatch": f'"{if_match}"'} if if_match else {})}
+                self.client.copy(dict(source), self.bucket, key, ExtraArgs=large)
                 return strip_etag(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", ""))
             conditions = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
             response = self.client.copy_object(
