@@ -10,5 +10,8 @@ This package imports neither hook package. Modules, from the bottom up:
 * ``s3``: the one S3 wrapper (listing, transfers, conditional writes, errors, the bounded thread pool);
 * ``lock``: the site lock (the manifest protocol) and the lease a run holds while it writes;
 * ``records``: release records and comparisons (pure); ``store``: the release store in S3;
-  ``record``: recording a release.
+  ``record``: recording a release;
+* trust boundaries of what is read back: ``documents`` (the strict models of records, index and manifest),
+  ``containment`` (which keys a site may write; neighbour sites), ``proof`` (a restore's bytes proven by S3's
+  SHA-256); ``forget`` (purging paths published by mistake).
 """
