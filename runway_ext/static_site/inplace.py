@@ -5,8 +5,8 @@ Inputs are the local manifest (every built file with its size, sha256 and MD5), 
 sha256, ETag, headers). An object is compared by **content**, never by size + modification time:
 
 * its state is known from the site manifest when the manifest's ETag for the key equals the listed
-  ETag (so nothing changed the object since), else from a HEAD of the object (our ``sha256`` metadata
-  and its headers) — :func:`keys_to_inspect` names the keys worth a HEAD;
+  ETag (so nothing changed the object since), else from a HEAD of the object (the SHA-256 S3
+  computed, never the ``sha256`` metadata its writer chose, and its headers) — :func:`keys_to_inspect` names the keys worth a HEAD;
 * a single-part ETag is the MD5 of the bytes and settles equality on its own; multipart ETags are
   never compared, the sha256 is.
 

@@ -18,22 +18,17 @@ give other bytes of the same size the same CRC.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 from collections.abc import Mapping
 
 from runway_ext.core.aws import aws_errors
 
+from .checksums import full_object_sha256
 from .objects import ObjectState, strip_etag
 from .records import Release, ReleaseError
 from .s3 import S3Site
 
 READ_CHUNK = 1024**2
-
-
-def sha256_base64(hexdigest: str) -> str:
-    """A SHA-256 as S3 writes it in ``ChecksumSHA256`` (base64 of the digest)."""
-    return base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii")
 
 
 def _version(source: Mapping[str, str]) -> dict[str, str]:
@@ -47,9 +42,9 @@ def proven_etag(site: S3Site, source: Mapping[str, str], state: ObjectState) -> 
     etag = strip_etag(head.get("ETag", ""))
     if int(head["ContentLength"]) != state.size:
         return None, f"it holds {head['ContentLength']} bytes, the release {state.size}"
-    checksum = head.get("ChecksumSHA256")
-    if checksum and head.get("ChecksumType", "FULL_OBJECT") == "FULL_OBJECT" and "-" not in checksum:
-        if checksum == sha256_base64(state.sha256):
+    computed = full_object_sha256(head)
+    if computed is not None:
+        if computed == state.sha256:
             return etag, "S3's SHA-256"
         return None, "S3's SHA-256 of its bytes is not the release's"
     response = client.get_object(Bucket=bucket, Key=key, IfMatch=f'"{etag}"', **_version(source))

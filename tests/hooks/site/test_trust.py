@@ -274,3 +274,41 @@ def test_a_hostile_ttl_is_clamped_and_the_refusal_says_how_to_recover(
     refusal = next(r.getMessage() for r in caplog.records if r.levelname == "ERROR")
     assert "nan" not in refusal and "inf" not in refusal, refusal
     assert re.search(r"its lock expires in 86[34]\d\ds", refusal) and repr(owner) in refusal, refusal  # the 24 h cap
+
+
+# -- site objects: a content hash is S3's, never the metadata its writer chose ---------------------------
+def _tamper_with_a_lying_hash(s3: Any, key: str, genuine: bytes, content_type: str) -> None:
+    """Other bytes of the same size and headers, uploaded in one multipart part (so the ETag is no MD5 of them),
+    with ``x-amz-meta-sha256`` claiming the genuine bytes' hash."""
+    assert len(EVIL) >= len(genuine)
+    head = s3.head_object(Bucket=BUCKET, Key=key)
+    upload = s3.create_multipart_upload(
+        Bucket=BUCKET,
+        Key=key,
+        ContentType=content_type,
+        CacheControl=head["CacheControl"],
+        Metadata={"sha256": hashlib.sha256(genuine).hexdigest()},
+    )
+    part = s3.upload_part(Bucket=BUCKET, Key=key, UploadId=upload["UploadId"], PartNumber=1, Body=EVIL[: len(genuine)])
+    s3.complete_multipart_upload(
+        Bucket=BUCKET, Key=key, UploadId=upload["UploadId"], MultipartUpload={"Parts": [{"PartNumber": 1, "ETag": part["ETag"]}]}
+    )
+    assert "-" in s3.head_object(Bucket=BUCKET, Key=key)["ETag"]
+
+
+def test_a_deploy_repairs_a_site_object_whose_metadata_claims_the_builds_hash(s3_versioned: Any, tmp_path: Path) -> None:
+    v1 = version(1)
+    deploy(tmp_path, v1)
+    _tamper_with_a_lying_hash(s3_versioned, "index.html", v1["index.html"], "text/html; charset=utf-8")
+    deploy(tmp_path, v1)
+    assert s3_versioned.get_object(Bucket=BUCKET, Key="index.html")["Body"].read() == v1["index.html"]
+
+
+def test_a_rollback_restores_a_site_object_whose_metadata_claims_the_targets_hash(s3_versioned: Any, tmp_path: Path) -> None:
+    v1 = version(1)
+    deploy(tmp_path, v1)
+    deploy(tmp_path, version(2))
+    page = "page-02/index.html"  # in both releases, same bytes
+    _tamper_with_a_lying_hash(s3_versioned, page, v1[page], "text/html; charset=utf-8")
+    assert rollback(to="r1")
+    assert s3_versioned.get_object(Bucket=BUCKET, Key=page)["Body"].read() == v1[page]
