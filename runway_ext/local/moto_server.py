@@ -79,9 +79,11 @@ class MotoServer:
 
         from moto.server import ThreadedMotoServer
 
+        from .moto_copy_conditions import install_copy_source_if_match
         from .moto_kvs import install_kvs_data_plane
 
         require_free_port(self.port)
+        install_copy_source_if_match()
         install_kvs_data_plane()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)

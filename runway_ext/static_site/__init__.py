@@ -13,4 +13,7 @@ This package imports neither hook package. Modules, from the bottom up:
   ``record``: recording a release;
 * ``atomic``: the atomic layout's decisions (pure); ``atomic_deploy``: deploy, switch and prune; ``pointer``: the
   release pointer (``kvs``: the KeyValueStore client and the pointer's value model); ``switches``: the journal.
+* trust boundaries of what is read back: ``documents`` (the strict models of records, index and manifest),
+  ``containment`` (which keys a site may write; neighbour sites), ``proof`` (a restore's bytes proven by S3's
+  SHA-256); ``forget`` (purging paths published by mistake).
 """

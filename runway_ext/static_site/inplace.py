@@ -5,8 +5,8 @@ Inputs are the local manifest (every built file with its size, sha256 and MD5), 
 sha256, ETag, headers). An object is compared by **content**, never by size + modification time:
 
 * its state is known from the site manifest when the manifest's ETag for the key equals the listed
-  ETag (so nothing changed the object since), else from a HEAD of the object (our ``sha256`` metadata
-  and its headers) — :func:`keys_to_inspect` names the keys worth a HEAD;
+  ETag (so nothing changed the object since), else from a HEAD of the object (the SHA-256 S3
+  computed, never the ``sha256`` metadata its writer chose, and its headers) — :func:`keys_to_inspect` names the keys worth a HEAD;
 * a single-part ETag is the MD5 of the bytes and settles equality on its own; multipart ETags are
   never compared, the sha256 is.
 
@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from .containment import STATE_SEGMENT, in_neighbour, neighbours
 from .headers import CacheRule, ObjectHeaders, headers_for
 from .layout import is_page, key_problem, site_keys
 from .objects import ObjectState, RemoteObject, is_plain_etag
@@ -89,6 +90,8 @@ class SyncPlan:
     extra_remote: tuple[str, ...] = ()
     delete_refusal: str | None = None
     headers: Mapping[str, ObjectHeaders] = field(default_factory=dict)
+    neighbours: tuple[str, ...] = ()
+    """Prefixes below the site's holding another site (:mod:`.containment`): never written nor deleted."""
 
     @property
     def bytes_to_upload(self) -> int:
@@ -123,11 +126,19 @@ def _same_content(local: LocalFile, remote: RemoteObject) -> bool | None:
     return None
 
 
-def _check_paths(local: Mapping[str, LocalFile], prefix: str = "") -> None:
+def _check_paths(local: Mapping[str, LocalFile], prefix: str = "", inner: Sequence[str] = ()) -> None:
     for path in sorted(local):
         problem = key_problem(path, prefix)
         if problem:
             raise SyncPlanError(problem)
+        if STATE_SEGMENT in path.split("/"):
+            raise SyncPlanError(f"the build contains {path!r}, under a {STATE_SEGMENT}/ folder (a site's state folder); rename it")
+        neighbour = in_neighbour(prefix + path, inner)
+        if neighbour is not None:
+            raise SyncPlanError(
+                f"the build has files under {neighbour}, which holds another site's {STATE_SEGMENT}/ (another site, "
+                f"never overwritten), e.g. {path!r}; nothing was changed"
+            )
 
 
 def missing_pages_problem(local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject], *, prefix: str) -> str | None:
@@ -174,7 +185,8 @@ def plan_sync(
     objects and ``max_delete_fraction`` of the site's current objects (sites of at least
     :data:`FRACTION_MIN_SITE` objects).
     """
-    _check_paths(local, prefix)
+    inner = neighbours(remote, prefix)
+    _check_paths(local, prefix, inner)
     uploads: list[Upload] = []
     updates: list[MetadataUpdate] = []
     unchanged: list[str] = []
@@ -225,6 +237,7 @@ def plan_sync(
         extra_remote=tuple(extra),
         delete_refusal=refusal,
         headers=wanted,
+        neighbours=tuple(inner),
     )
 
 

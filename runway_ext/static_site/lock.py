@@ -8,13 +8,14 @@ In ten lines:
 2. A ``complete`` manifest whose sources, settings and every object are vouched for by the listing
    proves the bucket holds that build: the build and the sync are skipped. Anything else is compared.
 3. Before its first write, a deploy replaces the manifest with a ``syncing`` one that holds a lock
-   (owner, host, pid, run id, ttl) and vouches only for the keys it will not touch — written with
+   (owner, host, boot id, pid namespace, pid, run id, ttl) and vouches only for the keys it will not touch — written with
    ``If-Match`` on the ETag it read (``If-None-Match: *`` when there was none). A 412 means another
    deploy got there first: this one stops before writing anything.
 4. While it writes, the deploy renews the lock (again ``If-Match``) every ttl/3 and stops writing as soon
    as a renewal fails; it finishes by writing the ``complete`` manifest with ``If-Match`` on its own lock.
 5. A deploy that fails releases the lock (``syncing`` without lock); one that is killed leaves the lock,
-   which is stale once its process is gone (same host) or its ttl ran out (S3's clock). A stale
+   which is stale once its ttl ran out without a renewal (S3's clock), or sooner once its process is gone and
+   that is provable (same host, boot id and pid namespace), or when broken by hand (``break_lock``). A stale
    ``syncing`` manifest is taken over: the new deploy compares every key it does not vouch for.
 
 :func:`lock_status` is the pure decision; :func:`check_lock` applies it to a site just read; :func:`holding`
@@ -51,31 +52,74 @@ class LockStatus:
     reason: str = ""
 
 
+@dataclass(frozen=True)
+class Identity:
+    """Where a process runs, as far as a lock can tell: host name, boot id, pid namespace (empty: unknown)."""
+
+    host: str
+    boot_id: str = ""
+    pid_ns: str = ""
+
+    def sees_pids_of(self, lock: SiteLock) -> bool:
+        """Whether a pid in ``lock`` is provably a pid of this process's namespace (same host, boot and pid namespace)."""
+        return bool(self.boot_id and self.pid_ns) and (lock.host, lock.boot_id, lock.pid_ns) == (self.host, self.boot_id, self.pid_ns)
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as handle:
+            return handle.read(64).strip()
+    except (OSError, UnicodeDecodeError):
+        return ""
+
+
+def this_identity() -> Identity:
+    """This process's :class:`Identity` (boot id from ``/proc/sys/kernel/random/boot_id``, pid namespace from the
+    inode of ``/proc/self/ns/pid``; empty where the system does not say)."""
+    try:
+        namespace = str(os.stat("/proc/self/ns/pid").st_ino)
+    except OSError:
+        namespace = ""
+    return Identity(socket.gethostname(), _read("/proc/sys/kernel/random/boot_id"), namespace)
+
+
 def lock_status(
     manifest: SiteManifest | None,
     *,
     manifest_time: float | None,
     server_now: float | None,
-    this_host: str,
+    this_host: str | Identity,
     is_alive: Callable[[SiteLock], bool],
+    break_lock: str | None = None,
 ) -> LockStatus:
-    """Decide whether the deploy that wrote ``manifest`` still holds the site.
+    """Decide whether the run that wrote ``manifest`` still holds the site.
 
-    ``manifest_time`` is the manifest object's last modification and ``server_now`` the current time,
-    both by S3's clock (so clocks of the deploying machines never matter). ``is_alive`` tells whether a
-    lock owner on this host is still running.
+    Liveness is the lease: a lock renewed within its ttl (``manifest_time`` is the manifest object's last
+    modification and ``server_now`` the current time, both by S3's clock, so the clocks of the deploying machines
+    never matter) is alive wherever its owner runs. ``is_alive`` (is that pid running?) may only shorten the wait,
+    and only when the lock's host, boot id and pid namespace are provably this process's: a host name alone is
+    shared by containers, ``hostNetwork`` pods and runners on one VM. ``break_lock``: the owner named by the
+    person who knows that run is gone (the lock is then stale).
     """
     if manifest is None or manifest.state == "complete":
         return LockStatus("free")
     lock = manifest.lock
     if lock is None:
         return LockStatus("stale", "the last deploy failed before it finished")
-    if lock.host == this_host and not is_alive(lock):
+    if break_lock is not None and break_lock == lock.owner:
+        return LockStatus("stale", f"the lock of {lock.owner} was broken by hand (break_lock)")
+    this = this_host if isinstance(this_host, Identity) else Identity(this_host)
+    if this.sees_pids_of(lock) and not is_alive(lock):
         return LockStatus("stale", f"the deploy by {lock.owner} is no longer running")
     if manifest_time is not None and server_now is not None and server_now > manifest_time + lock.ttl:
         return LockStatus("stale", f"the lock of {lock.owner} expired {server_now - manifest_time - lock.ttl:.0f}s ago")
-    remaining = "" if manifest_time is None or server_now is None else f"; its lock expires in {manifest_time + lock.ttl - server_now:.0f}s"
-    return LockStatus("held", f"another deploy ({lock.owner}) is syncing this site{remaining}")
+    remaining = (
+        ""
+        if manifest_time is None or server_now is None
+        else f"; its lock expires in {max(0.0, manifest_time + lock.ttl - server_now):.0f}s"
+    )
+    recover = f" unless renewed (if that run is gone: wait, or rerun with break_lock set to {lock.owner!r})"
+    return LockStatus("held", f"another deploy ({lock.owner}) is syncing this site{remaining}{recover}")
 
 
 ACTIVE_RUNS: set[str] = set()
@@ -83,25 +127,30 @@ ACTIVE_RUNS: set[str] = set()
 
 
 def is_alive(lock: SiteLock) -> bool:
-    """Whether the process holding a lock taken on this host still runs (in this process: whether its run does)."""
+    """Whether the process holding a lock taken in this pid namespace still runs (in this process: whether its run does)."""
     if lock.pid == os.getpid():
         return lock.run_id in ACTIVE_RUNS
     try:
         os.kill(lock.pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except (PermissionError, OverflowError, ValueError):
         return True
     return True
 
 
-def check_lock(site: S3Site, manifest: SiteManifest | None, *, dry_run: bool, log: logging.Logger) -> None:
+def check_lock(site: S3Site, manifest: SiteManifest | None, *, dry_run: bool, log: logging.Logger, break_lock: str | None = None) -> None:
     """Refuse (one line naming ``bucket_name``) a site another live run holds; warn about one left half-written.
 
     A dry run only warns: it writes nothing.
     """
     status = lock_status(
-        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=socket.gethostname(), is_alive=is_alive
+        manifest,
+        manifest_time=site.manifest_time,
+        server_now=site.server_time,
+        this_host=this_identity(),
+        is_alive=is_alive,
+        break_lock=break_lock,
     )
     if status.state == "held":
         if not dry_run:
@@ -121,9 +170,11 @@ def user_name() -> str:
 
 def new_lock(*, ttl: float, what: str = "") -> SiteLock:
     """A lock for a run of this process: ``user@host pid N`` (plus `` (what)``), a fresh run id."""
-    host = socket.gethostname()
-    owner = f"{user_name()}@{host} pid {os.getpid()}" + (f" ({what})" if what else "")
-    return SiteLock(owner=owner, host=host, pid=os.getpid(), run_id=uuid.uuid4().hex, ttl=ttl)
+    this = this_identity()
+    owner = f"{user_name()}@{this.host} pid {os.getpid()}" + (f" ({what})" if what else "")
+    return SiteLock(
+        owner=owner, host=this.host, pid=os.getpid(), run_id=uuid.uuid4().hex, ttl=ttl, boot_id=this.boot_id, pid_ns=this.pid_ns
+    )
 
 
 class SiteLease:

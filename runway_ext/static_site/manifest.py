@@ -36,6 +36,10 @@ class SiteLock:
     pid: int
     run_id: str
     ttl: float
+    boot_id: str = ""
+    """The owner's boot id (``/proc/sys/kernel/random/boot_id``; empty when unknown)."""
+    pid_ns: str = ""
+    """The owner's pid namespace (the inode of ``/proc/self/ns/pid``; empty when unknown)."""
 
 
 @dataclass(frozen=True)
@@ -147,42 +151,16 @@ def render_manifest(manifest: SiteManifest, *, written_by: str) -> bytes:
 
 
 def parse_manifest(data: bytes) -> SiteManifest | None:
-    """Read a site manifest object; ``None`` for anything that is not one of ours (it is then ignored)."""
+    """Read a site manifest object (the strict model of :mod:`.documents`); ``None`` for anything that is not one of ours."""
+    from .documents import DocumentError, ManifestDocument, load
+
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") not in READABLE_FORMATS:
-            return None
-        objects = {
-            str(key): ObjectState(
-                sha256=str(entry["sha256"]),
-                size=int(entry["size"]),
-                etag=str(entry["etag"]),
-                content_type=str(entry["content_type"]),
-                cache_control=str(entry["cache_control"]),
-            )
-            for key, entry in document.get("objects", {}).items()
-        }
-        state = document.get("state", "complete")
-        if state not in ("complete", "syncing"):
-            return None
-        lock_document = document.get("lock")
-        lock = None
-        if lock_document is not None:
-            lock = SiteLock(
-                owner=str(lock_document["owner"]),
-                host=str(lock_document["host"]),
-                pid=int(lock_document["pid"]),
-                run_id=str(lock_document["run_id"]),
-                ttl=float(lock_document["ttl"]),
-            )
-        vouched_at = document.get("vouched_at")
-        return SiteManifest(
-            str(document["source_hash"]),
-            str(document["settings_hash"]),
-            objects,
-            state=state,
-            lock=lock,
-            vouched_at=None if vouched_at is None else float(vouched_at),
-        )
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
+        document = load(data, ManifestDocument, "the site manifest")
+    except DocumentError:
         return None
+    assert isinstance(document, ManifestDocument)
+    objects = {key: ObjectState(**entry.model_dump(exclude={"version_id"})) for key, entry in document.objects.items()}
+    lock = None if document.lock is None else SiteLock(**document.lock.model_dump())
+    return SiteManifest(
+        document.source_hash, document.settings_hash, objects, state=document.state, lock=lock, vouched_at=document.vouched_at
+    )

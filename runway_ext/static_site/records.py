@@ -72,6 +72,8 @@ class Release:
 
     summary: ReleaseSummary
     objects: Mapping[str, ObjectState] = field(default_factory=dict)
+    forgotten: Mapping[str, str] = field(default_factory=dict)
+    """Key → content (sha256) whose bytes ``site forget`` purged (see :mod:`.forget`): no longer among ``objects``."""
 
     @property
     def id(self) -> str:
@@ -167,15 +169,15 @@ def render_index(index: ReleaseIndex) -> bytes:
 
 
 def parse_index(data: bytes) -> ReleaseIndex:
-    """Read the index; :class:`ReleaseError` when it is not one this version can read."""
+    """Read the index (the strict model of :mod:`.documents`); :class:`ReleaseError` when it is not one this version can read."""
+    from .documents import DocumentError, IndexDocument, load
+
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") != RECORD_FORMAT:
-            raise ValueError("format")
-        releases = tuple(_summary(item) for item in document["releases"])
-        return ReleaseIndex(releases, int(document["next_seq"]))
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        raise ReleaseError("the release index is not one this version of runway_ext can read") from None
+        document = load(data, IndexDocument, "the release index")
+    except DocumentError as error:
+        raise ReleaseError(f"{error} (not an index this version of runway_ext can read)") from None
+    assert isinstance(document, IndexDocument)
+    return ReleaseIndex(tuple(_summary(item.model_dump()) for item in document.releases), document.next_seq)
 
 
 def render_release(release: Release) -> bytes:
@@ -183,6 +185,8 @@ def render_release(release: Release) -> bytes:
     document = _summary_document(release.summary)
     document["format"] = ATOMIC_RECORD_FORMAT if release.summary.layout == "atomic" else RECORD_FORMAT
     document["objects"] = {key: _state_document(state) for key, state in sorted(release.objects.items())}
+    if release.forgotten:
+        document["forgotten"] = dict(sorted(release.forgotten.items()))
     return _dumps(document)
 
 
@@ -202,34 +206,29 @@ def _state_document(state: ObjectState) -> dict[str, object]:
 
 
 def parse_release(data: bytes, rid: str) -> Release:
-    """Read one release record; :class:`ReleaseError` naming it when unreadable."""
+    """Read one release record (the strict model of :mod:`.documents`); :class:`ReleaseError` naming it when unreadable."""
+    from .documents import DocumentError, RecordDocument, SummaryDocument, load
+
     try:
-        document = json.loads(data.decode("utf-8"))
-        if not isinstance(document, dict) or document.get("format") not in (RECORD_FORMAT, ATOMIC_RECORD_FORMAT):
-            raise ValueError("format")
-        objects = {
-            str(key): ObjectState(
-                str(e["sha256"]),
-                int(e["size"]),
-                str(e["etag"]),
-                str(e["content_type"]),
-                str(e["cache_control"]),
-                None if e.get("version_id") is None else str(e["version_id"]),
-                None if e.get("checksum") is None else str(e["checksum"]),
-            )
-            for key, e in document["objects"].items()
-        }
-        summary = _summary(document)
-        if (summary.layout == "atomic") != (document["format"] == ATOMIC_RECORD_FORMAT) or summary.id != rid:
-            raise ValueError("format, layout or id")
-        return Release(summary, objects)
-    except (ValueError, KeyError, TypeError, AttributeError, UnicodeDecodeError):
-        raise ReleaseError(f"release {rid}: its record is not one this version of runway_ext can read") from None
+        document = load(data, RecordDocument, f"release {rid}: its record")
+    except DocumentError as error:
+        raise ReleaseError(f"{error} (not a record this version of runway_ext can read)") from None
+    assert isinstance(document, RecordDocument)
+    objects = {key: ObjectState(**entry.model_dump()) for key, entry in document.objects.items()}
+    try:
+        summary = _summary(document.model_dump(include=set(SummaryDocument.model_fields)))
+    except ValueError as error:
+        raise ReleaseError(f"release {rid}: its record: {error}") from None
+    if (summary.layout == "atomic") != (document.format == ATOMIC_RECORD_FORMAT) or summary.id != rid:
+        raise ReleaseError(
+            f"release {rid}: its record: its format, layout or id is not {rid}'s (not a record this version of runway_ext can read)"
+        )
+    return Release(summary, objects, dict(document.forgotten))
 
 
 def with_summary(release: Release, **changes: object) -> Release:
     """The release with some summary fields replaced."""
-    return Release(replace(release.summary, **changes), release.objects)  # type: ignore[arg-type]
+    return Release(replace(release.summary, **changes), release.objects, release.forgotten)  # type: ignore[arg-type]
 
 
 # -- comparing releases -------------------------------------------------------------------------------

@@ -42,6 +42,7 @@ from xml.etree import ElementTree
 from runway_ext.core.aws import aws_errors, client_config, error_code, error_message, is_client_error, share_model_loader
 from runway_ext.core.errors import HookError
 
+from .checksums import full_object_sha256, sha256_base64
 from .inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
 from .layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
 from .manifest import SiteManifest, parse_manifest, render_manifest
@@ -414,15 +415,15 @@ class S3Site:
             raise
 
     def inspect(self, keys: Sequence[str]) -> dict[str, RemoteObject]:
-        """HEAD each key (in parallel): its size, ETag, our sha256 metadata and its headers."""
+        """HEAD each key (in parallel): its size, ETag, the SHA-256 S3 computed (:mod:`.checksums`) and its headers."""
 
         def head(key: str) -> RemoteObject:
-            response = self.client.head_object(Bucket=self.bucket, Key=key)
+            response = self.client.head_object(Bucket=self.bucket, Key=key, ChecksumMode="ENABLED")
             return RemoteObject(
                 key=key,
                 size=int(response["ContentLength"]),
                 etag=strip_etag(response.get("ETag", "")),
-                sha256=response.get("Metadata", {}).get(SHA256_METADATA),
+                sha256=full_object_sha256(response),  # S3's, never the x-amz-meta-sha256 its writer chose
                 content_type=response.get("ContentType"),
                 cache_control=response.get("CacheControl"),
                 headers_known=True,
@@ -517,6 +518,8 @@ class S3Site:
                 Key=upload.key,
                 Body=body,
                 ContentMD5=base64.b64encode(bytes.fromhex(file.md5)).decode("ascii"),
+                ChecksumAlgorithm="SHA256",
+                ChecksumSHA256=sha256_base64(file.sha256),  # S3 checks it and keeps it (.checksums)
                 **extra,
             )
             return strip_etag(response.get("ETag", ""))
@@ -620,9 +623,11 @@ class S3Site:
         extra: dict[str, Any] = {}
         if headers:
             extra = {"ContentType": state.content_type, "CacheControl": state.cache_control, "Metadata": {SHA256_METADATA: state.sha256}}
+        extra["ChecksumAlgorithm"] = "SHA256"  # S3 computes the copy's SHA-256: what a restore proves bytes by (.proof)
         try:
             if state.size > COPY_LIMIT:
-                self.client.copy(dict(source), self.bucket, key, ExtraArgs=extra)
+                large = {**extra, **({"CopySourceIfMatch": f'"{if_match}"'} if if_match else {})}
+                self.client.copy(dict(source), self.bucket, key, ExtraArgs=large)
                 return strip_etag(self.client.head_object(Bucket=self.bucket, Key=key).get("ETag", ""))
             conditions = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
             response = self.client.copy_object(

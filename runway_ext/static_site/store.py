@@ -15,6 +15,7 @@ from dataclasses import replace
 from runway_ext.core.aws import aws_errors, error_code, is_client_error
 from runway_ext.core.errors import HookError
 
+from .containment import ContainmentError, check_record_keys
 from .layout import OBJECTS_FOLDER, blob_key, index_key, release_key
 from .objects import ObjectState, strip_etag
 from .records import (
@@ -73,9 +74,11 @@ class ReleaseStore:
         if found is None:
             raise HookError(f"release {rid}: its record {release_key(self.prefix, rid)} is missing from s3://{self.bucket}")
         try:
-            return parse_release(found[0], rid)
-        except ReleaseError as error:
+            release = parse_release(found[0], rid)
+            check_record_keys([*release.objects, *release.forgotten], self.prefix, what=f"release {rid}: its record")
+        except (ReleaseError, ContainmentError) as error:
             raise HookError(str(error)) from None
+        return release
 
     def retention(self) -> Retention:
         """``versions`` when the bucket's versioning is Enabled, else ``copies`` (also when we may not ask)."""
@@ -277,9 +280,10 @@ class ReleaseStore:
             )
         return {key: where for key, where in found.items() if where is not None}
 
-    def restore(self, key: str, source: Mapping[str, str], state: ObjectState) -> str:
-        """Write the release's bytes and headers at ``key``; returns the new ETag."""
-        return self.site.copy_state(source, key, state, headers=True)
+    def restore(self, key: str, source: Mapping[str, str], state: ObjectState, *, if_match: str | None = None) -> str:
+        """Write the release's bytes and headers at ``key`` (only while the source's ETag is ``if_match``, the one
+        :mod:`.proof` proved); returns the new ETag."""
+        return self.site.copy_state(source, key, state, headers=True, if_match=if_match)
 
     def reheader(self, key: str, state: ObjectState, etag: str) -> str:
         """Give ``key`` (already holding the right bytes, ETag ``etag``) the release's headers."""

@@ -221,7 +221,7 @@ def test_manifest_state_applies_only_while_the_etag_still_matches() -> None:
 
 
 def test_manifest_round_trip_and_garbage() -> None:
-    entry = ObjectState("s" * 64, 3, "e" * 32, "text/html; charset=utf-8", NO_CACHE)
+    entry = ObjectState("5" * 64, 3, "e" * 32, "text/html; charset=utf-8", NO_CACHE)
     manifest = SiteManifest("source", "settings", {"café/index.html": entry})
     data = render_manifest(manifest, written_by="test")
     assert parse_manifest(data) == manifest

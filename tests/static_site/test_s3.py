@@ -82,7 +82,7 @@ def test_a_complete_sync_leaves_nothing_to_do_and_nothing_to_inspect(s3: Any, ou
     assert head["CacheControl"] == "public, max-age=31536000, immutable"
 
 
-def test_inspect_reads_the_sha256_metadata_and_headers(s3: Any, out: Path) -> None:
+def test_inspect_reads_s3s_sha256_and_the_headers(s3: Any, out: Path) -> None:
     sync(site(), out)
     s3.put_object(Bucket=BUCKET, Key="foreign.txt", Body=b"x", ContentType="text/plain", CacheControl="max-age=5")
     found = site().inspect(["index.html", "foreign.txt"])

@@ -44,7 +44,7 @@ def summary(**changes: object) -> ReleaseSummary:
 
 
 def test_an_atomic_record_round_trips_with_its_checksums_and_an_in_place_reader_cannot_mistake_it() -> None:
-    release = Release(summary(), {"index.html": ObjectState("sha", 3, "etag", "text/html", "no-cache", checksum="AAAAAAAAAAA=")})
+    release = Release(summary(), {"index.html": ObjectState("a" * 64, 3, "etag", "text/html", "no-cache", checksum="AAAAAAAAAAA=")})
     data = render_release(release)
     assert b'"format":2' in data
     assert parse_release(data, "r3") == release

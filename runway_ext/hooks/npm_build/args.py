@@ -85,8 +85,11 @@ class NpmBuildArgs(HookArgs):
     allow_no_pages: bool = False
     """Sync a build without any .html page although the site has pages (default: refuse, it looks like a broken build)."""
 
-    lock_timeout: float = Field(default=900, ge=10)
+    lock_timeout: float = Field(default=900, ge=10, le=86400)
     """Seconds after which the lock of a deploy that stopped renewing it (killed on another machine) may be taken over."""
+
+    break_lock: str | None = Field(default=None, max_length=512)
+    """Take over the site lock of a run known to be gone: its owner exactly as the refusal names it (``user@host pid N``)."""
 
     dry_run: bool = False
     """Build and plan, log every planned change, but write nothing to the bucket."""

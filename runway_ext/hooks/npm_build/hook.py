@@ -303,7 +303,7 @@ def _check_lock_and_scan(
     args: NpmBuildArgs, ctx: HookContext, site: S3Site, manifest: SiteManifest | None, scan: Callable[[], dict[str, LocalFile]] | None
 ) -> dict[str, LocalFile] | None:
     """Refuse a site held by a live deploy; then ``scan``, if given."""
-    check_lock(site, manifest, dry_run=args.dry_run, log=ctx.log)
+    check_lock(site, manifest, dry_run=args.dry_run, log=ctx.log, break_lock=args.break_lock)
     return None if scan is None else scan()
 
 
@@ -435,6 +435,8 @@ def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
         len(plan.unchanged),
         f", {len(plan.extra_remote)} objects not in the build kept (delete is off)" if plan.extra_remote and not plan.deletes else "",
     )
+    for neighbour in plan.neighbours:
+        ctx.log.info("%s holds another site (its own .runway-ext/): left alone, never deleted nor overwritten", neighbour)
     log = ctx.log.info if every_action else ctx.log.debug
     for upload in plan.uploads:
         log("  upload %s (%s, %s)", upload.key, upload.reason, format_bytes(upload.size))

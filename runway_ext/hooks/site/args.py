@@ -24,6 +24,17 @@ def _release_id(value: str) -> str:
     return f"r{int(digits)}"
 
 
+def _distribution_id(value: str | None) -> str | None:
+    from runway_ext.hooks.cloudfront_invalidation.args import DISTRIBUTION_ID
+
+    if value is None:
+        return None
+    value = value.strip()
+    if not DISTRIBUTION_ID.match(value):
+        raise ValueError(f"{value!r} is not a CloudFront distribution id (upper-case letters and digits, e.g. E1234567890ABC)")
+    return value
+
+
 class SiteArgs(HookArgs):
     """Where the site is: bucket, prefix, region."""
 
@@ -95,8 +106,11 @@ class RollbackArgs(SiteArgs):
     keep_releases: int = Field(default=DEFAULT_KEEP, ge=1, le=1000)
     """How many releases to keep (the rollback is one); older ones are dropped with the copies only they needed."""
 
-    lock_timeout: float = Field(default=900, ge=10)
+    lock_timeout: float = Field(default=900, ge=10, le=86400)
     """Seconds after which the site lock of a run that stopped renewing it may be taken over (as the sync's)."""
+
+    break_lock: str | None = Field(default=None, max_length=512)
+    """Take over the site lock of a run known to be gone: its owner exactly as the refusal names it (``user@host pid N``)."""
 
     workers: int = Field(default=16, ge=1, le=128)
     """How many S3 requests run in parallel."""
@@ -121,14 +135,7 @@ class RollbackArgs(SiteArgs):
     @field_validator("distribution_id")
     @classmethod
     def _distribution(cls, value: str | None) -> str | None:
-        from runway_ext.hooks.cloudfront_invalidation.args import DISTRIBUTION_ID
-
-        if value is None:
-            return None
-        value = value.strip()
-        if not DISTRIBUTION_ID.match(value):
-            raise ValueError(f"{value!r} is not a CloudFront distribution id (upper-case letters and digits, e.g. E1234567890ABC)")
-        return value
+        return _distribution_id(value)
 
     @model_validator(mode="after")
     def _to_or_steps(self) -> RollbackArgs:
@@ -200,6 +207,8 @@ class RollbackResult(SiteResult):
     unchanged: int = 0
     changed_paths: list[str] = Field(default_factory=list)
     """Every restored, re-headed or deleted key as a URL path (``/`` + key, not encoded), sorted."""
+    left_out: list[str] = Field(default_factory=list)
+    """Paths the target's record marks forgotten (``site forget``): left as they are, neither restored nor deleted."""
     invalidation_id: str | None = None
     invalidation_paths: list[str] = Field(default_factory=list)
     layout: str = "in-place"
@@ -210,3 +219,56 @@ class RollbackResult(SiteResult):
     switch_seconds: float | None = None
     note: str | None = None
     seconds: float = 0.0
+
+
+class ForgetArgs(SiteArgs):
+    """Arguments of ``site forget`` and of its CFNgin hook."""
+
+    paths: list[str] = Field(min_length=1, max_length=1000)
+    """The site paths to forget, as ``site diff`` prints them (``config.json``, ``private/keys.txt``); at least one."""
+
+    distribution_id: str | None = None
+    """CloudFront distribution to invalidate the forgotten paths on afterwards (nothing when none is given)."""
+
+    lock_timeout: float = Field(default=900, ge=10, le=86400)
+    """Seconds after which the site lock of a run that stopped renewing it may be taken over (as the sync's)."""
+
+    break_lock: str | None = Field(default=None, max_length=512)
+    """Take over the site lock of a run known to be gone: its owner exactly as the refusal names it."""
+
+    workers: int = Field(default=16, ge=1, le=128)
+    """How many S3 requests run in parallel."""
+
+    @field_validator("paths")
+    @classmethod
+    def _plain_paths(cls, paths: list[str]) -> list[str]:
+        from runway_ext.static_site.containment import path_problem
+
+        cleaned = []
+        for path in paths:
+            text = path.strip().lstrip("/") if path.strip() != "/" else ""
+            problem = path_problem(text)
+            if problem:
+                raise ValueError(f"{path!r} {problem} (give a site path as site diff prints it, e.g. config.json)")
+            cleaned.append(text)
+        return sorted(set(cleaned))
+
+    @field_validator("distribution_id")
+    @classmethod
+    def _distribution(cls, value: str | None) -> str | None:
+        return _distribution_id(value)
+
+
+class ForgetResult(SiteResult):
+    """What ``site forget`` purged (hook_data ``runway_ext.site_forget``)."""
+
+    forgotten: list[str] = Field(default_factory=list)
+    """The site paths forgotten."""
+    purged: list[str] = Field(default_factory=list)
+    """Every retained copy and object version deleted (keys, with the version id)."""
+    kept: dict[str, list[str]] = Field(default_factory=dict)
+    """Contents of those paths the live release still serves under other paths (sha256 → those paths): kept."""
+    records: list[str] = Field(default_factory=list)
+    """The release records rewritten (their entries for those contents now marked forgotten)."""
+    invalidation_id: str | None = None
+    invalidation_paths: list[str] = Field(default_factory=list)

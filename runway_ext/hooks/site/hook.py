@@ -1,6 +1,6 @@
-"""The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` (also a CFNgin hook).
+"""The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` and ``forget`` (also CFNgin hooks).
 
-``runway-ext site releases|diff|rollback``; in config.yml ``path: runway_ext.hooks.site.rollback_hook``. The S3 and
+``runway-ext site releases|diff|rollback|forget``; in config.yml ``path: runway_ext.hooks.site.rollback_hook`` (or ``forget_hook``). The S3 and
 CloudFront work happens in :mod:`.rollback` and :mod:`runway_ext.static_site` (boto3 is imported by the first
 AWS call, so ``--help`` imports no AWS library).
 """
@@ -16,7 +16,17 @@ from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
 from runway_ext.static_site.switches import JournalFile
 
-from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
+from .args import (
+    DiffArgs,
+    DiffResult,
+    ForgetArgs,
+    ForgetResult,
+    ReleaseRow,
+    ReleasesArgs,
+    ReleasesResult,
+    RollbackArgs,
+    RollbackResult,
+)
 from .plan import find_release
 
 
@@ -127,6 +137,8 @@ def render_rollback(result: dict[str, Any]) -> str:
     lines.extend(f"  {path}" for path in result["changed_paths"])
     if result.get("note"):
         lines.append(result["note"])
+    if result.get("left_out"):
+        lines.append(f"left out (forgotten): {', '.join(result['left_out'])}")
     if result.get("invalidation_id"):
         lines.append(f"invalidation {result['invalidation_id']}: {len(result['invalidation_paths'])} path(s)")
     return "\n".join(lines)
@@ -145,8 +157,35 @@ def rollback_hook(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     return rollback(args, ctx)
 
 
+def render_forget(result: dict[str, Any]) -> str:
+    """What was forgotten, purged and kept."""
+    where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    lines = [f"forgot {', '.join(result['forgotten'])} in {where}: {len(result['purged'])} retained object(s) purged"]
+    lines.extend(f"  purged {item}" for item in result["purged"])
+    lines.extend(f"  kept {sha[:16]} (still served at {', '.join(paths)})" for sha, paths in result["kept"].items())
+    if result["records"]:
+        lines.append(f"records rewritten: {', '.join(result['records'])}")
+    if result.get("invalidation_id"):
+        lines.append(f"invalidation {result['invalidation_id']}: {len(result['invalidation_paths'])} path(s)")
+    return "\n".join(lines)
+
+
+@hook(
+    "site_forget",
+    ForgetArgs,
+    summary="Purge every retained byte of site paths published by mistake and mark them forgotten in every release.",
+    positional=("paths",),
+    render=render_forget,
+)
+def forget_hook(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
+    """Forget ``paths``: no release can publish their bytes again."""
+    from .forget import forget
+
+    return forget(args, ctx)
+
+
 COMMAND = HookGroup(
     "site",
-    {"releases": releases_hook, "diff": diff_hook, "rollback": rollback_hook},
-    summary="A static site's releases: list them, compare two, roll back to one.",
+    {"releases": releases_hook, "diff": diff_hook, "rollback": rollback_hook, "forget": forget_hook},
+    summary="A static site's releases: list them, compare two, roll back to one, forget paths published by mistake.",
 )

@@ -84,7 +84,8 @@ def plan_rollback(
     """Make the site (``current``: its keys under the prefix, state folder left out) hold exactly ``target``.
 
     Keys not in the target are deleted when the target owned the whole prefix (deployed with ``delete``);
-    otherwise only those the live release put there, so objects no release ever wrote are left alone.
+    otherwise only those the live release put there, so objects no release ever wrote are left alone. Keys the
+    target's record marks forgotten (``site forget``) are left as they are, neither restored nor deleted.
     """
     restores: list[str] = []
     reheaders: list[str] = []
@@ -97,7 +98,7 @@ def plan_rollback(
             reheaders.append(key)
         else:
             unchanged.append(key)
-    extra = [key for key in sorted(current) if key not in target.objects]
+    extra = [key for key in sorted(current) if key not in target.objects and key not in target.forgotten]
     if not target.summary.delete:
         owned = set(live.objects) if live is not None else set()
         extra = [key for key in extra if key in owned]

@@ -26,11 +26,13 @@ from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, finish_switch, read_site, switch_to
+from runway_ext.static_site.containment import ContainmentError, check_record_keys, neighbours
 from runway_ext.static_site.layout import atomic_key, site_keys
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
 from runway_ext.static_site.objects import ObjectState, RemoteObject
 from runway_ext.static_site.pointer import KvsPointerStore, PointerStore
+from runway_ext.static_site.proof import prove_sources
 from runway_ext.static_site.record import new_release, save_release
 from runway_ext.static_site.records import (
     Release,
@@ -50,10 +52,12 @@ from .plan import RollbackPlan, choose_target, pages_last, plan_rollback
 WRITTEN_BY = f"runway_ext {__version__} site rollback"
 
 
-def observe(site: S3Site, ctx: HookContext, *, dry_run: bool) -> tuple[SiteManifest | None, list[RemoteObject]]:
+def observe(
+    site: S3Site, ctx: HookContext, *, dry_run: bool, break_lock: str | None = None
+) -> tuple[SiteManifest | None, list[RemoteObject]]:
     """The site manifest (lock checked) and the listing of the prefix."""
     manifest = site.read_manifest()
-    check_lock(site, manifest, dry_run=dry_run, log=ctx.log)
+    check_lock(site, manifest, dry_run=dry_run, log=ctx.log, break_lock=break_lock)
     return manifest, site.list_objects()
 
 
@@ -87,7 +91,7 @@ def rollback(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
 def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region: str, started: float) -> RollbackResult:
     """The in-place rollback (module docstring)."""
     store = ReleaseStore(site)
-    manifest, listing = observe(site, ctx, dry_run=args.dry_run)
+    manifest, listing = observe(site, ctx, dry_run=args.dry_run, break_lock=args.break_lock)
     index = store.read_index()
     try:
         chosen = choose_target(index, to=args.to, steps=args.steps)
@@ -96,11 +100,18 @@ def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region
     target = store.read_release(chosen.id)
     latest = index.latest
     live = store.read_release_or_none(latest.id) if latest is not None else None
+    _refuse_neighbours(ctx, site, listing, target)
     current, remote = current_state(site, manifest, listing, target)
     plan = plan_rollback(target, current, live=live)
+    left_out = sorted(key[len(site.prefix) :] for key in target.forgotten)
+    if left_out:
+        ctx.log.warning(
+            "release %s: %d forgotten path(s) left out (their bytes were purged): %s", target.id, len(left_out), ", ".join(left_out)
+        )
     _log_plan(ctx, store, target, live, plan)
     try:
         sources = store.sources(plan.restores, target)
+        proven = prove_sources(site, sources, target)
     except ReleaseError as error:
         raise HookError(f"{'to' if args.to else 'steps'}: {error}") from None
 
@@ -117,6 +128,7 @@ def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region
         deleted=len(plan.deletes),
         unchanged=len(plan.unchanged),
         changed_paths=changed_paths(plan.changed_keys),
+        left_out=left_out,
     )
     if args.dry_run:
         result.invalidation_paths = _invalidation_paths(args, ctx, differing)
@@ -124,7 +136,7 @@ def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region
     elif plan.is_noop and live is not None and objects_digest(live.objects) == objects_digest(target.objects):
         ctx.log.info("%s already holds release %s (as %s): nothing to do", store.where, target.id, live.id)
     else:
-        result.release = _restore(args, site, store, index, target, live, plan, sources, current, remote, manifest)
+        result.release = _restore(args, site, store, index, target, live, plan, sources, proven, current, remote, manifest)
         if args.distribution_id and differing:
             result.invalidation_id, result.invalidation_paths = _invalidate(args, ctx, differing)
     result.seconds = round(time.monotonic() - started, 3)
@@ -243,6 +255,17 @@ def _back_to_in_place(
     return result
 
 
+def _refuse_neighbours(ctx: HookContext, site: S3Site, listing: list[RemoteObject], target: Release) -> None:
+    """Name each neighbour site below the prefix (left alone); refuse a target that names a key of one."""
+    inner = neighbours((item.key for item in listing), site.prefix)
+    for neighbour in inner:
+        ctx.log.info("%s holds another site (its own .runway-ext/): left alone, never deleted nor overwritten", neighbour)
+    try:
+        check_record_keys([*target.objects, *target.forgotten], site.prefix, what=f"release {target.id}: its record", inner=inner)
+    except ContainmentError as error:
+        raise HookError(str(error)) from None
+
+
 def _log_plan(ctx: HookContext, store: ReleaseStore, target: Release, live: Release | None, plan: RollbackPlan) -> None:
     ctx.log.info(
         "rolling %s back from %s to %s: %d to restore, %d header fixes, %d to delete, %d unchanged",
@@ -271,6 +294,7 @@ def _restore(
     live: Release | None,
     plan: RollbackPlan,
     sources: Mapping[str, Mapping[str, str]],
+    proven: Mapping[str, str],
     current: Mapping[str, ObjectState | None],
     remote: Mapping[str, RemoteObject],
     manifest: SiteManifest | None,
@@ -286,7 +310,7 @@ def _restore(
         vouched_at=site.listed_at,
     )
     with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
-        etags = _write(store, plan, target, sources, remote, lease.check)
+        etags = _write(store, plan, target, sources, proven, remote, lease.check)
         site.delete(list(plan.deletes), lease.check)
         objects = {
             key: ObjectState(state.sha256, state.size, etags.get(key) or remote[key].etag, state.content_type, state.cache_control)
@@ -306,6 +330,7 @@ def _restore(
             restored_from=target.id,
             previous=live,
         )
+        release = Release(release.summary, release.objects, target.forgotten)  # still forgotten in the rollback's record
         save_release(store, release, keep=args.keep_releases, guard=lease.check, kept=[live, target])
         lease.finish(SiteManifest(target.summary.source_hash, target.summary.settings_hash, objects))
     return release.id
@@ -316,17 +341,19 @@ def _write(
     plan: RollbackPlan,
     target: Release,
     sources: Mapping[str, Mapping[str, str]],
+    proven: Mapping[str, str],
     remote: Mapping[str, RemoteObject],
     guard: Callable[[], None],
 ) -> dict[str, str]:
-    """Restore and re-header, assets first, then pages; returns the new ETag of each written key."""
+    """Restore (each source only while it holds the bytes proven: its ETag) and re-header, assets first, then pages;
+    returns the new ETag of each written key."""
     restores = set(plan.restores)
 
     def write(key: str) -> tuple[str, str]:
         guard()
         state = target.objects[key]
         if key in restores:
-            return key, store.restore(key, sources[key], state)
+            return key, store.restore(key, sources[key], state, if_match=proven[key])
         return key, store.reheader(key, state, remote[key].etag)
 
     etags: dict[str, str] = {}

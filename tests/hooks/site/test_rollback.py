@@ -428,3 +428,20 @@ def test_diff_cli_marks_each_path(s3_versioned: Any, tmp_path: Path, aws: Any) -
         "A /page-07/index.html",
         "H /style.css",
     ]
+
+
+def test_of_two_concurrent_rollbacks_one_wins_cleanly(s3: Any, tmp_path: Path, aws: Any, caplog: pytest.LogCaptureFixture) -> None:
+    v1, v2, _ = three_releases(s3, tmp_path)
+    flag = tmp_path / "go"
+    paused = _process(aws, ROLLBACK_PROCESS, ["--pause-after-lock", str(flag)], ["--bucket", BUCKET, "--to", "r1"])
+    _wait_ready(flag, paused)
+    with caplog.at_level("ERROR"):
+        assert rollback(to="r2") is False
+    errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert len(errors) == 1 and "is syncing this site" in errors[0] and "nothing was changed" in errors[0], errors
+    flag.touch()
+    _, stderr = paused.communicate(timeout=120)
+    assert paused.returncode == 0, stderr
+    assert snapshot(s3) == v1
+    assert [row["id"] for row in releases_hook(None, None, bucket=BUCKET)["releases"]] == ["r1", "r2", "r3", "r4"]
+    assert rollback(to="r2") and snapshot(s3) == v2  # the loser, rerun, ends exact
