@@ -8,5 +8,6 @@ commands). The records, the release store and the S3 wrapper are :mod:`runway_ex
 """
 
 from .hook import COMMAND, diff_hook, releases_hook, rollback_hook
+from .previews import preview_delete_hook, previews_hook, promote_hook
 
-__all__ = ["COMMAND", "diff_hook", "releases_hook", "rollback_hook"]
+__all__ = ["COMMAND", "diff_hook", "preview_delete_hook", "previews_hook", "promote_hook", "releases_hook", "rollback_hook"]

@@ -18,6 +18,7 @@ from runway_ext.static_site.switches import JournalFile
 
 from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
 from .plan import find_release
+from .previews import preview_delete_hook, previews_hook, promote_hook
 
 
 def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
@@ -147,6 +148,13 @@ def rollback_hook(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
 
 COMMAND = HookGroup(
     "site",
-    {"releases": releases_hook, "diff": diff_hook, "rollback": rollback_hook},
-    summary="A static site's releases: list them, compare two, roll back to one.",
+    {
+        "releases": releases_hook,
+        "diff": diff_hook,
+        "rollback": rollback_hook,
+        "previews": previews_hook,
+        "promote": promote_hook,
+        "preview-delete": preview_delete_hook,
+    },
+    summary="A static site's releases: list them, compare two, roll back to one; its previews: list, promote, delete.",
 )
