@@ -185,10 +185,15 @@ def _release_of(raw: str) -> str | None:
         return None
 
 
-def preview_releases(client: KvsClient, arn: str, site_prefix: str) -> tuple[str, ...]:
-    """The releases the site prefix's preview keys name (kept by the prune rule while the key exists)."""
-    folder = _preview_prefix(site_prefix)
-    found = {_release_of(raw) for key, raw in client.list_keys(arn).items() if key.startswith(folder)}
+def preview_releases(pointer: object) -> tuple[str, ...]:
+    """The releases the preview keys beside ``pointer`` (the live one) name: kept by the prune rule while the key exists.
+
+    Only a KeyValueStore holds preview keys: for another pointer store there are none.
+    """
+    if not isinstance(pointer, KvsPointerStore):
+        return ()
+    folder = _preview_prefix(pointer.key[: -len("live")])
+    found = {_release_of(raw) for key, raw in pointer.client.list_keys(pointer.arn).items() if key.startswith(folder)}
     return tuple(sorted(release for release in found if release is not None))
 
 

@@ -175,7 +175,7 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
         force=args.force,
         error_pages=tuple(args.error_pages),
         workers=args.workers,
-        pinned=partial(preview_releases, pointer.client, args.key_value_store_arn, args.prefix),
+        pinned=partial(preview_releases, pointer),
     )
     if args.preview is not None and not args.dry_run:
         return _deploy_preview(args, ctx, region, package, started, site, pointer, options, settings)

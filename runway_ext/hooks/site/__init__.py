@@ -7,7 +7,6 @@ Modules: ``plan`` (the rollback's pure decisions), ``rollback`` (the rollback), 
 commands). The records, the release store and the S3 wrapper are :mod:`runway_ext.static_site`.
 """
 
-from .hook import COMMAND, diff_hook, releases_hook, rollback_hook
-from .previews import preview_delete_hook, previews_hook, promote_hook
+from .hook import COMMAND, diff_hook, preview_delete_hook, previews_hook, promote_hook, releases_hook, rollback_hook
 
 __all__ = ["COMMAND", "diff_hook", "preview_delete_hook", "previews_hook", "promote_hook", "releases_hook", "rollback_hook"]

@@ -1,4 +1,5 @@
-"""The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` (also a CFNgin hook).
+"""The ``site`` commands: ``releases`` (table), ``diff`` (two releases), ``rollback``, ``previews``, ``promote``,
+``preview-delete`` (each also a CFNgin hook).
 
 ``runway-ext site releases|diff|rollback``; in config.yml ``path: runway_ext.hooks.site.rollback_hook``. The S3 and
 CloudFront work happens in :mod:`.rollback` and :mod:`runway_ext.static_site` (boto3 is imported by the first
@@ -18,7 +19,17 @@ from runway_ext.static_site.switches import JournalFile
 
 from .args import DiffArgs, DiffResult, ReleaseRow, ReleasesArgs, ReleasesResult, RollbackArgs, RollbackResult
 from .plan import find_release
-from .previews import preview_delete_hook, previews_hook, promote_hook
+from .previews import (
+    PreviewDeleteArgs,
+    PreviewDeleteResult,
+    PreviewsArgs,
+    PreviewsResult,
+    PromoteArgs,
+    PromoteResult,
+    render_preview_delete,
+    render_previews,
+    render_promote,
+)
 
 
 def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
@@ -144,6 +155,42 @@ def rollback_hook(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     from .rollback import rollback
 
     return rollback(args, ctx)
+
+
+@hook("site_previews", PreviewsArgs, summary="List an atomic site's previews (name, release, when, by whom, URL).", render=render_previews)
+def previews_hook(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
+    """The site's previews."""
+    from .previews import list_site_previews
+
+    return list_site_previews(args, ctx)
+
+
+@hook(
+    "site_promote",
+    PromoteArgs,
+    summary="Make the release a preview serves live (one pointer write: the bytes reviewed, nothing uploaded or invalidated).",
+    positional=("name",),
+    render=render_promote,
+)
+def promote_hook(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
+    """Promote preview ``name``."""
+    from .previews import promote
+
+    return promote(args, ctx)
+
+
+@hook(
+    "site_preview_delete",
+    PreviewDeleteArgs,
+    summary="Delete a preview's pointer key (its release becomes prunable by the usual rule).",
+    positional=("name",),
+    render=render_preview_delete,
+)
+def preview_delete_hook(args: PreviewDeleteArgs, ctx: HookContext) -> PreviewDeleteResult:
+    """Delete preview ``name``."""
+    from .previews import delete
+
+    return delete(args, ctx)
 
 
 COMMAND = HookGroup(

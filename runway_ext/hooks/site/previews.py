@@ -1,10 +1,10 @@
-"""The ``site previews|promote|preview-delete`` commands and their CFNgin hooks (args, result, body of each).
+"""The bodies of the ``site previews|promote|preview-delete`` commands and hooks (args, result, body, summary of each).
 
 ``runway-ext site previews`` lists an atomic site's previews (name, release, when, by whom, URL);
 ``runway-ext site promote NAME`` moves the live pointer to the release preview NAME serves (no upload, no copy,
 nothing to invalidate); ``runway-ext site preview-delete NAME`` deletes the preview's key (its release is then
 prunable by the usual rule). In config.yml: ``runway_ext.hooks.site.previews_hook``, ``promote_hook``,
-``preview_delete_hook``. The work is :mod:`runway_ext.static_site.previews`.
+``preview_delete_hook`` (their faces are in :mod:`.hook`). The work is :mod:`runway_ext.static_site.previews`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from runway_ext import __version__
-from runway_ext.core.hook import HookContext, hook
+from runway_ext.core.hook import HookContext
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicSettings
 from runway_ext.static_site.pointer import KeyValueStoreArn
@@ -157,8 +157,7 @@ def render_previews(result: dict[str, Any]) -> str:
     return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line[:-1], widths, strict=True)) + "  " + line[-1] for line in table)
 
 
-@hook("site_previews", PreviewsArgs, summary="List an atomic site's previews (name, release, when, by whom, URL).", render=render_previews)
-def previews_hook(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
+def list_site_previews(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
     """The site's previews."""
     from runway_ext.static_site.previews import list_previews, preview_url
 
@@ -189,14 +188,7 @@ def render_promote(result: dict[str, Any]) -> str:
     )
 
 
-@hook(
-    "site_promote",
-    PromoteArgs,
-    summary="Make the release a preview serves live (one pointer write: the bytes reviewed, nothing uploaded or invalidated).",
-    positional=("name",),
-    render=render_promote,
-)
-def promote_hook(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
+def promote(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
     """Promote preview ``name``."""
     from runway_ext.static_site.previews import preview_url, promote_preview
 
@@ -242,14 +234,7 @@ def render_preview_delete(result: dict[str, Any]) -> str:
     return f"deleted preview {result['name']} (release {result['release']} is prunable from now on)"
 
 
-@hook(
-    "site_preview_delete",
-    PreviewDeleteArgs,
-    summary="Delete a preview's pointer key (its release becomes prunable by the usual rule).",
-    positional=("name",),
-    render=render_preview_delete,
-)
-def preview_delete_hook(args: PreviewDeleteArgs, ctx: HookContext) -> PreviewDeleteResult:
+def delete(args: PreviewDeleteArgs, ctx: HookContext) -> PreviewDeleteResult:
     """Delete preview ``name``."""
     from runway_ext.static_site.previews import delete_preview
 
