@@ -37,10 +37,10 @@ def store(aws: Any) -> str:
     return str(boto3.client("cloudfront").create_key_value_store(Name="site-releases")["KeyValueStore"]["ARN"])
 
 
-def deploy(tmp_path: Path, arn: str, home: str, **extra: Any) -> Any:
+def deploy(tmp_path: Path, arn: str, home: str, *, files: dict[str, str] | None = None, **extra: Any) -> Any:
     app = tmp_path / "app"
     shutil.rmtree(app, ignore_errors=True)
-    for name, content in {"index.html": home, "404.html": "<h1>missing</h1>", "assets/a.12345678.js": "1"}.items():
+    for name, content in {"index.html": home, "404.html": "<h1>missing</h1>", "assets/a.12345678.js": "1", **(files or {})}.items():
         path = app / "out" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
@@ -110,13 +110,17 @@ def test_the_cli_refuses_a_bad_preview_name(store: str, tmp_path: Path, capsys: 
 
 def test_prune_keeps_every_release_a_preview_names_until_its_key_goes(store: str, tmp_path: Path) -> None:
     deploy(tmp_path, store, "<h1>1</h1>", keep_releases=0, keep_days=0)
-    deploy(tmp_path, store, "<h1>preview</h1>", preview="feature", keep_releases=0, keep_days=0)  # r2
+    deploy(
+        tmp_path, store, "<h1>preview</h1>", preview="feature", files={"assets/b.87654321.js": "2"}
+    )  # r2, with a shared asset of its own
     r2_objects = release_objects("r2")
+    assert ".runway-ext-releases/shared/assets/b.87654321.js" in objects()
     pruned: list[str] = []
     for n in (3, 4, 5):
         pruned += deploy(tmp_path, store, f"<h1>{n}</h1>", keep_releases=0, keep_days=0)["pruned"]
     assert "r1" in pruned and "r2" not in pruned and release_objects("r1") == {}
     assert r2_objects and release_objects("r2") == r2_objects
+    assert ".runway-ext-releases/shared/assets/b.87654321.js" in objects()  # the preview's shared asset stays too
     assert promote_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, name="feature")["release"] == "r2"
     back = deploy(tmp_path, store, "<h1>6</h1>", keep_releases=0, keep_days=0)
     assert back["release"] == "r6"
@@ -124,6 +128,7 @@ def test_prune_keeps_every_release_a_preview_names_until_its_key_goes(store: str
     assert (deleted["deleted"], deleted["release"]) == (True, "r2") and key(store, "preview/feature") is None
     pruned = deploy(tmp_path, store, "<h1>7</h1>", keep_releases=0, keep_days=0)["pruned"]
     assert "r2" in pruned and release_objects("r2") == {}
+    assert ".runway-ext-releases/shared/assets/b.87654321.js" not in objects()
 
 
 def test_list_then_promote_moves_the_live_pointer_to_the_reviewed_bytes(store: str, tmp_path: Path) -> None:
@@ -229,3 +234,11 @@ def test_two_preview_deploys_of_one_name_at_once_one_wins_the_other_fails_cleanl
     assert len(errors) == 1 and "\n" not in errors[0] and "Traceback" not in caplog.text
     assert json.loads(key(store, "preview/pr-7") or "")["r"] == won[0]["release"]
     assert key(store, "live") == live_before
+
+
+def test_a_first_deploy_that_is_a_preview_leaves_the_live_site_without_a_pointer(store: str, tmp_path: Path) -> None:
+    result = deploy(tmp_path, store, "<h1>first</h1>", preview="pr-1", preview_domain="preview.localhost")
+    assert (result["release"], result["preview_url"]) == ("r1", "http://pr-1.preview.localhost/")
+    assert key(store, "live") is None and json.loads(key(store, "preview/pr-1") or "")["r"] == "r1"
+    assert not [k for k in objects() if not k.startswith(".runway-ext")]  # nothing at the plain keys the live site serves
+    assert deploy(tmp_path, store, "<h1>live</h1>")["release"] == "r2" and json.loads(key(store, "live") or "")["r"] == "r2"
