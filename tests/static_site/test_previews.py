@@ -242,3 +242,14 @@ def test_a_first_deploy_that_is_a_preview_leaves_the_live_site_without_a_pointer
     assert key(store, "live") is None and json.loads(key(store, "preview/pr-1") or "")["r"] == "r1"
     assert not [k for k in objects() if not k.startswith(".runway-ext")]  # nothing at the plain keys the live site serves
     assert deploy(tmp_path, store, "<h1>live</h1>")["release"] == "r2" and json.loads(key(store, "live") or "")["r"] == "r2"
+
+
+def test_promote_of_a_preview_whose_objects_changed_behind_its_back_switches_nothing(
+    store: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    deploy(tmp_path, store, "<h1>live</h1>")
+    deploy(tmp_path, store, "<h1>reviewed</h1>", preview="pr-7")
+    boto3.client("s3").put_object(Bucket=BUCKET, Key=".runway-ext-releases/r2/index.html", Body=b"<h1>not what was reviewed</h1>")
+    live_before = key(store, "live")
+    assert promote_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, name="pr-7") is False
+    assert "release r2 of preview 'pr-7' is no longer intact" in caplog.text and key(store, "live") == live_before
