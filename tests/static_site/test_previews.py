@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
+import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -253,3 +256,42 @@ def test_promote_of_a_preview_whose_objects_changed_behind_its_back_switches_not
     live_before = key(store, "live")
     assert promote_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, name="pr-7") is False
     assert "release r2 of preview 'pr-7' is no longer intact" in caplog.text and key(store, "live") == live_before
+
+
+PROCESS = Path(__file__).with_name("preview_deploy_process.py")
+
+
+def killed_preview_deploy(tmp_path: Path, arn: str, kill_at: str) -> subprocess.CompletedProcess[str]:
+    app = tmp_path / "killed"
+    for name, content in {"index.html": "<h1>killed</h1>", "404.html": "<h1>missing</h1>", "assets/k.11111111.js": "k"}.items():
+        path = app / "out" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    argv = [sys.executable, str(PROCESS), "--kill-at", kill_at, "--", "--bucket-name", BUCKET, "--app-path", str(app)]
+    argv += ["--no-build", "--output-dir", "out", "--key-value-store-arn", arn, "--shared-prefixes", "assets/", "--preview", "pr-7"]
+    return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+
+
+def test_a_preview_deploy_killed_before_its_switch_changes_no_pointer_and_the_rerun_publishes(store: str, tmp_path: Path) -> None:
+    deploy(tmp_path, store, "<h1>live</h1>")
+    live_before, journal_before = key(store, "live"), journal()
+    killed = killed_preview_deploy(tmp_path, store, "upload:1")
+    assert killed.returncode == -signal.SIGKILL
+    assert key(store, "preview/pr-7") is None and key(store, "live") == live_before and journal() == journal_before
+    result = deploy(tmp_path, store, "<h1>again</h1>", preview="pr-7")
+    assert result["release"] == "r2" and json.loads(key(store, "preview/pr-7") or "")["r"] == "r2"
+    assert key(store, "live") == live_before
+
+
+def test_a_preview_deploy_killed_right_after_its_switch_leaves_a_whole_preview_and_the_live_site_deployable(
+    store: str, tmp_path: Path
+) -> None:
+    deploy(tmp_path, store, "<h1>live</h1>")
+    live_before = key(store, "live")
+    killed = killed_preview_deploy(tmp_path, store, "preview-switch")
+    assert killed.returncode == -signal.SIGKILL
+    assert json.loads(key(store, "preview/pr-7") or "")["r"] == "r2" and key(store, "live") == live_before
+    listed = previews_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store)["previews"]
+    assert [(row["name"], row["release"], row["pruned"]) for row in listed] == [("pr-7", "r2", False)]
+    nxt = deploy(tmp_path, store, "<h1>next</h1>", keep_releases=0, keep_days=0)  # the left lock is stale: the live deploy goes on
+    assert nxt["release"] == "r3" and "r2" not in nxt["pruned"] and release_objects("r2")
