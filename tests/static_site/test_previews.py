@@ -295,3 +295,10 @@ def test_a_preview_deploy_killed_right_after_its_switch_leaves_a_whole_preview_a
     assert [(row["name"], row["release"], row["pruned"]) for row in listed] == [("pr-7", "r2", False)]
     nxt = deploy(tmp_path, store, "<h1>next</h1>", keep_releases=0, keep_days=0)  # the left lock is stale: the live deploy goes on
     assert nxt["release"] == "r3" and "r2" not in nxt["pruned"] and release_objects("r2")
+
+
+def test_after_a_promote_a_tab_pinned_to_the_release_live_before_may_still_reach_it(store: str, tmp_path: Path) -> None:
+    deploy(tmp_path, store, "<h1>live</h1>")
+    deploy(tmp_path, store, "<h1>reviewed</h1>", preview="pr-7")
+    promote_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, name="pr-7")
+    assert json.loads(key(store, "live") or "") == {"v": 1, "r": "r2", "s": ["assets/"], "k": ["r1"]}

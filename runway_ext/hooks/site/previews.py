@@ -18,6 +18,7 @@ from runway_ext.core.hook import HookContext
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicSettings
 from runway_ext.static_site.pointer import KeyValueStoreArn
+from runway_ext.static_site.records import DEFAULT_KEEP
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
 
@@ -195,7 +196,8 @@ def promote(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
     from .rollback import verify_release
 
     site, live = _site(args, ctx, args.workers)
-    settings = AtomicSettings(shared=(), rules=(), keep_releases=1, keep_days=DEFAULT_KEEP_DAYS, lock_timeout=args.lock_timeout)
+    # the releases a pinned tab may still reach after the switch: as many as a deploy with the default rule keeps
+    settings = AtomicSettings(shared=(), rules=(), keep_releases=DEFAULT_KEEP, keep_days=DEFAULT_KEEP_DAYS, lock_timeout=args.lock_timeout)
     verified: list[int] = []
 
     def verify(release: Any) -> list[str]:
