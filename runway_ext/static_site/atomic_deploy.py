@@ -82,6 +82,8 @@ class AtomicSettings:
     force: bool = False
     error_pages: tuple[str, ...] = ("404.html",)
     workers: int = 16
+    pinned: Callable[[], Sequence[str]] | None = None
+    """Releases other pointers name (the previews'), read when pruning: never pruned."""
 
 
 @dataclass
@@ -341,12 +343,13 @@ def finish_switch(
         lease.finish(SiteManifest(release.summary.source_hash, release.summary.settings_hash, {}))
 
 
-def _retention(state: SiteState, *, live: str, settings: AtomicSettings) -> RetentionPlan:
+def _retention(state: SiteState, *, live: str, settings: AtomicSettings, pinned: Sequence[str] = ()) -> RetentionPlan:
     records = {rid: _record_time(release.summary.time) for rid, release in state.records.items()}
     now = time.time()
     return plan_retention(
         state.index.releases,
         live=live,
+        pinned=pinned,
         last_live=last_live_times(state.journal.journal, records, now),
         now=now,
         keep_releases=settings.keep_releases,
@@ -368,7 +371,8 @@ def prune(
     deleted only while it has the recorded ETag (else reported as drift and kept); then their records."""
     if state.pointer is None:
         return [], []
-    retention = _retention(state, live=state.pointer.release, settings=settings)
+    pinned = settings.pinned() if settings.pinned is not None else ()
+    retention = _retention(state, live=state.pointer.release, settings=settings, pinned=pinned)
     pruned = [state.records[rid] for rid in retention.pruned if rid in state.records]
     if not pruned:
         return [], []

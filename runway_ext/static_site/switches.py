@@ -32,7 +32,7 @@ class Switch(BaseModel):
     release: str = Field(pattern=r"^r[1-9][0-9]{0,11}$")
     at: float
     by: str = Field(max_length=200)
-    kind: Literal["deploy", "rollback", "take-over"]
+    kind: Literal["deploy", "rollback", "take-over", "promote"]
 
 
 class SwitchJournal(BaseModel):

@@ -130,6 +130,21 @@ class NpmBuildArgs(HookArgs):
     take_over: bool = False
     """Atomic releases: replace a pointer this site's deploys did not write (changed behind their back) instead of refusing."""
 
+    preview: str | None = None
+    """Atomic releases: deploy as the preview of this name (a DNS label: lowercase letters, digits, ``-``, at most 40 characters) at its own pointer key; the live site is untouched."""
+
+    preview_domain: str | None = None
+    """Previews: the domain previews are served under (the CDN's ``PreviewDomain``, e.g. ``preview.example.com``), so the result names the preview's URL."""
+
+    @field_validator("preview")
+    @classmethod
+    def _preview(cls, name: str | None) -> str | None:
+        from runway_ext.static_site.kvs import preview_name_problem
+
+        if name is not None and (problem := preview_name_problem(name)):
+            raise ValueError(problem)
+        return name
+
     @field_validator("shared_prefixes")
     @classmethod
     def _shared(cls, prefixes: list[str]) -> list[str]:
@@ -192,4 +207,8 @@ class NpmBuildResult(BaseModel):
     """Atomic: seconds the pointer write and its read-back took (None: no switch)."""
     pruned: list[str] = Field(default_factory=list)
     drift: list[str] = Field(default_factory=list)
+    preview: str | None = None
+    """Previews: the preview deployed (the live site was not switched)."""
+    preview_url: str | None = None
+    """Previews: ``https://NAME.<preview_domain>/`` (None without preview_domain)."""
     seconds: float = 0.0

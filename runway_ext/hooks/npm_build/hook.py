@@ -39,6 +39,7 @@ from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
 from runway_ext.static_site.objects import RemoteObject
 from runway_ext.static_site.pointer import KvsPointerStore
+from runway_ext.static_site.previews import PreviewPointerStore, deploy_preview, preview_releases, preview_url
 from runway_ext.static_site.record import record_release
 from runway_ext.static_site.s3 import S3Site, format_bytes
 from runway_ext.static_site.store import ReleaseStore
@@ -56,6 +57,12 @@ HOOK_NAME = "npm_build"
 def render_result(result: dict[str, Any]) -> str:
     """The CLI's summary of a result."""
     where = f"s3://{result['bucket_name']}/{result['prefix']}"
+    if result.get("preview") and not result.get("dry_run"):
+        url = f" at {result['preview_url']}" if result.get("preview_url") else ""
+        return (
+            f"preview {result['preview']} of {where} serves release {result['release']}{url}: uploaded {result['uploaded']} "
+            f"({format_bytes(result['bytes_uploaded'])}), copied {result['copied']}, unchanged {result['unchanged']}; the live site was not touched"
+        )
     if result.get("layout") == "atomic" and not result.get("dry_run"):
         if result.get("skipped"):
             return f"{where} already serves release {result.get('release')}, the build of these sources: nothing to do"
@@ -94,6 +101,8 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     started = time.monotonic()
     region = ctx.region(args.region)
     package = prepare_app(args, ctx)
+    if args.preview is not None and args.key_value_store_arn is None:
+        raise HookError("preview: a preview is an atomic release: set key_value_store_arn too; nothing was changed")
     if args.key_value_store_arn is not None:
         return _deploy_atomic(args, ctx, region, package, started)
     expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
@@ -166,7 +175,10 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
         force=args.force,
         error_pages=tuple(args.error_pages),
         workers=args.workers,
+        pinned=partial(preview_releases, pointer),
     )
+    if args.preview is not None and not args.dry_run:
+        return _deploy_preview(args, ctx, region, package, started, site, pointer, options, settings)
     expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
     ignored = ignored_output_folders(args.output_dir, expected, "")
     source_hash = _source_hash(args, ignored)[0] if args.build else None
@@ -245,6 +257,63 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
         switch_seconds=outcome.switch_seconds if outcome.switched else None,
         pruned=outcome.pruned,
         drift=outcome.drift,
+        seconds=round(time.monotonic() - started, 3),
+    )
+
+
+def _deploy_preview(
+    args: NpmBuildArgs,
+    ctx: HookContext,
+    region: str,
+    package: dict[str, Any],
+    started: float,
+    site: S3Site,
+    live: KvsPointerStore,
+    options: AtomicSettings,
+    settings: str,
+) -> NpmBuildResult:
+    """Build, record the build as a release and point the preview's key at it (:func:`runway_ext.static_site.previews.deploy_preview`)."""
+    assert args.preview is not None and args.key_value_store_arn is not None
+    preview = PreviewPointerStore(ctx.session(region), args.key_value_store_arn, args.prefix, args.preview)
+    if args.build:
+        run_build(args.app_path, package, timeout=args.build_timeout, log=ctx.log)
+    output_dir = resolve_output_dir(args.app_path, args.output_dir, package)
+    local = _scan(args, output_dir, ctx)
+    source_hash = combine((path, file.sha256) for path, file in local.items())
+    try:
+        outcome = deploy_preview(
+            site,
+            live,
+            preview,
+            local,
+            output_dir,
+            source_hash=source_hash,
+            settings_hash=settings,
+            settings=options,
+            written_by=f"runway_ext {__version__} {HOOK_NAME} preview",
+            log=ctx.log,
+        )
+    except AtomicPlanError as error:
+        raise HookError(f"shared_prefixes: {error}" if "shared" in str(error) else f"output_dir: {error}") from None
+    return NpmBuildResult(
+        bucket_name=args.bucket_name,
+        prefix=args.prefix,
+        environment=args.environment,
+        region=region,
+        source_hash=source_hash,
+        skipped=False,
+        built=args.build,
+        dry_run=False,
+        output_dir=str(output_dir),
+        uploaded=outcome.uploaded,
+        unchanged=outcome.unchanged,
+        bytes_uploaded=outcome.bytes_uploaded,
+        layout="atomic",
+        release=outcome.release,
+        copied=outcome.copied,
+        switch_seconds=outcome.switch_seconds,
+        preview=args.preview,
+        preview_url=preview_url(args.preview, args.preview_domain),
         seconds=round(time.monotonic() - started, 3),
     )
 

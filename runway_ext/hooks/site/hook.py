@@ -1,4 +1,5 @@
-"""The ``site`` commands' bodies: ``releases`` (table), ``diff`` (two releases), ``rollback`` and ``forget`` (also CFNgin hooks).
+"""The ``site`` commands: ``releases`` (table), ``diff`` (two releases), ``rollback``, ``forget``, ``previews``,
+``promote``, ``preview-delete`` (each also a CFNgin hook).
 
 ``runway-ext site releases|diff|rollback|forget``; in config.yml ``path: runway_ext.hooks.site.rollback_hook`` (or ``forget_hook``). The S3 and
 CloudFront work happens in :mod:`.rollback` and :mod:`runway_ext.static_site` (boto3 is imported by the first
@@ -28,6 +29,17 @@ from .args import (
     RollbackResult,
 )
 from .plan import find_release
+from .previews import (
+    PreviewDeleteArgs,
+    PreviewDeleteResult,
+    PreviewsArgs,
+    PreviewsResult,
+    PromoteArgs,
+    PromoteResult,
+    render_preview_delete,
+    render_previews,
+    render_promote,
+)
 
 
 def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
@@ -184,8 +196,52 @@ def forget_hook(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
     return forget(args, ctx)
 
 
+@hook("site_previews", PreviewsArgs, summary="List an atomic site's previews (name, release, when, by whom, URL).", render=render_previews)
+def previews_hook(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
+    """The site's previews."""
+    from .previews import list_site_previews
+
+    return list_site_previews(args, ctx)
+
+
+@hook(
+    "site_promote",
+    PromoteArgs,
+    summary="Make the release a preview serves live (one pointer write: the bytes reviewed, nothing uploaded or invalidated).",
+    positional=("name",),
+    render=render_promote,
+)
+def promote_hook(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
+    """Promote preview ``name``."""
+    from .previews import promote
+
+    return promote(args, ctx)
+
+
+@hook(
+    "site_preview_delete",
+    PreviewDeleteArgs,
+    summary="Delete a preview's pointer key (its release becomes prunable by the usual rule).",
+    positional=("name",),
+    render=render_preview_delete,
+)
+def preview_delete_hook(args: PreviewDeleteArgs, ctx: HookContext) -> PreviewDeleteResult:
+    """Delete preview ``name``."""
+    from .previews import delete
+
+    return delete(args, ctx)
+
+
 COMMAND = HookGroup(
     "site",
-    {"releases": releases_hook, "diff": diff_hook, "rollback": rollback_hook, "forget": forget_hook},
-    summary="A static site's releases: list them, compare two, roll back to one, forget paths published by mistake.",
+    {
+        "releases": releases_hook,
+        "diff": diff_hook,
+        "rollback": rollback_hook,
+        "forget": forget_hook,
+        "previews": previews_hook,
+        "promote": promote_hook,
+        "preview-delete": preview_delete_hook,
+    },
+    summary="A static site's releases: list, compare, roll back, forget paths published by mistake; its previews: list, promote, delete.",
 )
