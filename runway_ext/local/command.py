@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import signal
-import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -28,9 +27,10 @@ from ..core.cli import configure_cli_logging
 from ..core.errors import HookError
 from ..core.log import get_logger
 from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
+from .run_guard import GuardedRun, run_guarded
 from .runway_cli import runway_executable
 from .serve_session import read_session
-from .session import LocalAws, clean_environment, local_aws
+from .session import LocalAws, clean_environment, local_aws, require_listening, require_loopback
 from .summary import Site, render_summary
 from .tools import DockerMode, local_tools
 
@@ -42,17 +42,43 @@ SESSION_WAIT_SECONDS = 15.0
 def run_runway_locally(
     project: Path, action: str, aws: LocalAws, *, deploy_environment: str, timeout: float, extra_environment: dict[str, str] | None = None
 ) -> int:
-    """Run ``runway ACTION --ci`` in ``project`` against ``aws``; Runway's output goes straight to the terminal."""
+    """Run ``runway ACTION --ci`` in ``project`` against ``aws`` and return its exit code (see :func:`runway_run`)."""
+    run = runway_run(project, action, aws, deploy_environment=deploy_environment, timeout=timeout, extra_environment=extra_environment)
+    assert run.returncode is not None
+    return run.returncode
+
+
+def runway_run(
+    project: Path,
+    action: str,
+    aws: LocalAws,
+    *,
+    deploy_environment: str,
+    timeout: float,
+    extra_environment: dict[str, str] | None = None,
+    echo: Callable[[str], None] | None = None,
+) -> GuardedRun:
+    """Run ``runway ACTION --ci`` in ``project`` against ``aws``; Runway's output is copied to the terminal.
+
+    Ctrl-C or SIGTERM stops Runway and every program it started (:mod:`.run_guard`), prints what was stopped
+    and raises ``KeyboardInterrupt``; the timeout does the same and raises :class:`HookError`.
+    """
+    require_project(project)
+    env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
+    run = run_guarded([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout, echo=echo or _flushed_print)
+    if run.interrupted is None:
+        return run
+    for line in run.stopped_lines():
+        LOG.warning("%s", line)
+    if run.interrupted == "timeout":
+        raise HookError(f"runway {action} timed out after {timeout:g}s; stopped it and what it started")
+    raise KeyboardInterrupt
+
+
+def require_project(project: Path) -> None:
+    """Fail in one line when ``project`` is not a Runway project folder."""
     if not (project / "runway.yml").is_file() and not (project / "runway.yaml").is_file():
         raise HookError(f"path: {project} has no runway.yml")
-    env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
-    try:
-        completed = subprocess.run(
-            [runway_executable(), action, "--ci"], cwd=project, env=env, stdin=subprocess.DEVNULL, timeout=timeout, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise HookError(f"runway {action} timed out after {timeout:g}s") from None
-    return completed.returncode
 
 
 def _client(aws: LocalAws, service: str) -> Any:
@@ -127,6 +153,10 @@ def local_run(
 
     Returns Runway's exit code.
     """
+    require_project(project)
+    if endpoint:
+        endpoint = require_loopback(endpoint)
+        require_listening(endpoint)
     session = read_session(endpoint) if endpoint else None
     registry = session.get("registry") if session and docker == "auto" else None
     with ExitStack() as stack:
@@ -139,9 +169,8 @@ def local_run(
             )
         for notice in notices:
             LOG.warning("%s", notice)
-        code = run_runway_locally(
-            project, action, aws, deploy_environment=deploy_environment, timeout=timeout, extra_environment=tools.environment
-        )
+        run = runway_run(project, action, aws, deploy_environment=deploy_environment, timeout=timeout, extra_environment=tools.environment)
+        code = run.returncode if run.returncode is not None else 1
         edge_notices: dict[str, list[str]] = {}
         sites: list[Site] | None = None
         if session is not None:
