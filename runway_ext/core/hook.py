@@ -156,7 +156,7 @@ class Hook(Generic[ArgsT]):
         except HookError as error:
             for line in _error_lines(error):
                 self.log.error("%s: %s", self.name, line)
-            journal.record(self.name, error=_error_lines(error)[0])
+            journal.record(self.name, error=one_line_cause(error))
             return False
         except OSError as error:
             line = describe_os_error(error)
@@ -407,6 +407,20 @@ def describe_os_error(error: OSError) -> str:
         path = path.with_name(temporary.group("name"))
     shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
     return f"cannot write {shown}: {reason}" if temporary else f"{shown}: {reason}"
+
+
+def one_line_cause(error: HookError) -> str:
+    """An error as one line: its first line, and when that only leads into a program's last output
+    (``…; last output:``), the output line that says what went wrong (the last one naming an error, else the last)."""
+    lines = _error_lines(error)
+    first = lines[0]
+    if not first.endswith("last output:"):
+        return first
+    tail = [line.strip() for line in lines[1:] if line.strip()]
+    if not tail:
+        return first.removesuffix("; last output:").removesuffix(" last output:")
+    telling = [line for line in tail if re.search(r"error|failed|exception|denied|not found|invalid", line, re.IGNORECASE)]
+    return f"{first.removesuffix('; last output:').removesuffix(' last output:')}: {(telling or tail)[-1]}"
 
 
 def _error_lines(error: HookError) -> list[str]:

@@ -15,20 +15,15 @@ import pytest
 
 from runway_ext.core.errors import HookError
 from runway_ext.local.moto_server import MotoServer, free_port
-from runway_ext.local.serve_session import read_session, remove_session, session_file, write_session
+from runway_ext.local.serve_session import read_session, session_file
 from runway_ext.local.session import require_loopback
-from tests.local.tiny_project import RUNWAY_EXT, cli_environment, tiny_project
+from tests.local.tiny_project import RUNWAY_EXT, cli_environment, fake_serve, tiny_project
 
 
 @pytest.fixture
-def fake_serve() -> Iterator[MotoServer]:
-    server = MotoServer().start()
-    write_session(server.port, {"endpoint": server.endpoint, "registry": None, "sites": {}, "invalidations_applied": {}})
-    try:
+def serve() -> Iterator[MotoServer]:
+    with fake_serve() as server:
         yield server
-    finally:
-        remove_session(server.port)
-        server.stop()
 
 
 def run_cli(args: list[str], cwd: Path, timeout: float = 300) -> tuple[int, str, float]:
@@ -67,31 +62,29 @@ def test_a_bad_endpoint_is_one_line_naming_it(given: str, named: str) -> None:
     assert named in str(caught.value) and len(str(caught.value).splitlines()) == 1
 
 
-def test_another_endpoint_does_not_remove_a_live_serves_session(fake_serve: MotoServer) -> None:
-    assert read_session(f"http://127.0.0.2:{fake_serve.port}") is None
-    assert session_file(fake_serve.port).exists()
-    assert read_session(require_loopback(f"http://localhost:{fake_serve.port}")) is not None
+def test_another_endpoint_does_not_remove_a_live_serves_session(serve: MotoServer) -> None:
+    assert read_session(f"http://127.0.0.2:{serve.port}") is None
+    assert session_file(serve.port).exists()
+    assert read_session(require_loopback(f"http://localhost:{serve.port}")) is not None
 
 
 @pytest.mark.runway
-def test_a_non_loopback_endpoint_leaves_the_serve_and_localhost_finds_it(tmp_path: Path, fake_serve: MotoServer) -> None:
+def test_a_non_loopback_endpoint_leaves_the_serve_and_localhost_finds_it(tmp_path: Path, serve: MotoServer) -> None:
     project = tiny_project(tmp_path / "project")
-    code, output, _ = run_cli(
-        ["local", "deploy", str(project), "--docker", "off", "--endpoint", f"http://10.1.2.3:{fake_serve.port}"], tmp_path
-    )
+    code, output, _ = run_cli(["local", "deploy", str(project), "--docker", "off", "--endpoint", f"http://10.1.2.3:{serve.port}"], tmp_path)
     assert code == 1 and "Traceback" not in output
     assert output.strip().splitlines() == [
-        f"error: endpoint: 'http://10.1.2.3:{fake_serve.port}' is not a loopback address; local mode only talks to 127.0.0.1/localhost"
+        f"error: endpoint: 'http://10.1.2.3:{serve.port}' is not a loopback address; local mode only talks to 127.0.0.1/localhost"
     ]
-    assert session_file(fake_serve.port).exists(), "a mistyped --endpoint removed the serve's session"
+    assert session_file(serve.port).exists(), "a mistyped --endpoint removed the serve's session"
 
     code, output, _ = run_cli(
-        ["local", "deploy", str(project), "--docker", "off", "--endpoint", f"http://localhost:{fake_serve.port}"], tmp_path
+        ["local", "deploy", str(project), "--docker", "off", "--endpoint", f"http://localhost:{serve.port}"], tmp_path
     )
     assert code == 0, output
     assert "is not a `runway-ext local serve`" not in output and "no `runway-ext local serve`" not in output
-    assert f"AWS stand-in at http://127.0.0.1:{fake_serve.port})" in output
-    assert session_file(fake_serve.port).exists()
+    assert f"AWS stand-in at http://127.0.0.1:{serve.port})" in output
+    assert session_file(serve.port).exists()
 
 
 def test_an_endpoint_where_nothing_listens_is_one_line_within_seconds(tmp_path: Path) -> None:
