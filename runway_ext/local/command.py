@@ -362,6 +362,7 @@ def serve(
         fleet = EdgeFleet(server.endpoint, on_change=publish).start()
         stack.callback(fleet.stop)
         show(f"local AWS at {server.endpoint}; use: runway-ext local deploy PATH --endpoint {server.endpoint}")
+        show(f'hook commands, aws and sam in another shell: eval "$(runway-ext local env --port {server.port})"')
         if session["registry"]:
             show(f"images: pushed to the registry at {session['registry']}, kept until this serve stops")
         for notice in tools.notices:
@@ -406,11 +407,22 @@ class LocalCommand:
         serve_parser.add_argument("--docker", choices=("auto", "off"), default="auto", help=docker_help)
         serve_parser.add_argument("--invalidation-seconds", type=_seconds, default=DEFAULT_INVALIDATION_SECONDS, help=invalidation_help)
         serve_parser.set_defaults(_command=self, _action="serve")
+        env_text = 'print the shell exports that point AWS clients at a running serve: eval "$(runway-ext local env)"'
+        env_parser = actions.add_parser("env", help=env_text, description=env_text)
+        which = env_parser.add_mutually_exclusive_group()
+        which.add_argument("--port", type=int, help="the serve's port (default: the only serve running)")
+        which.add_argument("--endpoint", help="the serve's endpoint, http://127.0.0.1:PORT or http://localhost:PORT")
+        env_parser.set_defaults(_command=self, _action="env")
 
     def run_cli(self, namespace: argparse.Namespace) -> int:
         """Run the chosen action."""
         configure_cli_logging(verbose=False)
         try:
+            if namespace._action == "env":
+                from .shell_env import exports, find_serve
+
+                print("\n".join(exports(find_serve(port=namespace.port, endpoint=namespace.endpoint))), flush=True)
+                return 0
             if namespace._action == "serve":
                 return serve(namespace.port, namespace.docker, namespace.invalidation_seconds, show=_flushed_print)
             if namespace.endpoint and getattr(namespace, "serve", False):

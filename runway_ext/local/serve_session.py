@@ -90,3 +90,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def live_sessions() -> list[dict[str, Any]]:
+    """The sessions of every live ``serve`` of this user, by port (files of dead ones are removed)."""
+    found = []
+    for path in sorted(session_folder().glob("serve-*.json")):
+        data = _load(path)
+        if data is None:
+            continue
+        pid = data.get("pid")
+        if not isinstance(pid, int) or not _alive(pid):
+            path.unlink(missing_ok=True)
+            continue
+        found.append(data)
+    return found
