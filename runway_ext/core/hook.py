@@ -39,7 +39,15 @@ import pydantic
 from . import journal
 from .args import HookArgs, describe_validation_error
 from .aws import make_client, make_session
-from .cli import add_model_arguments, configure_cli_logging, field_kind, namespace_to_kwargs, print_result, run_interruptible
+from .cli import (
+    add_model_arguments,
+    cli_flag_lines,
+    configure_cli_logging,
+    field_kind,
+    namespace_to_kwargs,
+    print_result,
+    run_interruptible,
+)
 from .errors import HookError
 from .log import adopt_runway_logging, get_logger
 
@@ -208,7 +216,10 @@ class Hook(Generic[ArgsT]):
 
     def _run_cli(self, namespace: argparse.Namespace) -> int:
         try:
-            args = self.parse(namespace_to_kwargs(namespace, self.args_model))
+            try:
+                args = self.parse(namespace_to_kwargs(namespace, self.args_model))
+            except HookError as error:  # named as typed on the command line: --bucket-name, not bucket_name
+                raise HookError("\n".join(cli_flag_lines(_error_lines(error), self.args_model, self.positional))) from None
             configure_cli_logging(verbose=args.verbose)
             result = self.execute(args, HookContext(self.name, self.log))
         except HookError as error:

@@ -150,11 +150,11 @@ def render_summary(
 
 
 def _text(value: Any) -> str:
-    """A value as a person reads it: lists as ``a b c``, ``None`` as ``-``, booleans as ``true``/``false``."""
+    """A value as a person reads it: lists as ``a b c``, ``None`` and booleans in JSON's spelling (``null``, ``true``)."""
     if isinstance(value, (list, tuple)):
         return " ".join(_text(item) for item in value)
     if value is None:
-        return "-"
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)

@@ -180,6 +180,9 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
 
 # -- delete ------------------------------------------------------------------------------------
 
+ABSENT_STATUS = "DOES_NOT_EXIST"
+"""The delete result's ``status`` when there was no stack to delete (CloudFormation has no status for that)."""
+
 
 @hook("sam_delete", SamDeleteArgs, summary="Delete an AWS SAM application's stack (sam delete --no-prompts).")
 def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult:
@@ -203,7 +206,7 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
     deleted, retained, final_status = True, list(decision.retain), "DELETE_COMPLETE"
     if decision.action == "nothing" or stack is None:
         ctx.log.info("stack %s does not exist in %s; nothing to delete", name, region)
-        deleted = False
+        deleted, final_status = False, ABSENT_STATUS
     elif decision.action == "start_delete":
         start_delete(cfn, stack, retained)
         ctx.log.info("deletion of %s started; not waiting (wait: false; sam's uploaded artifacts are left in place)", name)

@@ -390,7 +390,7 @@ def test_cli_bad_input_is_one_line(cloud: MotoServer, sam_app: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 1
     assert completed.stderr.strip().splitlines() == [
-        "error: stack_name: '9bad' is not a stack name (a letter, then letters, digits and '-', at most 128)"
+        "error: --stack-name: '9bad' is not a stack name (a letter, then letters, digits and '-', at most 128)"
     ]
 
 
