@@ -17,6 +17,8 @@ _STEP = re.compile(r"^\[runway\] (?P<name>[A-Za-z0-9][\w.-]*):(?P<status>[a-z][a
 _STEP_STATUSES = ("submitted", "complete", "failed", "skipped", "pending", "not submitted", "not updated", "cancelled")
 _REQUIRED_HOOK = re.compile(r"^\[runway\] required hook (?P<path>\S+) failed")
 _EXCEPTION = re.compile(r"^(?P<type>[A-Za-z_][\w.]*(?:Error|Exception|Exit|DoesNotExist|Interrupt|Failure))(?:: (?P<message>.*))?$")
+_EARLY_LOOKUP = 'like "output", can only be used in "post_*" hooks'
+_EXECUTING = re.compile(r"^\[runway\] executing (?P<stage>(?:pre|post)_(?:deploy|destroy)) hooks: (?P<hooks>.+)$")
 _HTTP_500 = ("500 Internal Server Error", "invalid XML received", "(500)")
 
 
@@ -59,8 +61,26 @@ def _stand_in_hint(reason: str, endpoint: str, is_serve: bool) -> str:
     )
 
 
+def _early_output_lookup(lines: Sequence[str]) -> str | None:
+    """The one-line fix when a ``pre_*`` hook used ``${output …}`` (outputs exist only once the stacks deployed)."""
+    if not any(_EARLY_LOOKUP in line for line in lines):
+        return None
+    stage, hook = "pre_deploy", "a hook"
+    for line in lines:
+        found = _EXECUTING.match(line)
+        if found:
+            stage, hook = found.group("stage"), found.group("hooks").split(",")[-1].strip()
+    return (
+        f"hook {hook} ({stage}): an ${{output …}} lookup cannot resolve before its stack is deployed: move the hook to "
+        f"post_{stage.split('_', 1)[1]}, or read a stack deployed earlier with ${{cfn STACK.OUTPUT}}"
+    )
+
+
 def failure_cause(lines: Sequence[str], entries: Sequence[dict[str, Any]], *, endpoint: str, is_serve: bool = True) -> str:
     """One line naming the step that failed and its cause, from the journal first, then Runway's own lines."""
+    early = _early_output_lookup(lines)
+    if early is not None:
+        return early
     failed_hook = next((entry for entry in entries if not entry.get("ok")), None)
     if failed_hook is not None:
         return f"hook {failed_hook.get('hook', '?')}: {_one_line(str(failed_hook.get('error', '')))}"

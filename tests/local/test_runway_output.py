@@ -152,3 +152,38 @@ def test_a_plain_moto_endpoint_that_cannot_deploy_the_cdn_says_so_in_one_line(tm
     assert f"start `runway-ext local serve --port {port}`" in summary[1]
     assert "  site: not created (this run: failed: the stand-in answered HTTP 500)" in summary
     assert any(line.startswith("  tiny-store: CREATE_COMPLETE") for line in summary)
+
+
+def test_an_output_lookup_in_a_pre_deploy_hook_names_the_fix() -> None:
+    lines = [  # Runway 2.8's lines for `${output store.BucketName}` in a pre_deploy hook's args
+        "[runway] executing pre_deploy hooks: runway_ext.hooks.env_file_generator.cfngin_hook",
+        '[runway] lookups that change the order of execution, like "output", can only be used in "post_*" hooks; please '
+        "ensure that the hook being used does not rely on a stack, hook_data, or context that does not exist yet",
+        "Traceback (most recent call last):",
+        "runway.exceptions.OutputDoesNotExist: Output BucketName does not exist on stack tiny-store",
+    ]
+    assert failure_cause(lines, [], endpoint=ENDPOINT) == (
+        "hook runway_ext.hooks.env_file_generator.cfngin_hook (pre_deploy): an ${output …} lookup cannot resolve before its "
+        "stack is deployed: move the hook to post_deploy, or read a stack deployed earlier with ${cfn STACK.OUTPUT}"
+    )
+
+
+@pytest.mark.runway
+def test_an_output_lookup_in_pre_deploy_fails_the_local_deploy_with_the_fix(tmp_path: Path) -> None:
+    hooks = """pre_deploy:
+  - path: runway_ext.hooks.env_file_generator.cfngin_hook
+    args:
+      output_file: ../.env.local
+      variables:
+        BUCKET: ${output store.BucketName}
+"""
+    project = tiny_project(tmp_path / "project", hooks=hooks)
+    done = subprocess.run(
+        [RUNWAY_EXT, "local", "deploy", str(project), "--docker", "off"],
+        cwd=tmp_path, env=cli_environment(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 1
+    summary = done.stdout[done.stdout.index("runway-ext local deploy: FAILED") :].splitlines()
+    assert summary[1].startswith("failed: hook runway_ext.hooks.env_file_generator.cfngin_hook (pre_deploy): an ${output …} lookup")
+    assert "move the hook to post_deploy" in summary[1]
+    assert "Traceback" not in done.stdout + done.stderr
