@@ -18,6 +18,7 @@ import os
 import pty
 import select
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -157,3 +158,29 @@ def test_ctrl_c_kills_a_program_that_ignores_it_after_the_grace_period(tmp_path:
     assert "Traceback" not in output, output
     killed = [line for line in output.splitlines() if line.startswith("warning: killed")]
     assert killed and "stubborn.py" in killed[0] and f"pid {stubborn}" in killed[0], output
+
+
+@pytest.mark.runway
+def test_the_timeout_stops_the_run_and_what_it_started(tmp_path: Path) -> None:
+    ready = tmp_path / "stubborn.pid"
+    script = tmp_path / "stubborn.py"
+    script.write_text(STUBBORN)
+    hooks = f"""pre_deploy:
+  - path: runway.cfngin.hooks.command.run_command
+    args:
+      command: ["{sys.executable}", "{script}", "{ready}"]
+"""
+    project = tiny_project(tmp_path / "project", hooks=hooks)
+    done = subprocess.run(
+        [RUNWAY_EXT, "local", "deploy", str(project), "--docker", "off", "--timeout", "45"],
+        cwd=tmp_path, env=cli_environment(), stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert ready.exists(), done.stdout + done.stderr
+    stubborn = int(ready.read_text())
+    try:
+        assert gone(stubborn), "the program still runs after the timeout"
+    finally:
+        stop_left_overs(stubborn)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr.strip().splitlines()[-1] == "error: runway deploy timed out after 45s; stopped it and what it started"
+    assert any(line.startswith("warning: killed") and f"pid {stubborn}" in line for line in done.stderr.splitlines()), done.stderr

@@ -379,7 +379,7 @@ def test_cli_deploy_and_delete(sam: str, sam_app: Path, cloud: MotoServer) -> No
         cwd=sam_app, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert deleted.returncode == 0, deleted.stderr[-3000:]
-    assert "deleted: True" in deleted.stdout
+    assert "deleted: true" in deleted.stdout
     assert describe("s") is None
 
 
