@@ -274,7 +274,8 @@ class OneLineErrorParser(argparse.ArgumentParser):
             values = len(extras) - len(flags)
             named = ", ".join(_with_suggestion(flag, self._known_flags()) for flag in flags) if flags else ""
             counted = f"{values} unexpected value{'s' if values != 1 else ''}" if values else ""
-            self.error("unrecognized arguments: " + " and ".join(part for part in (named, counted) if part))
+            deepest = self._completed[0] if self._completed else self  # the sub-command typed: its --help lists its flags
+            deepest.error("unrecognized arguments: " + " and ".join(part for part in (named, counted) if part))
         return parsed
 
     def _known_flags(self) -> list[str]:
