@@ -242,6 +242,12 @@ def local_run(
             )
         for notice in notices:
             LOG.warning("%s", notice)
+        if endpoint and session is None:
+            LOG.warning(
+                "endpoint: %s answers but is not a `runway-ext local serve` of this user: no site is served, and a plain moto "
+                "server cannot create the CDN blueprint's CloudFront resources",
+                endpoint,
+            )
         buckets_before = stack_buckets(aws) if action == "destroy" else {}
         stacks_before = stack_states(describe_stacks(aws))
         with run_log(action) as (log_path, echo):

@@ -145,6 +145,7 @@ def test_a_plain_moto_endpoint_that_cannot_deploy_the_cdn_says_so_in_one_line(tm
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert "Traceback" not in output and '  File "' not in output, output
+    assert f"warning: endpoint: http://127.0.0.1:{port} answers but is not a `runway-ext local serve` of this user" in done.stderr
     summary = done.stdout[done.stdout.index("runway-ext local deploy: FAILED") :].splitlines()
     assert summary[1].startswith(
         f"failed: stack site: the AWS stand-in at http://127.0.0.1:{port} answered HTTP 500: it is not a `runway-ext local serve`"
