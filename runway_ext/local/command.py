@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import sys
 import tempfile
 import threading
 import time
@@ -61,14 +62,14 @@ def runway_run(
     extra_environment: dict[str, str] | None = None,
     echo: Callable[[str], None] | None = None,
 ) -> GuardedRun:
-    """Run ``runway ACTION --ci`` in ``project`` against ``aws``; Runway's output is copied to the terminal.
+    """Run ``runway ACTION --ci`` in ``project`` against ``aws``; Runway's output is copied to standard error.
 
     Ctrl-C or SIGTERM stops Runway and every program it started (:mod:`.run_guard`), prints what was stopped
     and raises ``KeyboardInterrupt``; the timeout does the same and raises :class:`HookError`.
     """
     require_project(project)
     env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
-    run = run_guarded([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout, echo=echo or _flushed_print)
+    run = run_guarded([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout, echo=echo or _to_stderr)
     if run.interrupted is None:
         return run
     for line in run.stopped_lines():
@@ -163,7 +164,7 @@ def run_log(action: str) -> Iterator[tuple[Path, Callable[[str], None]]]:
     descriptor, name = tempfile.mkstemp(prefix=f"runway-{action}-", suffix=".log", dir=folder)
     path = Path(name)
     with os.fdopen(descriptor, "w", encoding="utf-8", errors="replace") as handle:
-        terminal = TracebackFolder(_flushed_print, str(path))
+        terminal = TracebackFolder(_to_stderr, str(path))
 
         def echo(line: str) -> None:
             handle.write(line + "\n")
@@ -447,6 +448,11 @@ class LocalCommand:
         except HookError as error:
             LOG.error("%s", error)
             return 1
+
+
+def _to_stderr(text: str) -> None:
+    """Runway's own output goes to standard error, as Runway writes its log: standard output is the summary."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def _flushed_print(text: str) -> None:

@@ -62,6 +62,7 @@ def fake_serve() -> Iterator[MotoServer]:
     That file is all a deploy reads from a ``serve``; there is no edge and no registry behind it.
     """
     server = MotoServer().start()
+    server.reset()  # moto's state lives in this process, shared by every server it runs: start empty
     write_session(server.port, {"endpoint": server.endpoint, "registry": None, "sites": {}, "invalidations_applied": {}})
     try:
         yield server
