@@ -28,7 +28,7 @@ from pathlib import Path
 import boto3
 
 from runway_ext.hooks.sam_deploy import cfngin_delete_hook, cfngin_hook
-from runway_ext.hooks.sam_deploy.plan import app_dir_metadata
+from runway_ext.hooks.sam_deploy.commands import app_dir_metadata
 from runway_ext.local.moto_server import moto_server, patched_environ
 
 REPO = Path(__file__).resolve().parents[1]

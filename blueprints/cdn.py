@@ -15,11 +15,19 @@ ownership and versioning (old versions expire after 30 days); an Origin Access C
 always sign) and a bucket policy that lets only this distribution read (``AWS:SourceArn``), never the hook's own files under ``.runway-ext/``, and
 refuses plain HTTP; a distribution with the managed ``CachingOptimized`` cache policy, a
 security-headers response policy, HTTP/2 and HTTP/3, IPv6, compression and ``index.html`` as
-default root object; optionally a viewer-request CloudFront Function that serves ``/docs/`` and
-``/docs`` from ``/docs/index.html`` (a Next.js static export with ``trailingSlash: true``), an SPA
+default root object; with ``AtomicReleases`` (the default) a CloudFront KeyValueStore holding the live
+release pointer, a viewer-request CloudFront Function (``cloudfront-js-2.0``, associated with the store)
+that serves each request from the live release's objects (or the bucket root while there is no valid
+pointer) and a viewer-response function adding the ``x-runway-ext-release`` header and the tab-pinning
+cookie; without it, optionally a viewer-request CloudFront Function that serves ``/docs/`` and
+``/docs`` from ``/docs/index.html`` (a Next.js static export with ``trailingSlash: true``); an SPA
 fallback, a custom 404 page, aliases with an ACM certificate (viewers then need TLS 1.2 or newer),
 S3 server access logs of the site bucket, CloudFront access logs and a WAF web ACL. Outputs:
-BucketName, BucketArn, DistributionId, DistributionDomainName, DistributionArn.
+BucketName, BucketArn, DistributionId, DistributionDomainName, DistributionArn, and with
+``AtomicReleases`` KeyValueStoreArn.
+
+Cost of ``AtomicReleases``: each viewer request runs two functions (viewer-request always, viewer-response
+on answers below 400) and reads the store once; the in-place layout runs one function and reads nothing.
 
 Security settings that cost nothing are on by default; those that cost money (logs, WAF) or need
 something only the user has (a domain and its certificate) are one variable each: see
@@ -28,6 +36,7 @@ something only the user has (a domain and its certificate) are one variable each
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any, ClassVar
 
@@ -46,6 +55,8 @@ readable through the distribution."""
 
 PRICE_CLASSES = ["PriceClass_100", "PriceClass_200", "PriceClass_All"]
 ORIGIN_ID = "site-bucket"
+ORIGIN_PATH = ""
+"""The distribution serves the bucket root."""
 
 DIRECTORY_INDEX_FUNCTION = """\
 function handler(event) {
@@ -60,6 +71,212 @@ function handler(event) {
 }
 """
 """Viewer-request code: ``/a/`` → ``/a/index.html``; ``/a`` (last segment without a dot) → ``/a/index.html``."""
+
+RELEASES_FOLDER = ".runway-ext-releases"
+"""Where atomic releases keep their objects, at the site prefix's root: ``{rid}/{path}`` and ``shared/{path}``."""
+RELEASE_HEADER = "x-runway-ext-release"
+"""Request header the viewer-request function sets (the chosen release) and response header viewers get."""
+RELEASE_COOKIE = "rwx-release"
+"""Cookie pinning a tab to the release its page came from (skew protection)."""
+FUNCTION_CODE_MAX_BYTES = 10_240
+"""CloudFront's limit on a function's code."""
+
+_RELEASE_ROUTER_TEMPLATE = """\
+import cf from 'cloudfront';
+
+var kvs = cf.kvs();
+var POINTER_KEY = __POINTER_KEY__;
+var DIRECTORY_INDEX = __DIRECTORY_INDEX__;
+var RELEASES = '/__RELEASES__/';
+var HEADER = '__HEADER__';
+var COOKIE = '__COOKIE__';
+var RELEASE_ID = /^r[1-9][0-9]*$/;
+
+function isRelease(value) {
+    return typeof value === 'string' && RELEASE_ID.test(value);
+}
+
+function isSharedPrefix(value) {
+    if (typeof value !== 'string' || value.length < 2 || value.charAt(0) === '/' || !value.endsWith('/')) {
+        return false;
+    }
+    if (/[\\s?#*\\\\]/.test(value)) {
+        return false;
+    }
+    var segments = value.slice(0, -1).split('/');
+    for (var i = 0; i < segments.length; i++) {
+        if (segments[i] === '' || segments[i] === '.' || segments[i] === '..') {
+            return false;
+        }
+    }
+    return true;
+}
+
+function parsePointer(text) {
+    var value;
+    try {
+        value = JSON.parse(text);
+    } catch (e) {
+        return null;
+    }
+    if (value === null || typeof value !== 'object' || Array.isArray(value) || value.v !== 1 || !isRelease(value.r)) {
+        return null;
+    }
+    var shared = value.s === undefined ? [] : value.s;
+    var kept = value.k === undefined ? [] : value.k;
+    if (!Array.isArray(shared) || !Array.isArray(kept)) {
+        return null;
+    }
+    for (var i = 0; i < shared.length; i++) {
+        if (!isSharedPrefix(shared[i])) {
+            return null;
+        }
+    }
+    for (var j = 0; j < kept.length; j++) {
+        if (!isRelease(kept[j])) {
+            return null;
+        }
+    }
+    return { r: value.r, s: shared, k: kept };
+}
+
+function isNavigation(headers) {
+    var dest = headers['sec-fetch-dest'];
+    if (dest) {
+        return dest.value === 'document';
+    }
+    var accept = headers['accept'];
+    return !!accept && accept.value.indexOf('text/html') !== -1;
+}
+
+function indexed(uri) {
+    if (uri === '/' || (DIRECTORY_INDEX && uri.endsWith('/'))) {
+        return uri + 'index.html';
+    }
+    if (DIRECTORY_INDEX && uri.lastIndexOf('.') < uri.lastIndexOf('/')) {
+        return uri + '/index.html';
+    }
+    return uri;
+}
+
+async function handler(event) {
+    var request = event.request;
+    var uri = indexed(request.uri);
+    delete request.headers[HEADER];
+    var pointer = null;
+    try {
+        pointer = parsePointer(await kvs.get(POINTER_KEY));
+        if (pointer === null) {
+            console.log('release pointer ' + POINTER_KEY + ' is not a valid v1 value: serving the root');
+        }
+    } catch (e) {
+        pointer = null;
+    }
+    if (pointer === null) {
+        request.uri = uri;
+        return request;
+    }
+    var release = pointer.r;
+    var pin = (request.cookies || {})[COOKIE];
+    if (pin && !isNavigation(request.headers) && (pin.value === pointer.r || pointer.k.indexOf(pin.value) !== -1)) {
+        release = pin.value;
+    }
+    var path = uri.slice(1);
+    var folder = release + '/';
+    for (var i = 0; i < pointer.s.length; i++) {
+        if (path.startsWith(pointer.s[i])) {
+            folder = 'shared/';
+            break;
+        }
+    }
+    request.uri = RELEASES + folder + path;
+    request.headers[HEADER] = { value: release };
+    return request;
+}
+"""
+
+RELEASE_HEADERS_FUNCTION = (
+    """\
+var HEADER = '__HEADER__';
+var COOKIE = '__COOKIE__';
+var RELEASE_ID = /^r[1-9][0-9]*$/;
+var SHARED = '/__RELEASES__/shared/';
+
+function isNavigation(headers) {
+    var dest = headers['sec-fetch-dest'];
+    if (dest) {
+        return dest.value === 'document';
+    }
+    var accept = headers['accept'];
+    return !!accept && accept.value.indexOf('text/html') !== -1;
+}
+
+function handler(event) {
+    var response = event.response;
+    var chosen = event.request.headers[HEADER];
+    if (!chosen || !RELEASE_ID.test(chosen.value) || response.statusCode >= 400) {
+        return response;
+    }
+    response.headers[HEADER] = { value: chosen.value };
+    if (event.request.uri.indexOf(SHARED) !== 0) {
+        var vary = response.headers['vary'];
+        if (!vary) {
+            response.headers['vary'] = { value: 'Cookie' };
+        } else if (!/(^|,)\\s*cookie\\s*(,|$)/i.test(vary.value)) {
+            vary.value = vary.value + ', Cookie';
+        }
+    }
+    if (isNavigation(event.request.headers)) {
+        response.cookies = response.cookies || {};
+        response.cookies[COOKIE] = { value: chosen.value, attributes: 'Path=/; SameSite=Lax' };
+    }
+    return response;
+}
+""".replace("__HEADER__", RELEASE_HEADER)
+    .replace("__COOKIE__", RELEASE_COOKIE)
+    .replace("__RELEASES__", RELEASES_FOLDER)
+)
+"""Viewer-response code with atomic releases: the release the viewer-request function chose (its request header
+in the viewer-response event's ``request``, the request as the viewer-request function returned it) becomes the
+``x-runway-ext-release`` response header of every 2xx/3xx answer, and on a navigation the ``rwx-release``
+cookie pinning the tab; a release's own (not shared) objects also get ``Vary: Cookie``, so a browser does not
+reuse a file it cached for one release (same URL, other bytes) once the pin names another. Without that header (the root was served, or the header did not reach this event) it
+adds nothing: no header, no pin, so the tab's next assets follow the live release, never a wrong one."""
+
+
+def site_prefix_of(origin_path: str) -> str:
+    """The site prefix ``P`` for a distribution origin path (``""`` → ``""``, ``/site`` → ``site/``)."""
+    stripped = origin_path.strip("/")
+    return f"{stripped}/" if stripped else ""
+
+
+SITE_PREFIX = site_prefix_of(ORIGIN_PATH)
+"""The site prefix the function's pointer key is named after (``{P}live``)."""
+
+
+def release_router_function(site_prefix: str = "", directory_index: bool = True) -> str:
+    """Viewer-request code with atomic releases, for the site at ``site_prefix`` (its origin path's prefix).
+
+    1. ``/`` → ``/index.html``; with ``directory_index`` also ``/a/`` and ``/a`` → ``/a/index.html``.
+    2. Read the pointer ``{P}live`` from the associated key value store. No key (never switched), a store that
+       cannot be read, or a value that is not a valid v1 pointer: the rewritten URI is served from the root
+       (the in-place layout, the fallback release), never a mix.
+    3. Navigations (``sec-fetch-dest: document``; without that header, an ``accept`` naming ``text/html``) get
+       release ``r``; other requests whose ``rwx-release`` cookie names ``r`` or a release in ``k`` get that
+       one; the rest get ``r``.
+    4. A path under a shared prefix (``s``) → ``/.runway-ext-releases/shared/{path}``, any other →
+       ``/.runway-ext-releases/{rid}/{path}``: the cache key is that URI, so a switch needs no invalidation.
+    5. The chosen release goes in the ``x-runway-ext-release`` request header (one sent by the viewer is
+       dropped first) for the viewer-response function.
+    """
+    return (
+        _RELEASE_ROUTER_TEMPLATE.replace("__POINTER_KEY__", json.dumps(f"{site_prefix}live"))
+        .replace("__DIRECTORY_INDEX__", "true" if directory_index else "false")
+        .replace("__RELEASES__", RELEASES_FOLDER)
+        .replace("__HEADER__", RELEASE_HEADER)
+        .replace("__COOKIE__", RELEASE_COOKIE)
+    )
+
 
 _ACM_ARN = re.compile(r"^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate/[A-Za-z0-9-]+$")
 _WAFV2_ARN = re.compile(r"^arn:aws[a-z-]*:wafv2:us-east-1:\d{12}:global/webacl/.+$")
@@ -134,6 +351,17 @@ class StaticSiteCdn(Blueprint):
             "type": str,
             "default": "",
             "description": "With ServerAccessLogBucket: key prefix of the server access logs, e.g. site-bucket/.",
+        },
+        "AtomicReleases": {
+            "type": bool,
+            "default": True,
+            "description": (
+                "Serve releases atomically: a CloudFront KeyValueStore holds the live release pointer, a viewer-request"
+                " function (which also does the directory-index rewrite) maps every request to that release's objects and"
+                " a viewer-response function pins the tab to it. Cost per viewer request: two function invocations"
+                " (viewer-request, and viewer-response on answers below 400) and one KeyValueStore read, instead of one"
+                " invocation and no read. false keeps the in-place layout (objects overwritten at the bucket root)."
+            ),
         },
         "DirectoryIndexRewrite": {
             "type": bool,
@@ -219,8 +447,20 @@ class StaticSiteCdn(Blueprint):
             )
         )
         headers_policy = template.add_resource(self._response_headers_policy(variables))
-        function = template.add_resource(self._index_function()) if variables["DirectoryIndexRewrite"] else None
-        distribution = template.add_resource(self._distribution(variables, bucket, access_control, headers_policy, function))
+        store: cloudfront.KeyValueStore | None = None
+        associations: list[cloudfront.FunctionAssociation] = []
+        if variables["AtomicReleases"]:
+            store = template.add_resource(self._release_store())
+            router = template.add_resource(self._release_router(store, variables["DirectoryIndexRewrite"]))
+            headers = template.add_resource(self._release_headers())
+            associations = [
+                cloudfront.FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(router, "FunctionARN")),
+                cloudfront.FunctionAssociation(EventType="viewer-response", FunctionARN=GetAtt(headers, "FunctionARN")),
+            ]
+        elif variables["DirectoryIndexRewrite"]:
+            function = template.add_resource(self._index_function())
+            associations = [cloudfront.FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(function, "FunctionARN"))]
+        distribution = template.add_resource(self._distribution(variables, bucket, access_control, headers_policy, associations))
         distribution_arn = Sub("arn:${AWS::Partition}:cloudfront::${AWS::AccountId}:distribution/${Distribution}")
         template.add_resource(self._bucket_policy(bucket, distribution_arn))
 
@@ -229,6 +469,8 @@ class StaticSiteCdn(Blueprint):
         self.add_output("DistributionId", Ref(distribution))
         self.add_output("DistributionDomainName", GetAtt(distribution, "DomainName"))
         self.add_output("DistributionArn", distribution_arn)
+        if store is not None:
+            self.add_output("KeyValueStoreArn", GetAtt(store, "Arn"))
 
     @staticmethod
     def _check(variables: dict[str, Any]) -> None:
@@ -320,12 +562,44 @@ class StaticSiteCdn(Blueprint):
         )
 
     @staticmethod
+    def _release_store() -> cloudfront.KeyValueStore:
+        return cloudfront.KeyValueStore(
+            "ReleasePointerStore",
+            Name=_unique_name("site-releases-"),
+            Comment=Sub("Live release pointer of ${AWS::StackName}"),
+        )
+
+    @staticmethod
+    def _release_router(store: cloudfront.KeyValueStore, directory_index: bool) -> cloudfront.Function:
+        return cloudfront.Function(
+            "ReleaseRouterFunction",
+            Name=_unique_name("site-router-"),
+            AutoPublish=True,
+            FunctionCode=release_router_function(SITE_PREFIX, directory_index),
+            FunctionConfig=cloudfront.FunctionConfig(
+                Comment="Serve the live release (KeyValueStore pointer) or the root",
+                Runtime="cloudfront-js-2.0",
+                KeyValueStoreAssociations=[cloudfront.KeyValueStoreAssociation(KeyValueStoreARN=GetAtt(store, "Arn"))],
+            ),
+        )
+
+    @staticmethod
+    def _release_headers() -> cloudfront.Function:
+        return cloudfront.Function(
+            "ReleaseHeadersFunction",
+            Name=_unique_name("site-release-headers-"),
+            AutoPublish=True,
+            FunctionCode=RELEASE_HEADERS_FUNCTION,
+            FunctionConfig=cloudfront.FunctionConfig(Comment="Release header and tab pin cookie", Runtime="cloudfront-js-2.0"),
+        )
+
+    @staticmethod
     def _distribution(
         variables: dict[str, Any],
         bucket: s3.Bucket,
         access_control: cloudfront.OriginAccessControl,
         headers_policy: cloudfront.ResponseHeadersPolicy,
-        function: cloudfront.Function | None,
+        associations: list[cloudfront.FunctionAssociation],
     ) -> cloudfront.Distribution:
         behavior: dict[str, Any] = {
             "TargetOriginId": ORIGIN_ID,
@@ -336,10 +610,8 @@ class StaticSiteCdn(Blueprint):
             "CachePolicyId": CACHING_OPTIMIZED_POLICY_ID,
             "ResponseHeadersPolicyId": Ref(headers_policy),
         }
-        if function is not None:
-            behavior["FunctionAssociations"] = [
-                cloudfront.FunctionAssociation(EventType="viewer-request", FunctionARN=GetAtt(function, "FunctionARN"))
-            ]
+        if associations:
+            behavior["FunctionAssociations"] = associations
         config: dict[str, Any] = {
             "Enabled": True,
             "Comment": variables["Comment"] or StackName,
@@ -435,7 +707,15 @@ def _unique_name(prefix: str) -> Sub:
 __all__ = [
     "CACHING_OPTIMIZED_POLICY_ID",
     "DIRECTORY_INDEX_FUNCTION",
+    "FUNCTION_CODE_MAX_BYTES",
+    "RELEASES_FOLDER",
+    "RELEASE_COOKIE",
+    "RELEASE_HEADER",
+    "RELEASE_HEADERS_FUNCTION",
+    "SITE_PREFIX",
     "VIEWER_MINIMUM_PROTOCOL_VERSION",
     "StaticSiteCdn",
     "logging_bucket_domain",
+    "release_router_function",
+    "site_prefix_of",
 ]

@@ -19,12 +19,22 @@ never changes what a stack runs. ``MutabilityExceptions: []`` renders a fully im
 only once. Encryption with KMS (``EncryptionType: KMS``) is opt-in: KMS requests are billed. See
 ``docs/blueprints/ecr.md`` for which scanner check each variable satisfies. Outputs: RepositoryName,
 RepositoryUri, RepositoryArn.
+
+The lifecycle rules keep a multi-platform image whole: its index is tagged and counted once by the
+tagged rule; its per-platform manifests are untagged, and the untagged-expiry rule cannot expire them
+while a kept index lists them (ECR refuses to delete an image an index references). When the index
+goes (its tags moved on and it aged out), they go with it. :func:`lifecycle_preview` evaluates a
+policy over a repository's images the way ECR does, for tests and for reviewing a change of the rules.
 """
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any, ClassVar
 
 from runway.cfngin.blueprints.base import Blueprint
@@ -92,6 +102,63 @@ def lifecycle_policy(keep_tagged: int, untagged_days: int) -> dict[str, Any] | N
             }
         )
     return {"rules": rules} if rules else None
+
+
+@dataclass(frozen=True)
+class LifecycleImage:
+    """One image of a repository as ECR's lifecycle evaluation sees it."""
+
+    digest: str
+    tags: tuple[str, ...]
+    pushed_at: datetime
+    references: tuple[str, ...] = ()
+    """For an image index: the digests of the manifests it lists (its platforms' images, untagged)."""
+
+
+def lifecycle_preview(policy: dict[str, Any] | None, images: Sequence[LifecycleImage], now: datetime) -> set[str]:
+    """The digests ``policy`` would expire now: a pure stand-in for ECR's lifecycle policy preview.
+
+    Follows ECR's documented evaluation: rules in ``rulePriority`` order; an image is claimed by the first
+    rule whose tag selection it matches (``tagged`` with every ``tagPatternList`` pattern matching one of
+    its tags, ``untagged``, ``any``) and cannot be expired by a later rule; ``imageCountMoreThan`` keeps the
+    newest N it claims, ``sinceImagePushed`` expires those older than N days. An image that an index which
+    stays references is never expired (ECR refuses to delete it: ``ImageReferencedByManifestList``), so the
+    per-platform manifests of a kept multi-platform image — untagged — stay with it.
+    """
+    if policy is None:
+        return set()
+    claimed: dict[int, list[LifecycleImage]] = {}
+    rules = sorted(policy["rules"], key=lambda rule: rule["rulePriority"])
+    for image in images:
+        for number, rule in enumerate(rules):
+            if _selects(rule["selection"], image):
+                claimed.setdefault(number, []).append(image)
+                break
+    expired: set[str] = set()
+    for number, rule in enumerate(rules):
+        selection = rule["selection"]
+        members = sorted(claimed.get(number, []), key=lambda image: image.pushed_at, reverse=True)
+        if selection["countType"] == "imageCountMoreThan":
+            expired.update(image.digest for image in members[selection["countNumber"] :])
+        else:
+            cutoff = now - timedelta(days=selection["countNumber"])
+            expired.update(image.digest for image in members if image.pushed_at < cutoff)
+    while True:  # an index that stays keeps what it references
+        kept_references = {reference for image in images if image.digest not in expired for reference in image.references}
+        protected = expired & kept_references
+        if not protected:
+            return expired
+        expired -= protected
+
+
+def _selects(selection: dict[str, Any], image: LifecycleImage) -> bool:
+    status = selection["tagStatus"]
+    if status == "any":
+        return True
+    if status == "untagged":
+        return not image.tags
+    patterns = selection.get("tagPatternList") or [prefix + "*" for prefix in selection.get("tagPrefixList", [])]
+    return bool(image.tags) and all(any(fnmatch.fnmatchcase(tag, pattern) for tag in image.tags) for pattern in patterns)
 
 
 class EcrRepository(Blueprint):
@@ -216,4 +283,4 @@ class EcrRepository(Blueprint):
         }
 
 
-__all__ = ["EcrRepository", "lifecycle_policy"]
+__all__ = ["EcrRepository", "LifecycleImage", "lifecycle_policy", "lifecycle_preview"]

@@ -1,15 +1,16 @@
-"""Per-argument tables of the docs pages, generated from the hooks' args models so they cannot drift.
+"""Per-argument tables of the docs pages, generated from the hooks' and lookups' args models so they cannot drift.
 
 A page asks for a hook's table with a pair of markers; everything between them is replaced::
 
     <!-- args:runway_ext.hooks.env_file_generator.cfngin_hook -->
     <!-- /args -->
 
-The name after ``args:`` is the hook's config.yml ``path``. Hooks are found the way the
-``runway-ext`` command finds them (every ``COMMAND`` of :mod:`runway_ext.hooks`, groups included);
-a marker naming anything else is an error. Run ``python -m runway_ext.docs_tables [DOCS_DIR]`` to
-rewrite the pages, ``--check`` to only report stale ones (exit 1), ``--list`` to see which hooks have
-no table anywhere yet.
+The name after ``args:`` is the hook's config.yml ``path``, or a lookup's ``lookups:`` class path
+(``runway_ext.lookups.DotenvLookup``). Hooks are found the way the ``runway-ext`` command finds them
+(every ``COMMAND`` of :mod:`runway_ext.hooks`, groups included), lookups in
+:data:`runway_ext.lookups.ALL_LOOKUPS`; a marker naming anything else is an error. Run
+``python -m runway_ext.docs_tables [DOCS_DIR]`` to rewrite the pages, ``--check`` to only report
+stale ones (exit 1), ``--list`` to see which hooks and lookups have no table anywhere yet.
 """
 
 from __future__ import annotations
@@ -34,11 +35,12 @@ from .core.hook import Hook
 
 REGION = re.compile(r"(?P<open><!-- args:(?P<path>[A-Za-z0-9_.]+) -->\n)(?P<body>.*?)(?P<close><!-- /args -->)", re.DOTALL)
 HEADER = ("Argument", "Type", "Default", "CLI", "Description")
+LOOKUP_HEADER = ("Argument", "Type", "Default", "Description")
 _TYPE_NAMES: dict[Any, str] = {type(None): "null", Path: "path", str: "str", int: "int", float: "float", bool: "bool"}
 
 
 class DocsTableError(ValueError):
-    """A page names a hook that does not exist."""
+    """A page names a hook or lookup that does not exist."""
 
 
 def discover_hooks() -> dict[str, Hook[Any]]:
@@ -52,6 +54,18 @@ def discover_hooks() -> dict[str, Hook[Any]]:
             if isinstance(member, Hook):
                 found[f"{member.__module__}.{member.__name__}"] = member
     return found
+
+
+def discover_lookups() -> dict[str, type[Any]]:
+    """Every lookup of the package by the class path a ``lookups:`` entry names (``runway_ext.lookups.DotenvLookup``)."""
+    from .lookups import ALL_LOOKUPS
+
+    return {f"runway_ext.lookups.{handler.__name__}": handler for handler in ALL_LOOKUPS.values()}
+
+
+def discover_documented() -> dict[str, Any]:
+    """Everything a page may ask a table for: hooks and lookups, by path."""
+    return {**discover_hooks(), **discover_lookups()}
 
 
 # -- one table --------------------------------------------------------------------------------------
@@ -172,16 +186,44 @@ def render_table(hook: Hook[Any]) -> str:
     return "\n".join(rows) + "\n"
 
 
+def render_lookup_table(handler: type[Any]) -> str:
+    """The Markdown table of a lookup's arguments: its query, its own arguments, then Runway's common ones."""
+    from .lookups.args import LookupArgs
+
+    model: type[LookupArgs] = handler.ARGS_MODEL
+    fields = dict(model.model_fields)
+    common = list(LookupArgs.model_fields)
+    ordered = [name for name in fields if name not in common] + common
+    rows = ["| " + " | ".join(LOOKUP_HEADER) + " |", "|" + "---|" * len(LOOKUP_HEADER)]
+    rows.append(f"| `{model.QUERY_NAME}` (before `::`) | str | *required* | {_cell(model.QUERY_DOC)} |")
+    for name in ordered:
+        info = fields[name]
+        bounds = constraints_text(info)
+        cells = (
+            f"`{name}`",
+            _cell(type_text(info.annotation) + (f" ({bounds})" if bounds else "")),
+            default_text(info),
+            _cell(info.description or ""),
+        )
+        rows.append("| " + " | ".join(cells) + " |")
+    return "\n".join(rows) + "\n"
+
+
+def render_any(documented: Any) -> str:
+    """The table of a hook or of a lookup class."""
+    return render_table(documented) if isinstance(documented, Hook) else render_lookup_table(documented)
+
+
 # -- pages ------------------------------------------------------------------------------------------
-def fill_regions(text: str, hooks: Mapping[str, Hook[Any]], *, page: str = "page") -> str:
-    """``text`` with every args region holding the current table of the hook it names."""
+def fill_regions(text: str, hooks: Mapping[str, Any], *, page: str = "page") -> str:
+    """``text`` with every args region holding the current table of the hook (or lookup) it names."""
 
     def replace(match: re.Match[str]) -> str:
         path = match.group("path")
         if path not in hooks:
             known = ", ".join(sorted(hooks)) or "none"
-            raise DocsTableError(f"{page}: no hook {path!r} for an args table (known: {known})")
-        return f"{match.group('open')}\n{render_table(hooks[path])}\n{match.group('close')}"
+            raise DocsTableError(f"{page}: no hook or lookup {path!r} for an args table (known: {known})")
+        return f"{match.group('open')}\n{render_any(hooks[path])}\n{match.group('close')}"
 
     return REGION.sub(replace, text)
 
@@ -191,9 +233,9 @@ def pages(docs_dir: Path) -> list[Path]:
     return sorted(docs_dir.rglob("*.md"))
 
 
-def stale_pages(docs_dir: Path, hooks: Mapping[str, Hook[Any]] | None = None) -> dict[Path, str]:
+def stale_pages(docs_dir: Path, hooks: Mapping[str, Any] | None = None) -> dict[Path, str]:
     """Pages whose args tables differ from the models, with their regenerated text."""
-    hooks = discover_hooks() if hooks is None else hooks
+    hooks = discover_documented() if hooks is None else hooks
     stale: dict[Path, str] = {}
     for page in pages(docs_dir):
         text = page.read_text(encoding="utf-8")
@@ -206,7 +248,7 @@ def stale_pages(docs_dir: Path, hooks: Mapping[str, Hook[Any]] | None = None) ->
 
 
 def documented_paths(docs_dir: Path) -> set[str]:
-    """The hook paths that have an args region on some page."""
+    """The hook and lookup paths that have an args region on some page."""
     return {match.group("path") for page in pages(docs_dir) for match in REGION.finditer(page.read_text(encoding="utf-8"))}
 
 
@@ -216,13 +258,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("docs_dir", nargs="?", default="docs", help="folder of the Markdown pages (default: docs)")
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--check", action="store_true", help="change nothing; exit 1 if a table is stale")
-    mode.add_argument("--list", action="store_true", help="list every hook and the pages holding its table")
+    mode.add_argument("--list", action="store_true", help="list every hook and lookup, and whether a page holds its table")
     options = parser.parse_args(argv)
     docs_dir = Path(options.docs_dir)
     if not docs_dir.is_dir():
         print(f"error: docs_dir: {docs_dir} is not a folder", file=sys.stderr)
         return 1
-    hooks = discover_hooks()
+    hooks = discover_documented()
     if options.list:
         documented = documented_paths(docs_dir)
         for path in sorted(hooks):

@@ -8,6 +8,10 @@ The fixtures come from the pytest plugin runway_ext ships to its users
 via :mod:`tests.support.docker_engine`; it skips with a one-line reason only when this machine cannot run the
 engine at all (``RUNWAY_EXT_REQUIRE_DOCKER=1`` makes that a failure instead, as CI does). ``docker_env``
 (function) points ``docker``/``docker compose``/``docker buildx`` subprocesses of one test at that engine.
+
+``browser`` (session) is one headless Debian chromium driven by playwright (:mod:`tests.support.browser`),
+started on first use and closed at the end; it skips saying why when chromium is missing
+(``RUNWAY_EXT_REQUIRE_CHROMIUM=1`` makes that a failure). ``page`` (function) is a fresh context and page of it.
 """
 
 from __future__ import annotations
@@ -18,8 +22,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page
 
 from runway_ext.local.moto_server import MotoServer
+from tests.support.browser import chromium_or_skip, chromium_session, fresh_page
 from tests.support.docker_engine import DockerEngine, engine_unavailable_reason
 
 PLUGIN_MODULE = "runway_ext.testing.pytest_plugin"
@@ -85,3 +91,28 @@ def docker_env(docker_engine: DockerEngine, monkeypatch: pytest.MonkeyPatch) -> 
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("PATH", str(docker_engine.bin_dir), prepend=os.pathsep)
     return docker_engine
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless chromium (playwright, Debian's executable) for the whole session."""
+    with chromium_session(chromium_or_skip()) as started:
+        yield started
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A page in a fresh context of the session's browser: nothing shared with other tests."""
+    with fresh_page(browser) as fresh:
+        yield fresh
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (``.ci/test`` runs two workers), every test of the private Docker engine runs on one worker.
+
+    One engine runs per host (:mod:`tests.support.docker_engine` serialises them with a lock), so a second
+    worker starting its own engine would wait for the first worker's whole session.
+    """
+    for item in items:
+        if "docker_engine" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("docker-engine"))

@@ -21,6 +21,7 @@ HOOKS = (
     "cloudfront_invalidation",
     "docker_build_push",
     "docker_compose_integration",
+    "docker_promote",
     "env_file_generator",
     "npm_build",
     "sam_deploy",

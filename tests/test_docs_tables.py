@@ -12,14 +12,19 @@ from runway_ext.core.args import HookArgs
 from runway_ext.core.hook import hook
 from runway_ext.docs_tables import (
     DocsTableError,
+    discover_documented,
     discover_hooks,
+    discover_lookups,
     documented_paths,
     fill_regions,
     main,
+    render_lookup_table,
     render_table,
     stale_pages,
     type_text,
 )
+from runway_ext.lookups import ALL_LOOKUPS
+from runway_ext.lookups.args import LookupArgs
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -63,7 +68,40 @@ def test_every_page_table_matches_its_args_model() -> None:
 
 
 def test_own_pages_have_tables() -> None:
-    assert "runway_ext.hooks.env_file_generator.cfngin_hook" in documented_paths(DOCS)
+    documented = documented_paths(DOCS)
+    assert "runway_ext.hooks.env_file_generator.cfngin_hook" in documented
+    assert set(discover_lookups()) <= documented
+
+
+def test_every_lookup_is_found_by_its_lookups_class_path() -> None:
+    assert set(discover_lookups()) == {"runway_ext.lookups.DotenvLookup", "runway_ext.lookups.EcrImageLookup"}
+    assert sorted(handler.TYPE_NAME for handler in discover_lookups().values()) == sorted(ALL_LOOKUPS)
+
+
+class SampleLookupArgs(LookupArgs):
+    """A lookup model with one argument of its own."""
+
+    QUERY_NAME = "NAME"
+    QUERY_DOC = "What to find | where."
+
+    depth: int = Field(default=2, ge=1)
+    """How deep to look."""
+
+
+class SampleLookup:
+    """Stands in for a LookupHandler: the table needs only its ``ARGS_MODEL``."""
+
+    ARGS_MODEL = SampleLookupArgs
+
+
+def test_lookup_table_has_the_query_then_own_then_common_arguments_and_no_cli_column() -> None:
+    table = render_lookup_table(SampleLookup).splitlines()
+    assert table[0] == "| Argument | Type | Default | Description |"
+    assert table[2] == "| `NAME` (before `::`) | str | *required* | What to find \\| where. |"
+    assert table[3] == "| `depth` | int (≥ 1) | `2` | How deep to look. |"
+    assert [row.split(" | ")[0] for row in table[4:]] == ["| `default`", "| `get`", "| `load`", "| `transform`", "| `indent`"]
+    filled = fill_regions("<!-- args:x.SampleLookup -->\n<!-- /args -->\n", {"x.SampleLookup": SampleLookup})
+    assert render_lookup_table(SampleLookup) in filled
 
 
 def test_generator_finds_hooks_and_members_of_hook_groups() -> None:
@@ -103,7 +141,7 @@ def test_regions_are_filled_and_the_rest_of_the_page_kept() -> None:
 
 
 def test_a_region_naming_an_unknown_hook_is_an_error() -> None:
-    with pytest.raises(DocsTableError, match="page.md: no hook 'runway_ext.hooks.nope.cfngin_hook'"):
+    with pytest.raises(DocsTableError, match="page.md: no hook or lookup 'runway_ext.hooks.nope.cfngin_hook'"):
         fill_regions("<!-- args:runway_ext.hooks.nope.cfngin_hook -->\n<!-- /args -->\n", {}, page="page.md")
 
 
@@ -127,5 +165,6 @@ def test_list_shows_which_hooks_have_a_table(tmp_path: Path, capsys: pytest.Capt
     lines = [line.split() for line in capsys.readouterr().out.splitlines()]
     assert ["table", "runway_ext.hooks.env_file_generator.cfngin_hook"] in lines
     assert ["no", "table", "runway_ext.hooks.sam_deploy.cfngin_delete_hook"] in lines
-    assert len(lines) == len(discover_hooks())
+    assert ["no", "table", "runway_ext.lookups.DotenvLookup"] in lines
+    assert len(lines) == len(discover_documented())
     assert main(["--list", str(tmp_path / "missing")]) == 1

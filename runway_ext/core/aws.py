@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from runway.context import CfnginContext
 
 RETRY_ATTEMPTS = 5
-"""Attempts per AWS call (botocore's standard retry mode)."""
+"""Retries per AWS call after its first request (botocore's ``max_attempts`` in standard mode: up to 6 requests)."""
 CONNECT_TIMEOUT = 10
 """Seconds to connect to an AWS endpoint."""
 READ_TIMEOUT = 60

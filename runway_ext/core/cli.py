@@ -41,7 +41,7 @@ USAGE_EXIT_CODE = 2
 """Exit code of a usage error found by argparse (an unknown flag, a flag missing its value)."""
 
 
-def _unwrap(annotation: Any) -> Any:
+def unwrap_annotation(annotation: Any) -> Any:
     """Strip ``Annotated`` and ``Optional`` wrappers from a type annotation."""
     while True:
         origin = get_origin(annotation)
@@ -58,7 +58,7 @@ def _unwrap(annotation: Any) -> Any:
 
 def _is_scalar(annotation: Any) -> bool:
     """Whether a value of this type is typed on a command line as one plain word."""
-    annotation = _unwrap(annotation)
+    annotation = unwrap_annotation(annotation)
     if get_origin(annotation) is Literal:
         return True
     if get_origin(annotation) in (Union, types.UnionType):
@@ -69,7 +69,7 @@ def _is_scalar(annotation: Any) -> bool:
 
 def field_kind(info: FieldInfo) -> str:
     """How a field is typed on the command line: bool, scalar, list, dict or json."""
-    annotation = _unwrap(info.annotation)
+    annotation = unwrap_annotation(info.annotation)
     origin = get_origin(annotation)
     if annotation is bool:
         return "bool"
@@ -113,7 +113,7 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
         kind = field_kind(info)
         help_text = _help(info)
         aliases = cli_aliases(info)
-        choices = get_args(_unwrap(info.annotation)) if get_origin(_unwrap(info.annotation)) is Literal else None
+        choices = get_args(unwrap_annotation(info.annotation)) if get_origin(unwrap_annotation(info.annotation)) is Literal else None
         if name in positional:
             # optional for argparse: a missing one is the model's "field required", as in config.yml
             nargs: Any = "*" if kind == "list" else "?"
@@ -311,17 +311,6 @@ def run_interruptible(run: Callable[[], int]) -> int:
     except KeyboardInterrupt:
         print("error: interrupted (Ctrl-C); stopped", file=sys.stderr, flush=True)
         return INTERRUPTED_EXIT_CODE
-
-
-def build_parser(prog: str, command: Any) -> argparse.ArgumentParser:
-    """A parser for one command (a hook, or a group of hooks)."""
-    from .hook import Hook
-
-    parser = OneLineErrorParser(prog=prog)
-    if isinstance(command, Hook):
-        add_common_flags(parser)
-    command.configure_parser(parser)
-    return parser
 
 
 class _StderrHandler(logging.StreamHandler):

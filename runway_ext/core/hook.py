@@ -40,6 +40,8 @@ from . import journal
 from .args import HookArgs, describe_validation_error
 from .aws import make_client, make_session
 from .cli import (
+    OneLineErrorParser,
+    add_common_flags,
     add_model_arguments,
     cli_flag_lines,
     configure_cli_logging,
@@ -47,6 +49,7 @@ from .cli import (
     namespace_to_kwargs,
     print_result,
     run_interruptible,
+    unwrap_annotation,
 )
 from .errors import HookError
 from .log import adopt_runway_logging, get_logger
@@ -241,8 +244,6 @@ class Hook(Generic[ArgsT]):
 
     def main(self, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         """Parse ``argv`` (default ``sys.argv[1:]``) and run; used by ``python -m``."""
-        from .cli import build_parser
-
         parser = build_parser(prog or _default_prog(self.__module__), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
@@ -260,8 +261,6 @@ class HookGroup:
 
     def configure_parser(self, parser: argparse.ArgumentParser) -> None:
         """Add one sub-parser per hook."""
-        from .cli import add_common_flags
-
         parser.description = self.summary
         subparsers = parser.add_subparsers(title="actions", metavar="ACTION", required=True)
         for action, member in self.hooks.items():
@@ -271,13 +270,20 @@ class HookGroup:
 
     def main(self, argv: Sequence[str] | None = None, prog: str | None = None) -> int:
         """Parse ``argv`` and run the chosen action; used by ``python -m``."""
-        from .cli import build_parser
-
         module = next(iter(self.hooks.values())).__module__
         parser = build_parser(prog or _default_prog(module), self)
         namespace = parser.parse_args(argv)
         configure_cli_logging(verbose=False)
         return int(namespace._command.run_cli(namespace))
+
+
+def build_parser(prog: str, command: Hook[Any] | HookGroup) -> argparse.ArgumentParser:
+    """A parser for one command (a hook, with the common flags; or a group of hooks, whose actions have them)."""
+    parser = OneLineErrorParser(prog=prog)
+    if isinstance(command, Hook):
+        add_common_flags(parser)
+    command.configure_parser(parser)
+    return parser
 
 
 def hook(
@@ -358,9 +364,7 @@ def _path_fields(model: type[HookArgs]) -> frozenset[str]:
 def _is_path_field(info: Any) -> bool:
     from pathlib import PurePath
 
-    from .cli import _unwrap
-
-    annotation = _unwrap(info.annotation)
+    annotation = unwrap_annotation(info.annotation)
     return field_kind(info) == "scalar" and isinstance(annotation, type) and issubclass(annotation, PurePath)
 
 

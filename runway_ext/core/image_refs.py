@@ -29,6 +29,9 @@ REGISTRY_HOST_PATTERN = re.compile(
 CONTENT_TAG_PREFIX = "content-"
 """Tags starting with this record a build's content hash (see :mod:`runway_ext.hooks.docker_build_push.context_hash`)."""
 
+PLATFORM_PATTERN = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+"""A build platform ``os/arch[/variant]`` (``linux/amd64``, ``linux/arm64/v8``)."""
+
 _REGION_PATTERN = re.compile(r"[a-z]{2}(?:-[a-z]+)+-[0-9]+")
 MAX_REPOSITORY_LENGTH = 256
 
@@ -53,6 +56,13 @@ def repository_problem(name: str) -> str | None:
     return None
 
 
+def platform_problem(platform: str) -> str | None:
+    """Why ``platform`` is not one ``os/arch[/variant]``, or ``None``."""
+    if not PLATFORM_PATTERN.fullmatch(platform):
+        return f"invalid platform {platform!r} (one os/arch[/variant], e.g. linux/amd64)"
+    return None
+
+
 def registry_problem(registry: str) -> str | None:
     """Why ``registry`` (``host[:port][/prefix]``) is not usable as an image prefix, or ``None``."""
     if "://" in registry:
@@ -60,6 +70,13 @@ def registry_problem(registry: str) -> str | None:
     if not REGISTRY_HOST_PATTERN.fullmatch(registry):
         return f"invalid registry {registry!r} (expected host[:port][/path])"
     return None
+
+
+def account_problem(account_id: str) -> str | None:
+    """Why ``account_id`` is not an AWS account id (12 digits), or ``None`` when it is."""
+    if ACCOUNT_PATTERN.fullmatch(account_id):
+        return None
+    return f"invalid AWS account id {account_id!r} (12 digits)"
 
 
 def ecr_registry_host(account_id: str, region: str) -> str:

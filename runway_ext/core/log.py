@@ -6,6 +6,11 @@ says they are credentials are masked wherever they appear: passwords in URLs
 (``scheme://user:password@host``), DSN keys (``https://KEY@host``) and ``Password=…;`` pairs.
 Every logger obtained through :func:`get_logger` carries the redacting filter, so a record is
 cleaned before any handler (Runway's or the CLI's) formats it.
+
+The same rules decide which *files* hold secrets (:func:`secret_file_reason`): an env file with a
+secret-looking value, ``.npmrc``/``.pypirc``/``.netrc`` with a token or password, a ``.git/config`` with
+credentials in a remote URL, a private key, a cloud or registry credential file. Templates
+(``.env.example``, ``.env.sample``, ``.env.template``, ``.env.dist``) are never secret files.
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ _URL_CREDENTIALS = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://[^/\s:@]
 _URL_KEY = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.-]{0,31}://)(?P<secret>[^/\s:@]{4,})@")
 _PASSWORD_PAIR = re.compile(r"(?P<head>\b(?:password|passwd|pwd)\s*=\s*)(?P<secret>[^;\s]+)", re.IGNORECASE)
 _MIN_SECRET_LENGTH = 4
+_ENV_TEMPLATE_SUFFIXES = (".example", ".sample", ".template", ".dist", ".tpl", ".defaults")
+_ENV_LINE = re.compile(r"^\s*(?:export\s+)?(?P<name>[A-Za-z_][A-Za-z0-9_.]*)\s*[=:]\s*(?P<value>.*?)\s*$")
+_NPMRC_TOKEN = re.compile(r"(?:_authToken|_auth|_password)\s*=\s*\S", re.IGNORECASE)
+_PYPIRC_PASSWORD = re.compile(r"^\s*password\s*[=:]\s*\S", re.IGNORECASE | re.MULTILINE)
+_NETRC_PASSWORD = re.compile(r"\bpassword\s+\S")
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_AWS_SECRET = re.compile(r"^\s*aws_secret_access_key\s*=\s*\S", re.IGNORECASE | re.MULTILINE)
+_JSON_SECRET = re.compile(r'"(?:private_key|auth|identitytoken|client_secret|refresh_token)"\s*:\s*"[^"]+"', re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(?:|changeme|change-me|xxx+|\*+|<[^>]*>|\$\{[^}]*\}|\$[A-Za-z_][A-Za-z0-9_]*)$", re.IGNORECASE)
 
 _secrets: set[str] = set()
 _secrets_lock = threading.Lock()
@@ -48,6 +62,57 @@ def has_url_credentials(value: str) -> bool:
 def looks_secret(name: str, value: str) -> bool:
     """Whether a named value must be treated as a secret: by its name or by its shape."""
     return is_secret_name(name) or has_url_credentials(value)
+
+
+def is_env_template(name: str) -> bool:
+    """Whether a file name is an env-file template (``.env.example``, ``app.env.sample``, ...), never a secret file."""
+    return name.lower().endswith(_ENV_TEMPLATE_SUFFIXES)
+
+
+def _is_env_file(name: str) -> bool:
+    lowered = name.lower()
+    return (lowered == ".env" or lowered.startswith(".env.") or lowered.endswith(".env")) and not is_env_template(lowered)
+
+
+def _secret_env_names(text: str) -> list[str]:
+    """Names in env-file text whose value is set (not a placeholder) and looks secret by name or shape."""
+    names = []
+    for line in text.splitlines():
+        found = _ENV_LINE.match(line)
+        if not found or line.lstrip().startswith("#"):
+            continue
+        value = found["value"].strip().strip("'\"")
+        if not _PLACEHOLDER.fullmatch(value) and looks_secret(found["name"], value):
+            names.append(found["name"])
+    return names
+
+
+def secret_file_reason(path: str, text: str) -> str | None:
+    """Why the file at ``path`` (posix, relative) with content ``text`` holds secrets, or ``None``.
+
+    Never quotes a value: a reason names the file kind and, for env files, the variable names.
+    """
+    parts = path.split("/")
+    name = parts[-1]
+    lowered = name.lower()
+    if _PRIVATE_KEY.search(text):
+        return "holds a private key"
+    if _is_env_file(name):
+        names = _secret_env_names(text)
+        return f"is an env file with secret values ({', '.join(names[:5])})" if names else None
+    if lowered == ".npmrc" and _NPMRC_TOKEN.search(text):
+        return "is an .npmrc with a registry token"
+    if lowered == ".pypirc" and _PYPIRC_PASSWORD.search(text):
+        return "is a .pypirc with a password"
+    if lowered in (".netrc", "_netrc") and _NETRC_PASSWORD.search(text):
+        return "is a .netrc with a password"
+    if len(parts) >= 2 and parts[-2] == ".git" and lowered == "config" and has_url_credentials(text):
+        return "is a .git/config with credentials in a remote URL"
+    if _AWS_SECRET.search(text):
+        return "is an AWS credentials file (aws_secret_access_key)"
+    if lowered.endswith(".json") and _JSON_SECRET.search(text):
+        return "is a credential file (a private key, token or registry auth in JSON)"
+    return None
 
 
 def register_secrets(values: Mapping[str, object], *, also: Iterable[str] = ()) -> list[str]:

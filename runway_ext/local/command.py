@@ -29,14 +29,16 @@ from ..core import journal
 from ..core.cli import configure_cli_logging
 from ..core.errors import HookError
 from ..core.log import get_logger
+from .console import journal_file_for, journal_folder, journals_in, start_console
 from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
 from .run_guard import GuardedRun, run_guarded
 from .runway_cli import runway_executable
 from .runway_output import TracebackFolder, failure_cause, step_verdicts
+from .runway_watch import RunwayWatch
 from .serve_session import read_session, session_folder
 from .session import LocalAws, clean_environment, local_aws, require_listening, require_loopback
 from .summary import Site, project_stacks, render_summary
-from .tools import DockerMode, local_tools
+from .tools import DockerMode, LocalTools, local_tools
 
 LOG = get_logger("runway_ext.local")
 SESSION_WAIT_SECONDS = 15.0
@@ -69,8 +71,18 @@ def runway_run(
     """
     require_project(project)
     env = {**clean_environment(), **(extra_environment or {}), **aws.environment(deploy_environment)}
-    run = run_guarded([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout, echo=echo or _to_stderr)
+    watch = RunwayWatch()
+    shown = echo or _to_stderr
+
+    def watched(line: str) -> None:
+        watch.feed(line)
+        shown(line)
+
+    run = run_guarded([runway_executable(), action, "--ci"], cwd=project, env=env, timeout=timeout, echo=watched)
     if run.interrupted is None:
+        if run.returncode == 0 and (reason := watch.nothing_done()):
+            LOG.error("nothing was %s: %s", "deployed" if action == "deploy" else "destroyed", reason)
+            run.returncode, run.failure = 1, f"nothing was {'deployed' if action == 'deploy' else 'destroyed'}: {reason}"
         return run
     for line in run.stopped_lines():
         LOG.warning("%s", line)
@@ -234,7 +246,8 @@ def local_run(
     session = read_session(endpoint) if endpoint else None
     registry = session.get("registry") if session and docker == "auto" else None
     with ExitStack() as stack:
-        aws = stack.enter_context(local_aws(endpoint, invalidation_seconds=invalidation_seconds))
+        journal_file = journal_file_for(session, action)
+        aws = stack.enter_context(local_aws(endpoint, invalidation_seconds=invalidation_seconds, journal_file=journal_file))
         tools = stack.enter_context(local_tools(docker, registry=registry))
         notices = list(tools.notices)
         if endpoint and session is None and tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" and registry is None:
@@ -260,7 +273,9 @@ def local_run(
             entries = journal.read(aws.journal_file)
             failure = None
             if code != 0:
-                failure = failure_cause(run.output, entries, endpoint=aws.endpoint, is_serve=endpoint is None or session is not None)
+                failure = run.failure or failure_cause(
+                    run.output, entries, endpoint=aws.endpoint, is_serve=endpoint is None or session is not None
+                )
             survivors = surviving_buckets(aws, buckets_before) if action == "destroy" else []
             if survivors and code == 0:
                 code = 1
@@ -283,6 +298,9 @@ def local_run(
 
             fleet = EdgeFleet(aws.endpoint).start()
             stack.callback(fleet.stop)
+            start_console(
+                stack, aws.endpoint, sites=fleet.sites, journals=lambda: [aws.journal_file], registry=registry_of(tools), show=show
+            )
             served = fleet.sites()
             sites = [
                 Site(distribution_id, info["comment"], served.get(distribution_id))
@@ -311,6 +329,11 @@ def local_run(
             show(f"serving the sites above and the local AWS at {aws.endpoint} until Ctrl-C")
             (stop or _stop_on_signals()).wait()
     return code
+
+
+def registry_of(tools: LocalTools) -> str | None:
+    """The local registry images go to, when containers are on."""
+    return tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None
 
 
 def _stop_on_signals() -> threading.Event:
@@ -343,9 +366,11 @@ def serve(
     with ExitStack() as stack:
         stack.callback(server.stop)
         tools = stack.enter_context(local_tools(docker))
+        journals = journal_folder(stack)
         session: dict[str, Any] = {
             "endpoint": server.endpoint,
-            "registry": tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None,
+            "registry": registry_of(tools),
+            "journal_folder": str(journals),
             "sites": {},
             "invalidations_applied": {},
             "edge_notices": {},
@@ -368,6 +393,7 @@ def serve(
         stack.callback(remove_session, server.port)
         fleet = EdgeFleet(server.endpoint, on_change=publish).start()
         stack.callback(fleet.stop)
+        start_console(stack, server.endpoint, sites=fleet.sites, journals=journals_in(journals), registry=session["registry"], show=show)
         show(f"local AWS at {server.endpoint}; use: runway-ext local deploy PATH --endpoint {server.endpoint}")
         show(f'hook commands, aws and sam in another shell: eval "$(runway-ext local env --port {server.port})"')
         if session["registry"]:

@@ -71,6 +71,8 @@ class CachedResponse:
     body: bytes
     stored_at: float
     ttl: int
+    origin_error: bool = False
+    """The origin answered 400 or more (a custom error page, if any, stands in for it): no viewer-response function runs."""
 
     def age(self, now: float) -> int:
         """Seconds since it was stored (the ``Age`` header)."""
@@ -95,12 +97,14 @@ class EdgeCache:
                 return None
             return entry
 
-    def put(self, path: str, variant: str, status: int, headers: list[tuple[str, str]], body: bytes, ttl: int) -> None:
+    def put(
+        self, path: str, variant: str, status: int, headers: list[tuple[str, str]], body: bytes, ttl: int, *, origin_error: bool = False
+    ) -> None:
         """Keep a response for ``ttl`` seconds (nothing is kept when ``ttl`` is 0)."""
         if ttl <= 0:
             return
         with self._lock:
-            self._entries[(normalize_path(path), variant)] = CachedResponse(status, list(headers), body, self.clock(), ttl)
+            self._entries[(normalize_path(path), variant)] = CachedResponse(status, list(headers), body, self.clock(), ttl, origin_error)
 
     def invalidate(self, patterns: Iterable[str]) -> int:
         """Drop every entry an invalidation path covers; return how many were dropped."""

@@ -2,7 +2,7 @@
 
 :func:`plan_edge` turns ``GetDistributionConfig``'s ``DistributionConfig`` plus the cache and response-headers
 policies it names into an :class:`EdgeConfig`: the S3 origin (bucket + OriginPath, whether it reads through
-Origin Access Control), DefaultRootObject, the viewer-request CloudFront Function, custom error responses, the
+Origin Access Control), DefaultRootObject, the viewer-request and viewer-response CloudFront Functions, custom error responses, the
 TTLs and compression of the cache policy, the response headers policy's headers. Everything in the config the
 edge does not emulate becomes one line in :attr:`EdgeConfig.not_emulated`, shown once per distribution; where
 serving anyway could hand out something AWS would not (signed URLs, a missing function), the edge refuses
@@ -104,6 +104,8 @@ class EdgeConfig:
     default_root_object: str = ""
     viewer_request_function: str | None = None
     """ARN of the viewer-request CloudFront Function, if any."""
+    viewer_response_function: str | None = None
+    """ARN of the viewer-response CloudFront Function, if any."""
     error_responses: dict[int, ErrorResponse] = field(default_factory=dict)
     cache: CachePolicy = field(default_factory=lambda: CachePolicy(0, 86400, 31536000, False))
     compress: bool = False
@@ -257,6 +259,8 @@ def plan_edge(
     for association in _items(behavior.get("FunctionAssociations")):
         if association.get("EventType") == "viewer-request":
             edge.viewer_request_function = str(association["FunctionARN"])
+        elif association.get("EventType") == "viewer-response":
+            edge.viewer_response_function = str(association["FunctionARN"])
         else:
             edge.refusal = f"a {association.get('EventType')} CloudFront Function is not run locally"
             notes.append(edge.refusal)

@@ -2,7 +2,8 @@
 
 :class:`EdgeFleet` polls the stand-in's CloudFront API (every :data:`POLL_SECONDS`): a new distribution gets an
 :class:`~runway_ext.local.edge_server.EdgeSite` on a free port; a changed config (ETag) or LIVE function code
-is re-read (the cache is kept, as on AWS); a deleted distribution stops being served; a ``Completed``
+is re-read (the cache is kept, as on AWS), with the viewer-response function and the key value store each
+function is associated with; a deleted distribution stops being served; a ``Completed``
 invalidation clears the paths it names from that site's cache, once. What a distribution's config has that the
 edge does not emulate is logged once per distribution (and kept in :attr:`EdgeFleet.notices`).
 
@@ -89,6 +90,15 @@ def _same_grants(stored: str, full: dict[str, Any]) -> bool:
     return bool(json.loads(stored) == without_transport_conditions(full))
 
 
+@dataclass(frozen=True)
+class LiveFunction:
+    """A function's LIVE code, its ETag and the ARN of its associated key value store (CloudFront allows one)."""
+
+    code: str | None = None
+    etag: str | None = None
+    key_value_store: str | None = None
+
+
 @dataclass
 class _Served:
     server: EdgeHttpServer
@@ -123,7 +133,7 @@ class EdgeFleet:
         config = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}, proxies={})
         self.cloudfront = session.client("cloudfront", endpoint_url=endpoint, config=config)
         self.origin = S3Origin(session.client("s3", endpoint_url=endpoint, config=config))
-        self.runner = FunctionRunner()
+        self.runner = FunctionRunner(kvs_endpoint=endpoint)
         self.poll_seconds = poll_seconds
         self.on_change = on_change
         self.notices: dict[str, list[str]] = {}
@@ -186,18 +196,22 @@ class EdgeFleet:
         found = self.cloudfront.get_distribution_config(Id=distribution_id)
         served = self._served.get(distribution_id)
         config = plan_edge(distribution_id, summary.get("DomainName", ""), found["DistributionConfig"], recorded_policies())
-        code, function_etag = self._function_code(config.viewer_request_function)
+        request_function = self._function_code(config.viewer_request_function)
+        response_function = self._function_code(config.viewer_response_function)
+        function_etag = f"{request_function.etag}/{response_function.etag}"
         if served is not None and served.etag == found["ETag"] and served.function_etag == function_etag:
             return False
         if served is None:
-            site = EdgeSite(config, self.origin, self.runner, code)
+            site = EdgeSite(config, self.origin, self.runner)
             served = _Served(EdgeHttpServer(site).start(), found["ETag"], function_etag)
             with self._lock:
                 self._served[distribution_id] = served
             LOG.info("edge: distribution %s (%s) served at %s", distribution_id, summary.get("Comment") or "-", served.server.url)
-        else:
-            served.server.site.config, served.server.site.function_code = config, code
-            served.etag, served.function_etag = found["ETag"], function_etag
+        site = served.server.site
+        site.config = config
+        site.function_code, site.function_store = request_function.code, request_function.key_value_store
+        site.response_function_code, site.response_function_store = response_function.code, response_function.key_value_store
+        served.etag, served.function_etag = found["ETag"], function_etag
         self.notices[distribution_id] = list(config.not_emulated)
         for notice in config.not_emulated:
             if notice not in served.shown_notices:
@@ -205,19 +219,21 @@ class EdgeFleet:
                 LOG.warning("edge %s: not emulated: %s", distribution_id, notice)
         return True
 
-    def _function_code(self, arn: str | None) -> tuple[str | None, str | None]:
-        """The LIVE code of the function ``arn`` names and its ETag; (None, None) when it is not published."""
+    def _function_code(self, arn: str | None) -> LiveFunction:
+        """The LIVE code of the function ``arn`` names, its ETag and associated store (all None when not published)."""
         if not arn:
-            return None, None
+            return LiveFunction()
         name = arn.rsplit("function/", 1)[-1]
         try:
             described = self.cloudfront.describe_function(Name=name, Stage="LIVE")
             if described["FunctionSummary"]["FunctionMetadata"].get("Stage") != "LIVE":
-                return None, None
+                return LiveFunction()
             code = self.cloudfront.get_function(Name=name, Stage="LIVE")["FunctionCode"].read().decode("utf-8")
         except self.cloudfront.exceptions.NoSuchFunctionExists:
-            return None, None
-        return code, described.get("ETag")
+            return LiveFunction()
+        stores = (described["FunctionSummary"].get("FunctionConfig") or {}).get("KeyValueStoreAssociations") or {}
+        arns = [str(item["KeyValueStoreARN"]) for item in stores.get("Items") or [] if item.get("KeyValueStoreARN")]
+        return LiveFunction(code, described.get("ETag"), arns[0] if arns else None)
 
     def applied_invalidations(self) -> dict[str, list[str]]:
         """{distribution id: ids of the completed invalidations applied to its cache}."""

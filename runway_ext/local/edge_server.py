@@ -5,10 +5,15 @@ A request goes through, in CloudFront's order: the allowed methods; the viewer-r
 (keyed by the path after the function and the compression variant); the S3 origin (OriginPath prefixed, read
 as the distribution through Origin Access Control, so a bucket policy that does not let this distribution
 read gives 403, and a missing key is 403 unless the distribution may list the bucket); custom error responses
-(the error page fetched from the origin, sent with the configured status and cached for ErrorCachingMinTTL);
-gzip compression where the behavior and the cache policy enable it; then the response headers policy and
-CloudFront's own headers (``Via``, ``X-Cache``, ``X-Amz-Cf-Id``, ``Age``). Conditional requests with the
-object's ETag get 304.
+(the error page fetched from the origin WITHOUT running the viewer-request function, sent with the
+configured status and cached for ErrorCachingMinTTL); gzip compression where the behavior and the cache
+policy enable it; then the response headers policy and CloudFront's own headers (``Via``, ``X-Cache``,
+``X-Amz-Cf-Id``, ``Age``). Conditional requests with the object's ETag get 304. Last, the viewer-response
+function, on cache hits and misses alike, except when the origin answered 400 or more (AWS: the function
+does not run then) or the viewer-request function generated the response: its event's ``request`` is the
+request the viewer-request function returned; the response it returns (status, headers with names
+capitalised as CloudFront writes them, cookies, and a body if it sets one) is what the viewer gets. A
+function's associated key value store is read from the local data plane.
 
 :class:`EdgeSite` holds the logic (``answer``), :class:`EdgeHttpServer` puts it on a port.
 """
@@ -30,7 +35,7 @@ from ..core.log import get_logger
 from .edge_access import origin_read
 from .edge_cache import EdgeCache, edge_ttl
 from .edge_config import EdgeConfig
-from .edge_functions import FunctionError, FunctionRunner, viewer_request_event
+from .edge_functions import FunctionError, FunctionRunner, viewer_request_event, viewer_response_event
 
 LOG = get_logger("runway_ext.local.edge")
 COMPRESSIBLE = (
@@ -95,6 +100,11 @@ class EdgeSite:
     origin: Origin
     runner: FunctionRunner
     function_code: str | None = None
+    function_store: str | None = None
+    """ARN of the key value store associated with the viewer-request function."""
+    response_function_code: str | None = None
+    """The LIVE code of the viewer-response function."""
+    response_function_store: str | None = None
     cache: EdgeCache = field(default_factory=EdgeCache)
     on_function_log: Callable[[str], None] = field(default=lambda line: LOG.info("%s", line))
 
@@ -122,11 +132,22 @@ class EdgeSite:
             return _plain(403, "This distribution is not configured to allow the HTTP request method that was used.", "Error")
         path, _, query = target.partition("?")
         uri = path or "/"
+        request = viewer_request_event(
+            distribution_id=config.distribution_id,
+            domain_name=config.domain_name,
+            request_id=request_id,
+            method=method,
+            uri=uri,
+            query=query,
+            headers=headers,
+            viewer_ip=viewer_ip,
+        )["request"]
         if config.viewer_request_function:
             outcome = self._run_function(method, uri, query, headers, viewer_ip, request_id)
             if isinstance(outcome, Answer):
                 return self._finish(outcome, headers)
-            uri = outcome
+            request = outcome
+            uri = str(outcome["uri"])
         if uri == "/" and config.default_root_object:
             uri = "/" + config.default_root_object.lstrip("/")
         variant = "gzip" if self._accepts_gzip(headers) else "identity"
@@ -135,16 +156,20 @@ class EdgeSite:
             result = Answer(cached.status, list(cached.headers), cached.body)
             result.headers.append(("Age", str(cached.age(self.cache.clock()))))
             result.headers.append(("X-Cache", "Hit from cloudfront" if cached.status < 400 else "Error from cloudfront"))
-            return self._finish(result, headers)
-        result, ttl = self._from_origin(uri, variant)
-        self.cache.put(uri, variant, result.status, result.headers, result.body, ttl)
-        result.headers.append(("X-Cache", "Miss from cloudfront" if result.status < 400 else "Error from cloudfront"))
-        return self._finish(result, headers)
+            origin_error = cached.origin_error
+        else:
+            result, ttl, origin_error = self._from_origin(uri, variant)
+            self.cache.put(uri, variant, result.status, result.headers, result.body, ttl, origin_error=origin_error)
+            result.headers.append(("X-Cache", "Miss from cloudfront" if result.status < 400 else "Error from cloudfront"))
+        result = self._finish(result, headers)
+        if config.viewer_response_function and not origin_error:
+            result = self._run_response_function(result, request, viewer_ip, request_id)
+        return result
 
     def _run_function(
         self, method: str, uri: str, query: str, headers: list[tuple[str, str]], viewer_ip: str, request_id: str
-    ) -> Answer | str:
-        """The function's response as an :class:`Answer`, or the URI of the request it returned."""
+    ) -> Answer | dict[str, Any]:
+        """The function's response as an :class:`Answer`, or the request it returned."""
         config = self.config
         if self.function_code is None:
             return _plain(503, f"The CloudFront Function {config.viewer_request_function} is not published (no LIVE code).", "Error")
@@ -159,7 +184,7 @@ class EdgeSite:
             viewer_ip=viewer_ip,
         )
         try:
-            result, logs = self.runner.call(self.function_code, event)
+            result, logs = self.runner.call(self.function_code, event, self.function_store)
         except FunctionError as error:
             LOG.error("edge %s: viewer-request function failed for %s: %s", config.distribution_id, uri, error)
             return _plain(
@@ -175,7 +200,41 @@ class EdgeSite:
         if not isinstance(new_uri, str) or not new_uri.startswith("/"):
             LOG.error("edge %s: the viewer-request function returned a request whose uri is %r", config.distribution_id, new_uri)
             return _plain(503, "The CloudFront function returned an invalid request (FunctionExecutionError).", "FunctionExecutionError")
-        return new_uri
+        return result
+
+    def _run_response_function(self, answer: Answer, request: dict[str, Any], viewer_ip: str, request_id: str) -> Answer:
+        """The answer as the viewer-response function leaves it (503 when it fails, as CloudFront answers)."""
+        config = self.config
+        if self.response_function_code is None:
+            return _plain(503, f"The CloudFront Function {config.viewer_response_function} is not published (no LIVE code).", "Error")
+        event = viewer_response_event(
+            distribution_id=config.distribution_id,
+            domain_name=config.domain_name,
+            request_id=request_id,
+            request=request,
+            status=answer.status,
+            status_description=HTTPStatus(answer.status).phrase if answer.status in HTTPStatus._value2member_map_ else "",
+            headers=answer.headers,
+            viewer_ip=viewer_ip,
+        )
+        try:
+            result, logs = self.runner.call(self.response_function_code, event, self.response_function_store)
+        except FunctionError as error:
+            LOG.error("edge %s: viewer-response function failed for %s: %s", config.distribution_id, request.get("uri"), error)
+            return _plain(
+                503,
+                f"The CloudFront function associated with the response failed (FunctionExecutionError): {error}",
+                "FunctionExecutionError",
+            )
+        for line in logs:
+            self.on_function_log(f"edge {config.distribution_id}: function log: {line}")
+        if not isinstance(result.get("statusCode"), int):
+            LOG.error("edge %s: the viewer-response function returned no response object", config.distribution_id)
+            return _plain(503, "The CloudFront function returned an invalid response (FunctionExecutionError).", "FunctionExecutionError")
+        returned = _function_response(result, generated=False)
+        if "body" not in result:
+            returned.body = answer.body
+        return returned
 
     def _accepts_gzip(self, headers: list[tuple[str, str]]) -> bool:
         if not (self.config.compress and self.config.cache.gzip):
@@ -202,23 +261,23 @@ class EdgeSite:
             )
         return found
 
-    def _from_origin(self, uri: str, variant: str) -> tuple[Answer, int]:
-        """The answer for a cache miss and how long to cache it."""
+    def _from_origin(self, uri: str, variant: str) -> tuple[Answer, int, bool]:
+        """The answer for a cache miss, how long to cache it, and whether the origin answered an error."""
         response = self._fetch(uri)
         if response.status < 400:
             answer = Answer(response.status, list(response.headers), response.body)
             cache_control = answer.header("Cache-Control")
-            return self._compressed(answer, variant), edge_ttl(self.config.cache, cache_control, answer.header("Expires"))
+            return self._compressed(answer, variant), edge_ttl(self.config.cache, cache_control, answer.header("Expires")), False
         custom = self.config.error_responses.get(response.status)
         ttl = custom.caching_min_ttl if custom else DEFAULT_ERROR_CACHING_SECONDS
         if custom is not None and custom.page:
-            page = self._fetch(custom.page)
+            page = self._fetch(custom.page)  # the error page's own path: no viewer-request function runs for it
             if page.status < 400:
                 answer = Answer(custom.status, [(name, value) for name, value in page.headers if name.lower() != "etag"], page.body)
-                return self._compressed(answer, variant), ttl
+                return self._compressed(answer, variant), ttl, True
         elif custom is not None:
             response.status = custom.status
-        return Answer(response.status, list(response.headers), response.body), ttl
+        return Answer(response.status, list(response.headers), response.body), ttl, True
 
     @staticmethod
     def _compressed(answer: Answer, variant: str) -> Answer:
@@ -299,22 +358,29 @@ def _s3_error(status: int, code: str, message: str) -> OriginResponse:
     return OriginResponse(status, [("Content-Type", "application/xml")], body)
 
 
-def _function_response(result: dict[str, Any]) -> Answer:
-    """A response generated by the viewer-request function (``cloudfront-js-2.0`` shape)."""
+def http_header_name(name: str) -> str:
+    """A header name as CloudFront writes an event's lower-case name back (``x-a-b`` → ``X-A-B``)."""
+    return "-".join(part[:1].upper() + part[1:] for part in name.split("-"))
+
+
+def _function_response(result: dict[str, Any], *, generated: bool = True) -> Answer:
+    """A response a function returned (``cloudfront-js-2.0`` shape): generated by viewer-request, or viewer-response's."""
     headers: list[tuple[str, str]] = []
     for name, entry in (result.get("headers") or {}).items():
         values = entry.get("multiValue") or [entry]
-        headers += [(name, str(value.get("value", ""))) for value in values]
+        headers += [(http_header_name(name), str(value.get("value", ""))) for value in values]
     for name, entry in (result.get("cookies") or {}).items():
-        attributes = entry.get("attributes")
-        headers.append(("Set-Cookie", f"{name}={entry.get('value', '')}" + (f"; {attributes}" if attributes else "")))
+        for cookie in entry.get("multiValue") or [entry]:
+            attributes = cookie.get("attributes")
+            headers.append(("Set-Cookie", f"{name}={cookie.get('value', '')}" + (f"; {attributes}" if attributes else "")))
     body = result.get("body", "")
     if isinstance(body, dict):
         data = str(body.get("data", ""))
         raw = base64.b64decode(data) if body.get("encoding") == "base64" else data.encode()
     else:
         raw = str(body or "").encode()
-    headers.append(("X-Cache", "FunctionGeneratedResponse from cloudfront"))
+    if generated:
+        headers.append(("X-Cache", "FunctionGeneratedResponse from cloudfront"))
     return Answer(int(result["statusCode"]), headers, raw)
 
 

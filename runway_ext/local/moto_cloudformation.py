@@ -11,6 +11,10 @@ moto does create ``AWS::ECR::Repository`` but drops ``LifecyclePolicy``, ``Repos
 ``EmptyOnDelete``, and keeps scanning/encryption settings in a casing its API cannot return; the
 repository model here hands them to moto's own ECR API, as CloudFormation does on AWS.
 
+Key value stores are moto's (its control plane); their keys are served by local mode's data plane
+(:mod:`runway_ext.local.moto_kvs`); a function's ``KeyValueStoreAssociations`` are kept in the API's shape,
+where the local edge reads them.
+
 Cache and response-headers policies have no moto backend: they are recorded here with an id
 (what ``Ref``/``Fn::GetAtt Id`` return), which is all the distribution needs.
 
@@ -24,9 +28,12 @@ the local edge, which evaluates it for the caller it is (CloudFront, over TLS).
 
 from __future__ import annotations
 
+import functools
 import json
 import uuid
-from typing import Any
+from collections.abc import Mapping
+from operator import attrgetter
+from typing import Any, ClassVar
 
 from moto.cloudfront.models import cloudfront_backends
 from moto.core.common_models import CloudFormationModel
@@ -39,6 +46,7 @@ SUPPORTED_TYPES = (
     "AWS::CloudFront::Distribution",
     "AWS::CloudFront::OriginAccessControl",
     "AWS::CloudFront::Function",
+    "AWS::CloudFront::KeyValueStore",
     "AWS::CloudFront::CachePolicy",
     "AWS::CloudFront::ResponseHeadersPolicy",
     "AWS::S3::BucketPolicy",
@@ -166,34 +174,71 @@ def keep_associations(distribution: Any, cfn_config: dict[str, Any]) -> None:
             origin.origin_access_control_id = control_ids[origin.id]
 
 
-class LocalDistribution(CloudFormationModel):
-    """``AWS::CloudFront::Distribution`` backed by moto's CloudFront backend."""
+class _LocalModel:
+    """What every model below shares: its type, name property, ``GetAtt`` attributes and physical id, declared once.
 
-    def __init__(self, distribution: Any) -> None:
-        self.distribution = distribution
+    A mixin, not a ``CloudFormationModel`` subclass: moto only sees *direct* subclasses of
+    ``CloudFormationModel``, so each model is ``class LocalX(_LocalModel, CloudFormationModel)``.
+    ``CFN_ATTRIBUTES`` maps each ``Fn::GetAtt`` attribute to the (dotted) attribute of the model that
+    holds it; ``PHYSICAL_ID`` names the one ``Ref`` returns. An update replaces the resource:
+    :meth:`discard` the old one, create the new one (models that update in place override it).
+    """
 
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
+    CFN_TYPE: ClassVar[str]
+    NAME_PROPERTY: ClassVar[str] = ""
+    CFN_ATTRIBUTES: ClassVar[Mapping[str, str]] = {}
+    PHYSICAL_ID: ClassVar[str]
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Distribution"
+    @classmethod
+    def cloudformation_type(cls) -> str:
+        return cls.CFN_TYPE
+
+    @classmethod
+    def cloudformation_name_type(cls) -> str:
+        return cls.NAME_PROPERTY
 
     @classmethod
     def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("DomainName", "Id")
+        return attr in cls.CFN_ATTRIBUTES
 
     @property
     def physical_resource_id(self) -> str:
-        return str(self.distribution.distribution_id)
+        return str(attrgetter(self.PHYSICAL_ID)(self))
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "DomainName":
-            return self.distribution.domain_name
-        if attribute_name == "Id":
-            return self.distribution.distribution_id
-        raise NotImplementedError(attribute_name)
+        if attribute_name not in self.CFN_ATTRIBUTES:
+            raise NotImplementedError(attribute_name)
+        return attrgetter(self.CFN_ATTRIBUTES[attribute_name])(self)
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> Any:
+        raise NotImplementedError(cls.CFN_TYPE)
+
+    def discard(self, account_id: str, region_name: str) -> None:
+        """Remove the resource this model stands for before an update creates its replacement (default: nothing to remove)."""
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls, original_resource: Any, new_resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> Any:
+        original_resource.discard(account_id, region_name)
+        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+
+    def is_created(self) -> bool:
+        return True
+
+
+class LocalDistribution(_LocalModel, CloudFormationModel):
+    """``AWS::CloudFront::Distribution`` backed by moto's CloudFront backend."""
+
+    CFN_TYPE = "AWS::CloudFront::Distribution"
+    CFN_ATTRIBUTES = {"DomainName": "distribution.domain_name", "Id": "distribution.distribution_id"}
+    PHYSICAL_ID = "distribution.distribution_id"
+
+    def __init__(self, distribution: Any) -> None:
+        self.distribution = distribution
 
     @classmethod
     def create_from_cloudformation_json(
@@ -205,17 +250,8 @@ class LocalDistribution(CloudFormationModel):
         keep_associations(distribution, cfn_config)
         return cls(distribution)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalDistribution,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalDistribution:
-        _cloudfront(account_id, region_name).delete_distribution(original_resource.physical_resource_id, if_match=True)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).delete_distribution(self.physical_resource_id, if_match=True)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -225,36 +261,16 @@ class LocalDistribution(CloudFormationModel):
         if resource_name in backend.distributions:
             backend.delete_distribution(resource_name, if_match=True)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class LocalOriginAccessControl(CloudFormationModel):
+class LocalOriginAccessControl(_LocalModel, CloudFormationModel):
     """``AWS::CloudFront::OriginAccessControl`` backed by moto's CloudFront backend."""
+
+    CFN_TYPE = "AWS::CloudFront::OriginAccessControl"
+    CFN_ATTRIBUTES = {"Id": "control.id"}
+    PHYSICAL_ID = "control.id"
 
     def __init__(self, control: Any) -> None:
         self.control = control
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::OriginAccessControl"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr == "Id"
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.control.id)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Id":
-            return self.control.id
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -282,38 +298,79 @@ class LocalOriginAccessControl(CloudFormationModel):
     ) -> None:
         _cloudfront(account_id, region_name).origin_access_controls.pop(resource_name, None)
 
-    def is_created(self) -> bool:
-        return True
+
+def function_api_config(cfn_config: dict[str, Any]) -> dict[str, Any]:
+    """A CloudFormation ``FunctionConfig`` in the API's shape (key value store associations as ``{Quantity, Items}``)."""
+    config = {key: value for key, value in cfn_config.items() if key != "KeyValueStoreAssociations"}
+    associations = cfn_config.get("KeyValueStoreAssociations")
+    if associations:
+        config["KeyValueStoreAssociations"] = _items([{"KeyValueStoreARN": item["KeyValueStoreARN"]} for item in associations])
+    return config
 
 
-class LocalCloudFrontFunction(CloudFormationModel):
+class LocalKeyValueStore(_LocalModel, CloudFormationModel):
+    """``AWS::CloudFront::KeyValueStore`` backed by moto's CloudFront backend (``Ref`` is the name, as on AWS).
+
+    Its keys are served by local mode's data plane (:mod:`runway_ext.local.moto_kvs`).
+    """
+
+    CFN_TYPE = "AWS::CloudFront::KeyValueStore"
+    NAME_PROPERTY = "Name"
+    CFN_ATTRIBUTES = {"Arn": "store.arn", "Id": "store.id", "Status": "store.status"}
+    PHYSICAL_ID = "store.name"
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    @classmethod
+    def create_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str, **kwargs: Any
+    ) -> LocalKeyValueStore:
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("ImportSource"):
+            raise NotImplementedError("KeyValueStore ImportSource (keys imported from S3) is not emulated locally")
+        store = _cloudfront(account_id, region_name).create_key_value_store(
+            properties.get("Name", resource_name), str(properties.get("Comment", "")), tags=[]
+        )
+        return cls(store)
+
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).key_value_stores.pop(self.store.name, None)
+
+    @classmethod
+    def update_from_cloudformation_json(
+        cls,
+        original_resource: LocalKeyValueStore,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> LocalKeyValueStore:
+        properties = cloudformation_json.get("Properties", {})
+        if properties.get("Name", original_resource.store.name) != original_resource.store.name:
+            return super().update_from_cloudformation_json(
+                original_resource, new_resource_name, cloudformation_json, account_id, region_name
+            )
+        original_resource.store.update(str(properties.get("Comment", "")))  # a new comment keeps the store and its keys
+        return original_resource
+
+    @classmethod
+    def delete_from_cloudformation_json(
+        cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
+    ) -> None:
+        _cloudfront(account_id, region_name).key_value_stores.pop(resource_name, None)
+
+
+class LocalCloudFrontFunction(_LocalModel, CloudFormationModel):
     """``AWS::CloudFront::Function`` backed by moto's CloudFront backend (``Ref`` is the ARN)."""
+
+    CFN_TYPE = "AWS::CloudFront::Function"
+    NAME_PROPERTY = "Name"
+    CFN_ATTRIBUTES = {"FunctionARN": "function.arn", "FunctionMetadata.FunctionARN": "function.arn", "Stage": "function.stage"}
+    PHYSICAL_ID = "function.arn"
 
     def __init__(self, function: Any) -> None:
         self.function = function
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "Name"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::Function"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("FunctionARN", "FunctionMetadata.FunctionARN", "Stage")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.function.arn)
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name in ("FunctionARN", "FunctionMetadata.FunctionARN"):
-            return self.function.arn
-        if attribute_name == "Stage":
-            return self.function.stage
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -323,24 +380,15 @@ class LocalCloudFrontFunction(CloudFormationModel):
         name = properties.get("Name", resource_name)
         backend = _cloudfront(account_id, region_name)
         function = backend.create_function(
-            name, dict(properties.get("FunctionConfig", {})), str(properties.get("FunctionCode", "")).encode(), tags=[]
+            name, function_api_config(dict(properties.get("FunctionConfig", {}))), str(properties.get("FunctionCode", "")).encode(), tags=[]
         )
         if properties.get("AutoPublish"):
             function.stage = "LIVE"
             function.status = "DEPLOYED"
         return cls(function)
 
-    @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalCloudFrontFunction,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalCloudFrontFunction:
-        _cloudfront(account_id, region_name).functions.pop(original_resource.function.name, None)
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
+    def discard(self, account_id: str, region_name: str) -> None:
+        _cloudfront(account_id, region_name).functions.pop(self.function.name, None)
 
     @classmethod
     def delete_from_cloudformation_json(
@@ -349,32 +397,18 @@ class LocalCloudFrontFunction(CloudFormationModel):
         name = resource_name.rsplit("function/", 1)[-1]
         _cloudfront(account_id, region_name).functions.pop(name, None)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class LocalEcrRepository(CloudFormationModel):
+class LocalEcrRepository(_LocalModel, CloudFormationModel):
     """``AWS::ECR::Repository`` created by moto, with the properties moto's own model drops applied."""
+
+    CFN_TYPE = "AWS::ECR::Repository"
+    NAME_PROPERTY = "RepositoryName"
+    CFN_ATTRIBUTES = {"Arn": "repository.arn", "RepositoryUri": "repository.uri"}
+    PHYSICAL_ID = "repository.name"
 
     def __init__(self, repository: Any, empty_on_delete: bool) -> None:
         self.repository = repository
         self.empty_on_delete = empty_on_delete
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return "RepositoryName"
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::ECR::Repository"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Arn", "RepositoryUri")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return str(self.repository.name)
 
     def get_cfn_attribute(self, attribute_name: str) -> Any:
         return self.repository.get_cfn_attribute(attribute_name)
@@ -428,39 +462,20 @@ class LocalEcrRepository(CloudFormationModel):
         """Delete the repository; with ``EmptyOnDelete`` also when it still holds images (as on AWS)."""
         ecr_models.ecr_backends[account_id][region_name].delete_repository(self.repository.name, force=self.empty_on_delete)
 
-    def is_created(self) -> bool:
-        return True
 
-
-class _RecordedPolicy:
+class _RecordedPolicy(_LocalModel):
     """A CloudFront policy moto has no backend for: kept here with an id (what Ref and GetAtt Id return).
 
     A mixin: moto only sees direct subclasses of ``CloudFormationModel``.
     """
 
     RECORDED: dict[str, dict[str, Any]] = {}
+    CFN_ATTRIBUTES = {"Id": "policy_id", "LastModifiedTime": "last_modified_time"}
+    PHYSICAL_ID = "policy_id"
+    last_modified_time = "2026-01-01T00:00:00Z"
 
     def __init__(self, policy_id: str) -> None:
         self.policy_id = policy_id
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return attr in ("Id", "LastModifiedTime")
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.policy_id
-
-    def get_cfn_attribute(self, attribute_name: str) -> Any:
-        if attribute_name == "Id":
-            return self.policy_id
-        if attribute_name == "LastModifiedTime":
-            return "2026-01-01T00:00:00Z"
-        raise NotImplementedError(attribute_name)
 
     @classmethod
     def create_from_cloudformation_json(
@@ -488,47 +503,27 @@ class _RecordedPolicy:
     ) -> None:
         cls.RECORDED.pop(resource_name, None)
 
-    def is_created(self) -> bool:
-        return True
-
 
 class LocalCachePolicy(_RecordedPolicy, CloudFormationModel):
     """``AWS::CloudFront::CachePolicy`` (recorded only)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::CachePolicy"
+    CFN_TYPE = "AWS::CloudFront::CachePolicy"
 
 
 class LocalResponseHeadersPolicy(_RecordedPolicy, CloudFormationModel):
     """``AWS::CloudFront::ResponseHeadersPolicy`` (recorded only)."""
 
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::CloudFront::ResponseHeadersPolicy"
+    CFN_TYPE = "AWS::CloudFront::ResponseHeadersPolicy"
 
 
-class LocalBucketPolicy(CloudFormationModel):
+class LocalBucketPolicy(_LocalModel, CloudFormationModel):
     """``AWS::S3::BucketPolicy`` backed by moto's S3 backend (the policy is stored on the bucket)."""
+
+    CFN_TYPE = "AWS::S3::BucketPolicy"
+    PHYSICAL_ID = "bucket_name"
 
     def __init__(self, bucket_name: str) -> None:
         self.bucket_name = bucket_name
-
-    @staticmethod
-    def cloudformation_name_type() -> str:
-        return ""
-
-    @staticmethod
-    def cloudformation_type() -> str:
-        return "AWS::S3::BucketPolicy"
-
-    @classmethod
-    def has_cfn_attr(cls, attr: str) -> bool:
-        return False
-
-    @property
-    def physical_resource_id(self) -> str:
-        return self.bucket_name
 
     @classmethod
     def create_from_cloudformation_json(
@@ -544,26 +539,12 @@ class LocalBucketPolicy(CloudFormationModel):
         return cls(bucket)
 
     @classmethod
-    def update_from_cloudformation_json(
-        cls,
-        original_resource: LocalBucketPolicy,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> LocalBucketPolicy:
-        return cls.create_from_cloudformation_json(new_resource_name, cloudformation_json, account_id, region_name)
-
-    @classmethod
     def delete_from_cloudformation_json(
         cls, resource_name: str, cloudformation_json: dict[str, Any], account_id: str, region_name: str
     ) -> None:
         backend = s3_backends[account_id][get_partition(region_name)]
         if resource_name in backend.buckets:
             backend.delete_bucket_policy(resource_name)
-
-    def is_created(self) -> bool:
-        return True
 
 
 FULL_BUCKET_POLICIES: dict[str, dict[str, Any]] = {}
@@ -595,6 +576,7 @@ def _keep_public_access_block() -> None:
     if getattr(original, "_runway_ext_keeps_block", False):
         return
 
+    @functools.wraps(original)
     def create(resource_name: str, cloudformation_json: Any, account_id: str, region_name: str, **kwargs: Any) -> Any:
         bucket = original(resource_name, cloudformation_json, account_id, region_name, **kwargs)
         block = cloudformation_json.get("Properties", {}).get("PublicAccessBlockConfiguration")
@@ -622,6 +604,7 @@ def _refuse_no_op_updates() -> None:
     if getattr(original, "_runway_ext_no_op", False):
         return
 
+    @functools.wraps(original)
     def update_stack(self: Any, name: str, template: str, role_arn: Any, parameters: Any, tags: Any) -> Any:
         stack = self.get_stack(name)
         resolved = self._resolve_update_parameters(instance=stack, incoming_params=parameters)
@@ -640,12 +623,35 @@ def _refuse_no_op_updates() -> None:
     CloudFormationBackend.update_stack = update_stack  # type: ignore[method-assign]
 
 
+def _accept_untagged_images() -> None:
+    """ECR ``PutImage`` without a tag (a platform manifest of an index) in a repository with tag-mutability exclusions.
+
+    AWS accepts it (the tag is optional; mutability rules concern tags only); moto 5.2 matches its exclusion
+    filters against the missing tag and answers HTTP 500. An untagged image has no tag to compare: nothing matches.
+    """
+    from moto.ecr.models import ECRBackend
+
+    original = ECRBackend._resolve_image_tag_mutability
+    if getattr(original, "_runway_ext_untagged", False):
+        return
+
+    @functools.wraps(original)
+    def resolve(self: Any, repository: Any, proposed_image_tag: str | None) -> Any:
+        if proposed_image_tag is None:
+            return []
+        return original(self, repository, proposed_image_tag)
+
+    resolve._runway_ext_untagged = True  # type: ignore[attr-defined]
+    ECRBackend._resolve_image_tag_mutability = resolve  # type: ignore[method-assign]
+
+
 def install() -> list[str]:
     """Make moto's CloudFormation use the classes above (clears its model caches); return the types added."""
     from moto.cloudformation import parsing
 
     _keep_public_access_block()
     _refuse_no_op_updates()
+    _accept_untagged_images()
 
     for cached in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         cached.cache_clear()

@@ -79,7 +79,10 @@ class MotoServer:
 
         from moto.server import ThreadedMotoServer
 
+        from .moto_kvs import install_kvs_data_plane
+
         require_free_port(self.port)
+        install_kvs_data_plane()
         logging.getLogger("werkzeug").setLevel(logging.WARNING)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         starter = threading.Thread(target=server.start, daemon=True)

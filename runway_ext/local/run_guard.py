@@ -59,6 +59,8 @@ class GuardedRun:
     """Processes of the run that ended by themselves within the grace period."""
     killed: list[RunProcess] = field(default_factory=list)
     """Processes of the run that were still running after it and were killed."""
+    failure: str | None = None
+    """The cause of a failure the caller found in the output (an exit code 0 that did nothing, say)."""
 
     def stopped_lines(self) -> list[str]:
         """One line naming what was stopped and how (empty when nothing was running)."""

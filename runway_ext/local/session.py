@@ -115,16 +115,19 @@ def quiet_moto() -> None:
 
 
 @contextmanager
-def local_aws(endpoint: str | None = None, *, invalidation_seconds: float = DEFAULT_INVALIDATION_SECONDS) -> Iterator[LocalAws]:
+def local_aws(
+    endpoint: str | None = None, *, invalidation_seconds: float = DEFAULT_INVALIDATION_SECONDS, journal_file: Path | None = None
+) -> Iterator[LocalAws]:
     """A local AWS: the server at ``endpoint`` (must be loopback) or a new in-process one, stopped afterwards.
 
     ``invalidation_seconds``: how long a CloudFront invalidation stays InProgress in a new in-process stand-in.
+    ``journal_file``: where the run's journal goes (default: a temporary file removed afterwards).
     """
     from .moto_cloudformation import install
     from .moto_invalidations import install_invalidation_delay
 
     with tempfile.TemporaryDirectory(prefix="runway-ext-local-") as folder:
-        journal_file = Path(folder) / "journal.jsonl"
+        journal_file = journal_file or Path(folder) / "journal.jsonl"
         if endpoint:
             yield LocalAws(require_loopback(endpoint), journal_file)
             return

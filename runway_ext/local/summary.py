@@ -11,7 +11,7 @@ from .runway_output import StepVerdict
 _HOOK_FIELDS = {
     "npm_build": ("uploaded", "deleted", "unchanged", "skipped", "source_hash"),
     "cloudfront_invalidation": ("distribution_id", "invalidation_id", "status", "skipped", "paths"),
-    "docker_build_push": ("image_uri", "digest", "skipped"),
+    "docker_build_push": ("image_uri", "digest", "platforms", "skipped"),
     "env_file_generator": ("output_file", "action"),
     "sam_deploy": ("stack_name", "status", "changed"),
 }

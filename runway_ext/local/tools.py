@@ -14,8 +14,10 @@ the engine the user already has (``DOCKER_HOST``, else the docker client's defau
 
 The sample project (and any project written the same way) reads the switches through ``${env …}`` lookups in
 runway.yml: ``RUNWAY_EXT_CONTAINERS`` (image, service stack, compose), ``RUNWAY_EXT_SAM`` (the SAM app),
-``RUNWAY_EXT_REGISTRY`` (where images are pushed) and ``RUNWAY_EXT_BASE_IMAGE`` (a base image already on the
-engine, passed through when the caller sets it).
+``RUNWAY_EXT_REGISTRY`` (where images are pushed), ``RUNWAY_EXT_BASE_IMAGE`` (a base image already on the
+engine, passed through when the caller sets it) and ``RUNWAY_EXT_PLATFORMS`` (the image platforms: linux/amd64
+and linux/arm64 when the engine can build both from that base, else those it can, with a notice saying why
+the other was skipped; a value the caller sets is used as is).
 """
 
 from __future__ import annotations
@@ -45,7 +47,11 @@ REGISTRY_BINARY = "docker-registry"
 REGISTRY_IMAGES = ("registry:2", "registry:latest")
 """Registry images used when the engine already has one of them (never pulled)."""
 REGISTRY_START_TIMEOUT = 20.0
-PASSED_THROUGH = ("RUNWAY_EXT_REGISTRY", "RUNWAY_EXT_BASE_IMAGE")
+PASSED_THROUGH = ("RUNWAY_EXT_REGISTRY", "RUNWAY_EXT_BASE_IMAGE", "RUNWAY_EXT_PLATFORMS")
+IMAGE_PLATFORMS = ("linux/amd64", "linux/arm64")
+"""The platforms the sample's image is built for when the engine can."""
+DEFAULT_BASE_IMAGE = "busybox:1.36"
+PROBE_TIMEOUT = 30.0
 _CONTAINER_SWITCH_OFF = "image, service stack and compose steps are skipped"
 
 
@@ -103,6 +109,47 @@ def _add_docker(tools: LocalTools, mode: DockerMode, stack: ExitStack, given_reg
     tools.environment.update({"RUNWAY_EXT_CONTAINERS": "true", "RUNWAY_EXT_REGISTRY": registry})
     if os.environ.get("RUNWAY_EXT_BASE_IMAGE"):
         tools.environment["RUNWAY_EXT_BASE_IMAGE"] = os.environ["RUNWAY_EXT_BASE_IMAGE"]
+    _add_platforms(tools, client, os.environ.get("RUNWAY_EXT_BASE_IMAGE") or DEFAULT_BASE_IMAGE)
+
+
+def _add_platforms(tools: LocalTools, client: str, base: str) -> None:
+    """``RUNWAY_EXT_PLATFORMS``: the caller's, else each of :data:`IMAGE_PLATFORMS` the engine can build from ``base``."""
+    given = os.environ.get("RUNWAY_EXT_PLATFORMS", "").strip()
+    if given:
+        tools.environment["RUNWAY_EXT_PLATFORMS"] = given
+        return
+    builder = _probe(client, "buildx", "inspect")
+    offered = {
+        item.strip().rstrip("*")
+        for line in builder.splitlines()
+        if line.strip().startswith("Platforms:")
+        for item in line.split(":", 1)[1].split(",")
+    }
+    in_engine = _probe(client, "image", "inspect", "--format", "{{.Os}}/{{.Architecture}}", base).strip()
+    platforms = []
+    for platform in IMAGE_PLATFORMS:
+        if builder and platform not in offered:
+            why = "no QEMU for it is registered with binfmt_misc (apt-get install qemu-user-static binfmt-support)"
+        elif not builder and platform != IMAGE_PLATFORMS[0]:
+            why = "the docker buildx plugin is missing"
+        elif in_engine and in_engine != platform:
+            why = f"the base image {base} on the engine is {in_engine} only (set RUNWAY_EXT_BASE_IMAGE to a multi-platform base)"
+        else:
+            platforms.append(platform)
+            continue
+        tools.notices.append(f"docker: the image is not built for {platform}: {why}")
+    chosen = platforms or [IMAGE_PLATFORMS[0]]
+    LOG.info("docker: images built for %s", ", ".join(chosen))
+    tools.environment["RUNWAY_EXT_PLATFORMS"] = ",".join(chosen)
+
+
+def _probe(client: str, *argv: str) -> str:
+    """The standard output of a quick docker command, ``""`` when it fails."""
+    try:
+        done = subprocess.run([client, *argv], capture_output=True, text=True, timeout=PROBE_TIMEOUT, check=False)  # argv list
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return done.stdout if done.returncode == 0 else ""
 
 
 def _start_registry(client: str, stack: ExitStack) -> str | None:

@@ -1,25 +1,57 @@
 """``${dotenv KEY::file=path/.env}``: a value from a .env file, parsed by python-dotenv.
 
-``file`` defaults to ``.env``; a relative path resolves against the CFNgin config file's folder.
-Runway's common lookup args (``default``, ``transform``, ``get``, ``load``, ``indent``) apply.
+``${NAME}`` in a value expands from the file's own earlier keys only, unless
+``expand_environment=true`` asks for the process environment too (never in single quotes): see
+:mod:`runway_ext.lookups.dotenv_file`.
+
+The arguments are the fields of :class:`DotenvArgs` (plus Runway's common ones, see
+:mod:`runway_ext.lookups.args`); an unknown one is refused. ``file`` defaults to ``.env``; a
+relative path resolves against the CFNgin config file's folder.
 
 Errors are one ``ValueError`` line naming the file (and the key): a missing file or key falls back
-to ``default`` when one is given; a file that exists but cannot be read (not UTF-8 text, no
-permission, a folder) never does — a broken file is not an absent one.
+to ``default`` when one is given; a file that exists but cannot be read (not UTF-8 text, a NUL
+character, no permission, a folder) never does — a broken file is not an absent one.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 
-from dotenv import dotenv_values
+from pydantic import Field
 from runway.lookups.handlers.base import LookupHandler
+
+from ..core.args import refused_by
+from .args import LookupArgs, parse_lookup
+from .dotenv_file import UnreadableDotenvFile, read_dotenv
+
+__all__ = ["DEFAULT_FILE", "DotenvArgs", "DotenvLookup", "UnreadableDotenvFile", "base_folder", "read_dotenv"]
 
 if TYPE_CHECKING:
     from runway.context import CfnginContext
 
 DEFAULT_FILE = ".env"
+
+
+def _path_problem(path: str) -> str | None:
+    if "\x00" in path:
+        return f"a path cannot contain a NUL character (at position {path.index(chr(0))})"
+    return None
+
+
+class DotenvArgs(LookupArgs):
+    """The arguments of ``${dotenv KEY::…}``."""
+
+    QUERY_NAME: ClassVar[str] = "KEY"
+    QUERY_DOC: ClassVar[str] = "Name of the variable in the file (surrounding spaces are ignored)."
+
+    file: Annotated[str, Field(min_length=1), refused_by(_path_problem)] = DEFAULT_FILE
+    """The file to read. A relative path starts at the folder of the CFNgin config file (the module folder), not the folder Runway was started from; `~` is expanded."""
+
+    expand_environment: bool = False
+    """Also expand `${NAME}` from the process environment (as Runway sees it) where the file has no earlier `NAME`. Off: a value expands from the file's own earlier keys only, so nothing from the deploy's environment (a CI token) reaches a deployed value unasked. Never inside single quotes."""
 
 
 def base_folder(context: Any) -> Path:
@@ -31,53 +63,36 @@ def base_folder(context: Any) -> Path:
     return config_path if config_path.is_dir() else config_path.parent
 
 
-class UnreadableDotenvFile(ValueError):
-    """The .env file exists but cannot be read as UTF-8 text; ``default`` does not hide it."""
-
-
-def read_dotenv(path: Path, key: str = "") -> dict[str, str | None]:
-    """All variables of a .env file, as python-dotenv reads them (UTF-8); errors name the file and ``key``."""
-    for_key = f" (looking up {key!r})" if key else ""
-    if path.is_dir():
-        raise UnreadableDotenvFile(f"dotenv: {path} is a folder, not a .env file{for_key}")
-    if not path.is_file():
-        raise ValueError(f"dotenv: file {path} not found")
-    try:
-        return dict(dotenv_values(path, encoding="utf-8"))
-    except UnicodeDecodeError as error:
-        raise UnreadableDotenvFile(
-            f"dotenv: file {path} is not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset {error.start}){for_key}"
-        ) from None
-    except OSError as error:
-        raise UnreadableDotenvFile(f"dotenv: cannot read {path}: {error.strerror or type(error).__name__}{for_key}") from None
+def deploy_environment(context: Any) -> Mapping[str, str]:
+    """The environment Runway resolves ``${envvar}`` from (its copy on the context), else the process's."""
+    variables = getattr(getattr(context, "env", None), "vars", None)
+    return variables if isinstance(variables, Mapping) else os.environ
 
 
 class DotenvLookup(LookupHandler["CfnginContext"]):
     """Resolve ``KEY`` from a .env file."""
 
     TYPE_NAME: ClassVar[str] = "dotenv"
+    ARGS_MODEL: ClassVar[type[DotenvArgs]] = DotenvArgs
 
     @classmethod
     def handle(cls, value: str, context: CfnginContext, **_kwargs: Any) -> Any:
         """Return the value of ``KEY`` in ``file`` (or ``default``); fail naming the file and key."""
-        key, args = cls.parse(value)
-        key = key.strip()
-        file_arg = str(args.pop("file", DEFAULT_FILE)).strip()
-        path = Path(file_arg).expanduser()
+        key, args = parse_lookup(cls, DotenvArgs, value)
+        path = Path(args.file).expanduser()
         if not path.is_absolute():
             path = base_folder(context) / path
-        has_default = "default" in args
         try:
-            values = read_dotenv(path, key)
+            values = read_dotenv(path, key, deploy_environment(context) if args.expand_environment else None)
         except UnreadableDotenvFile:
             raise
         except ValueError:
-            if has_default:
-                return cls.format_results(args["default"], **args)
+            if args.default is not None:
+                return cls.format_results(args.default, **args.format_args(for_default=True))
             raise
         found = values.get(key)
         if found is None:
-            if has_default:
-                return cls.format_results(args["default"], **args)
+            if args.default is not None:
+                return cls.format_results(args.default, **args.format_args(for_default=True))
             raise ValueError(f"dotenv: key {key!r} not found in {path}")
-        return cls.format_results(found, **args)
+        return cls.format_results(found, **args.format_args())

@@ -18,8 +18,11 @@ from blueprint_support import lint_errors, lint_findings, render, resources_of
 from runway_ext.blueprints.cdn import (
     CACHING_OPTIMIZED_POLICY_ID,
     DIRECTORY_INDEX_FUNCTION,
+    FUNCTION_CODE_MAX_BYTES,
+    RELEASE_HEADERS_FUNCTION,
     VIEWER_MINIMUM_PROTOCOL_VERSION,
     logging_bucket_domain,
+    release_router_function,
 )
 
 CLASS_PATH = "runway_ext.blueprints.cdn.StaticSiteCdn"
@@ -62,6 +65,7 @@ def test_fully_loaded_variant_passes_cfn_lint(tmp_path: Path) -> None:
 
 def test_spa_variant_passes_cfn_lint(tmp_path: Path) -> None:
     assert lint_findings(render(CLASS_PATH, tmp_path, SpaFallback=True, DirectoryIndexRewrite=False, Versioning=False)) == []
+    assert lint_findings(render(CLASS_PATH, tmp_path, SpaFallback=True, AtomicReleases=False)) == []
 
 
 def test_lint_catches_a_broken_template(tmp_path: Path) -> None:
@@ -143,7 +147,11 @@ def test_bucket_policy_grants_only_this_distribution(tmp_path: Path) -> None:
     }
     assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
     # the static-site hook's manifest, lock and releases are never served, at the bucket root or under a prefix
-    assert (tool_files["Effect"], tool_files["Principal"], tool_files["Action"]) == ("Deny", {"Service": "cloudfront.amazonaws.com"}, "s3:GetObject")
+    assert (tool_files["Effect"], tool_files["Principal"], tool_files["Action"]) == (
+        "Deny",
+        {"Service": "cloudfront.amazonaws.com"},
+        "s3:GetObject",
+    )
     assert tool_files["Resource"] == [{"Fn::Sub": "${Bucket.Arn}/.runway-ext/*"}, {"Fn::Sub": "${Bucket.Arn}/*/.runway-ext/*"}]
 
 
@@ -156,10 +164,47 @@ def test_distribution_defaults(tmp_path: Path) -> None:
     assert "ForwardedValues" not in behavior
     assert (config["HttpVersion"], config["DefaultRootObject"], config["PriceClass"]) == ("http2and3", "index.html", "PriceClass_100")
     assert config["ViewerCertificate"] == {"CloudFrontDefaultCertificate": True}
-    (association,) = behavior["FunctionAssociations"]
-    assert association == {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["DirectoryIndexFunction", "FunctionARN"]}}
+    assert behavior["FunctionAssociations"] == [
+        {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["ReleaseRouterFunction", "FunctionARN"]}},
+        {"EventType": "viewer-response", "FunctionARN": {"Fn::GetAtt": ["ReleaseHeadersFunction", "FunctionARN"]}},
+    ]
     for absent in ("Aliases", "Logging", "WebACLId", "CustomErrorResponses"):
         assert absent not in config
+
+
+def test_atomic_releases_store_functions_and_output(tmp_path: Path) -> None:
+    template = render(CLASS_PATH, tmp_path)
+    (store,) = resources_of(template, "AWS::CloudFront::KeyValueStore").values()
+    assert store["Properties"]["Name"]["Fn::Sub"][0] == "site-releases-${StackGuid}"
+    functions = resources_of(template, "AWS::CloudFront::Function")
+    assert set(functions) == {"ReleaseRouterFunction", "ReleaseHeadersFunction"}
+    router = functions["ReleaseRouterFunction"]["Properties"]
+    assert router["FunctionConfig"]["Runtime"] == "cloudfront-js-2.0" and router["AutoPublish"] is True
+    assert router["FunctionConfig"]["KeyValueStoreAssociations"] == [{"KeyValueStoreARN": {"Fn::GetAtt": ["ReleasePointerStore", "Arn"]}}]
+    assert router["FunctionCode"] == release_router_function("", directory_index=True)
+    assert 'var POINTER_KEY = "live";' in router["FunctionCode"]  # site prefix "" (the bucket root)
+    assert "KeyValueStoreAssociations" not in functions["ReleaseHeadersFunction"]["Properties"]["FunctionConfig"]
+    assert json.loads(template)["Outputs"]["KeyValueStoreArn"]["Value"] == {"Fn::GetAtt": ["ReleasePointerStore", "Arn"]}
+    without_index = resources_of(render(CLASS_PATH, tmp_path, DirectoryIndexRewrite=False), "AWS::CloudFront::Function")
+    assert "var DIRECTORY_INDEX = false;" in without_index["ReleaseRouterFunction"]["Properties"]["FunctionCode"]
+
+
+def test_in_place_layout_is_todays_template(tmp_path: Path) -> None:
+    template = render(CLASS_PATH, tmp_path, AtomicReleases=False)
+    assert not resources_of(template, "AWS::CloudFront::KeyValueStore")
+    (function,) = resources_of(template, "AWS::CloudFront::Function").values()
+    assert function["Properties"]["FunctionCode"] == DIRECTORY_INDEX_FUNCTION
+    (association,) = distribution_config(template)["DefaultCacheBehavior"]["FunctionAssociations"]
+    assert association == {"EventType": "viewer-request", "FunctionARN": {"Fn::GetAtt": ["DirectoryIndexFunction", "FunctionARN"]}}
+    assert "KeyValueStoreArn" not in json.loads(template)["Outputs"]
+    assert lint_findings(template) == []
+
+
+@pytest.mark.parametrize("directory_index", [True, False])
+def test_function_code_fits_cloudfronts_limit(directory_index: bool) -> None:
+    for code in (release_router_function("a-long-site-prefix/" * 20, directory_index), RELEASE_HEADERS_FUNCTION):
+        assert len(code.encode()) <= FUNCTION_CODE_MAX_BYTES
+    assert FUNCTION_CODE_MAX_BYTES == 10_240
 
 
 def test_security_headers(tmp_path: Path) -> None:
@@ -174,7 +219,7 @@ def test_security_headers(tmp_path: Path) -> None:
 
 
 def test_directory_rewrite_can_be_switched_off(tmp_path: Path) -> None:
-    template = render(CLASS_PATH, tmp_path, DirectoryIndexRewrite=False)
+    template = render(CLASS_PATH, tmp_path, DirectoryIndexRewrite=False, AtomicReleases=False)
     assert not resources_of(template, "AWS::CloudFront::Function")
     assert "FunctionAssociations" not in distribution_config(template)["DefaultCacheBehavior"]
 
@@ -204,7 +249,7 @@ def test_fully_loaded_options(tmp_path: Path) -> None:
 
 def test_outputs(tmp_path: Path) -> None:
     outputs = json.loads(render(CLASS_PATH, tmp_path))["Outputs"]
-    assert set(outputs) == {"BucketName", "BucketArn", "DistributionId", "DistributionDomainName", "DistributionArn"}
+    assert set(outputs) == {"BucketName", "BucketArn", "DistributionId", "DistributionDomainName", "DistributionArn", "KeyValueStoreArn"}
     assert outputs["DistributionId"]["Value"] == {"Ref": "Distribution"}
     assert outputs["DistributionDomainName"]["Value"] == {"Fn::GetAtt": ["Distribution", "DomainName"]}
 

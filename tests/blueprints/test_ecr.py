@@ -181,3 +181,37 @@ def test_runway_deploys_the_repository(tmp_path: Path, aws, moto_applies_reposit
     destroyed = run_runway(tmp_path, ["destroy", "--ci"], environment=aws.environment())
     assert destroyed.ok, destroyed.output
     assert ecr.describe_repositories()["repositories"] == []
+
+
+# -- lifecycle rules over a multi-platform image -------------------------------------------------
+def test_the_lifecycle_rules_keep_the_platform_manifests_of_a_tagged_index() -> None:
+    """Evaluated by :func:`lifecycle_preview`, ECR's documented rule evaluation (moto stores a policy but never applies it)."""
+    from datetime import datetime, timedelta, timezone
+
+    from runway_ext.blueprints.ecr import LifecycleImage, lifecycle_preview
+
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+    old = now - timedelta(days=30)
+    digest = iter(f"sha256:{n:064x}" for n in range(1, 100))
+    amd64, arm64, index = next(digest), next(digest), next(digest)
+    old_amd64, old_arm64, old_index = next(digest), next(digest), next(digest)
+    orphan = next(digest)
+    images = [
+        LifecycleImage(amd64, (), old),  # the platforms of the tagged index: untagged, as old as the untagged rule allows
+        LifecycleImage(arm64, (), old),
+        LifecycleImage(index, ("v1", "content-" + "a" * 32), old, references=(amd64, arm64)),
+        LifecycleImage(old_amd64, (), old - timedelta(days=1)),  # an index whose tags moved on, with its platforms
+        LifecycleImage(old_arm64, (), old - timedelta(days=1)),
+        LifecycleImage(old_index, (), old - timedelta(days=1), references=(old_amd64, old_arm64)),
+        LifecycleImage(orphan, (), old),
+    ]
+    policy = lifecycle_policy(keep_tagged=30, untagged_days=7)
+    expired = lifecycle_preview(policy, images, now)
+    assert expired == {old_amd64, old_arm64, old_index, orphan}
+    assert not expired & {amd64, arm64, index}
+    # the evaluation is not blind: without the index, its untagged platform manifests would go
+    assert {amd64, arm64} <= lifecycle_preview(policy, [image for image in images if image.digest != index], now)
+    # beyond the tagged count (30 newer tagged images), the index goes, and its platform manifests with it
+    newer = [LifecycleImage(f"sha256:{n:064x}", (f"v{n}",), now - timedelta(hours=n)) for n in range(200, 230)]
+    assert {index, amd64, arm64} <= lifecycle_preview(policy, [*images, *newer], now)
+    assert not lifecycle_preview(policy, [*images, *newer[:29]], now) & {index, amd64, arm64}

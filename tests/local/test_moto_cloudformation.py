@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import boto3
@@ -158,3 +159,58 @@ def test_bucket_policy_keeps_all_but_transport_conditions(taught) -> None:  # ty
     assert json.loads(s3.get_bucket_policy(Bucket="tls-bucket")["Policy"])["Statement"] == [allow]
     s3.put_object(Bucket="tls-bucket", Key="index.html", Body=b"ok")
     assert s3.get_object(Bucket="tls-bucket", Key="index.html")["Body"].read() == b"ok"
+
+
+def test_stack_update_replaces_or_updates_each_resource_as_declared(taught) -> None:  # type: ignore[no-untyped-def]
+    """Distribution and function are replaced (old ones gone); the OAC and the policies keep their ids."""
+    from runway_ext.local.moto_cloudformation import _RecordedPolicy
+
+    cloudformation = boto3.client("cloudformation")
+    cloudfront = boto3.client("cloudfront")
+    template = json.loads(json.dumps(TEMPLATE))
+    template["Outputs"]["Stage"] = {"Value": {"Fn::GetAtt": ["Rewrite", "Stage"]}}
+    template["Outputs"]["CacheModified"] = {"Value": {"Fn::GetAtt": ["Cache", "LastModifiedTime"]}}
+    cloudformation.create_stack(StackName="cdn-update", TemplateBody=json.dumps(template))
+
+    def outputs() -> dict[str, str]:
+        stack = cloudformation.describe_stacks(StackName="cdn-update")["Stacks"][0]
+        return {item["OutputKey"]: item["OutputValue"] for item in stack["Outputs"]}
+
+    before = outputs()
+    assert before["Stage"] == "LIVE"
+    assert before["CacheModified"] == "2026-01-01T00:00:00Z"
+    resources = template["Resources"]
+    resources["Distribution"]["Properties"]["DistributionConfig"]["DefaultRootObject"] = "home.html"
+    resources["Rewrite"]["Properties"]["FunctionCode"] = "function handler(event) { return event.request; } // v2"
+    resources["Oac"]["Properties"]["OriginAccessControlConfig"]["Name"] = "site-oac-2"
+    resources["Cache"]["Properties"]["CachePolicyConfig"]["Name"] = "c2"
+    cloudformation.update_stack(StackName="cdn-update", TemplateBody=json.dumps(template))
+    after = outputs()
+
+    assert after["DistributionId"] != before["DistributionId"]
+    with pytest.raises(cloudfront.exceptions.NoSuchDistribution):
+        cloudfront.get_distribution(Id=before["DistributionId"])
+    assert cloudfront.get_distribution(Id=after["DistributionId"])["Distribution"]["DistributionConfig"]["DefaultRootObject"] == "home.html"
+    code = cloudfront.get_function(Name="rewrite-index", Stage="LIVE")["FunctionCode"].read()
+    assert code.endswith(b"// v2")
+    assert after["OacId"] == before["OacId"]
+    assert cloudfront.get_origin_access_control(Id=after["OacId"])["OriginAccessControl"]["OriginAccessControlConfig"]["Name"] == "site-oac-2"
+    assert after["CachePolicyId"] == before["CachePolicyId"]
+    assert _RecordedPolicy.RECORDED[after["CachePolicyId"]]["CachePolicyConfig"]["Name"] == "c2"
+
+
+def test_an_untagged_image_is_accepted_in_a_repository_with_mutability_exclusions(taught) -> None:  # type: ignore[no-untyped-def]
+    """A platform manifest of an index is recorded without a tag (AWS: the tag is optional); moto 5.2 alone answers 500."""
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    ecr.create_repository(
+        repositoryName="with-exclusions",
+        imageTagMutability="IMMUTABLE_WITH_EXCLUSION",
+        imageTagMutabilityExclusionFilters=[{"filterType": "WILDCARD", "filter": "latest"}],
+    )
+    manifest = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                           "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+                           "layers": []})
+    digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
+    ecr.put_image(repositoryName="with-exclusions", imageManifest=manifest, imageDigest=digest)
+    [image] = ecr.describe_images(repositoryName="with-exclusions")["imageDetails"]
+    assert image["imageDigest"] == digest and not image.get("imageTags")

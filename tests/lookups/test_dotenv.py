@@ -12,7 +12,7 @@ from runway_ext.lookups import ALL_LOOKUPS, DotenvLookup, register_all
 
 @pytest.fixture
 def context(tmp_path: Path) -> CfnginContext:
-    (tmp_path / ".env").write_text("PORT=8080\nDEBUG=true\nexport NAME='web app'\nJSON={\"a\": 1}\nMULTI=\"l1\\nl2\"\nEMPTY=\nBARE\n")
+    (tmp_path / ".env").write_text('PORT=8080\nDEBUG=true\nexport NAME=\'web app\'\nJSON={"a": 1}\nMULTI="l1\\nl2"\nEMPTY=\nBARE\n')
     (tmp_path / "conf").mkdir()
     (tmp_path / "conf" / "prod.env").write_text("PORT=443\n")
     return CfnginContext(config_path=tmp_path / "config.yml")
@@ -47,6 +47,22 @@ def test_missing_key_names_file_and_key(context: CfnginContext, tmp_path: Path) 
 def test_missing_file_is_named(context: CfnginContext, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=rf"dotenv: file {tmp_path}/nope.env not found"):
         DotenvLookup.handle("PORT::file=nope.env", context)
+
+
+def test_an_unknown_argument_is_refused_by_name(context: CfnginContext) -> None:
+    with pytest.raises(ValueError, match=r"^dotenv: fiel: unknown argument$"):
+        DotenvLookup.handle("PORT::fiel=conf/prod.env", context)
+    with pytest.raises(ValueError, match=r"^dotenv: region: unknown argument$"):
+        DotenvLookup.handle("PORT::region=us-east-1", context)
+    with pytest.raises(ValueError, match=r"^dotenv: transform: Input should be 'bool' or 'str'$"):
+        DotenvLookup.handle("PORT::transform=int", context)
+    with pytest.raises(ValueError, match=r"^dotenv: file: String should have at least 1 character$"):
+        DotenvLookup.handle("PORT::file=", context)
+
+
+def test_a_default_is_not_loaded(context: CfnginContext) -> None:
+    assert DotenvLookup.handle("NOPE::default=plain, load=json", context) == "plain"
+    assert DotenvLookup.handle("JSON::default=plain, load=json, get=a", context) == 1
 
 
 def test_register_all_puts_handlers_in_cfngin_registry() -> None:

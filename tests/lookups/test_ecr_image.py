@@ -25,13 +25,20 @@ def put_image(repository: str, tags: list[str], *, layer: str = "a", region: str
         ecr.create_repository(repositoryName=repository)
     except ecr.exceptions.RepositoryAlreadyExistsException:
         pass
-    manifest = json.dumps({
-        "schemaVersion": 2,
-        "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
-        "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
-        "layers": [{"mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip", "size": 1,
-                    "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest()}],
-    })
+    manifest = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.docker.distribution.manifest.v2+json",
+            "config": {"mediaType": "application/vnd.docker.container.image.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+            "layers": [
+                {
+                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
+                    "size": 1,
+                    "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest(),
+                }
+            ],
+        }
+    )
     digest = "sha256:" + hashlib.sha256(manifest.encode()).hexdigest()
     for tag in tags:
         ecr.put_image(repositoryName=repository, imageManifest=manifest, imageTag=tag, imageDigest=digest)
@@ -103,12 +110,63 @@ def test_default_and_common_args(context: CfnginContext) -> None:
 
 
 def test_bad_arguments_are_named(context: CfnginContext) -> None:
-    with pytest.raises(ValueError, match="form must be one of digest_uri, uri, digest, tag, not 'sha'"):
+    with pytest.raises(ValueError, match=r"^ecr_image: form: Input should be 'digest_uri', 'uri', 'digest' or 'tag'$"):
         EcrImageLookup.handle("app::form=sha", context)
-    with pytest.raises(ValueError, match="invalid image tag 'a:b'"):
+    with pytest.raises(ValueError, match=r"^ecr_image: tag: invalid image tag 'a:b'"):
         EcrImageLookup.handle("app::tag=a:b", context)
     with pytest.raises(ValueError, match="repository name is required"):
         EcrImageLookup.handle("::tag=v1", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: region: invalid region 'Mars'"):
+        EcrImageLookup.handle("app::region=Mars", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: registry_id: invalid AWS account id '12345' \(12 digits\)$"):
+        EcrImageLookup.handle("app::registry_id=12345", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: registry: registry 'http://r' must be a host"):
+        EcrImageLookup.handle("app::registry=http://r", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: indent: Input should be greater than or equal to 0$"):
+        EcrImageLookup.handle("app::indent=-1", context)
+
+
+def test_an_unknown_argument_is_refused_before_anything_is_asked(context: CfnginContext, describe_calls: list[dict[str, Any]]) -> None:
+    put_image("app", ["latest", "v1"])
+    with pytest.raises(ValueError, match=r"^ecr_image: tgs: unknown argument$"):
+        EcrImageLookup.handle("app::tgs=v1", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: Tag: unknown argument; frm: unknown argument$"):
+        EcrImageLookup.handle("app::Tag=v1, frm=uri", context)
+    with pytest.raises(ValueError, match=r"^ecr_image: arguments: expected key=value pairs separated by ',' after '::'$"):
+        EcrImageLookup.handle("app::v1", context)
+    assert describe_calls == []
+
+
+def test_empty_optional_arguments_mean_not_given(context: CfnginContext) -> None:
+    digest = put_image("app", ["v1"])
+    host = HOST.format(region="us-east-1")
+    assert EcrImageLookup.handle("app::tag=v1, region=, registry_id=, registry=", context) == f"{host}/app@{digest}"
+    assert EcrImageLookup.handle("app::tag=v1, registry=127.0.0.1:5000/", context) == f"127.0.0.1:5000/app@{digest}"
+
+
+def test_a_default_is_returned_as_given_not_loaded(context: CfnginContext) -> None:
+    assert EcrImageLookup.handle("nope::default=none-yet, load=json", context) == "none-yet"
+    assert EcrImageLookup.handle("nope::default=true, transform=bool", context) is True
+
+
+def test_args_model_is_the_documented_one() -> None:
+    from runway_ext.lookups.ecr_image import EcrImageArgs
+
+    assert EcrImageLookup.ARGS_MODEL is EcrImageArgs
+    assert list(EcrImageArgs.model_fields) == [
+        "default",
+        "get",
+        "load",
+        "transform",
+        "indent",
+        "tag",
+        "region",
+        "registry_id",
+        "form",
+        "registry",
+        "platform",
+    ]
+    assert EcrImageArgs.model_validate({}).tag == "latest"
 
 
 def test_one_describe_images_per_repository_tag_and_region_per_run(context: CfnginContext, describe_calls: list[dict[str, Any]]) -> None:
@@ -150,12 +208,20 @@ def test_runway_deploy_pins_stack_parameters_to_the_digest(aws, tmp_path: Path) 
     (module / "templates").mkdir(parents=True)
     (tmp_path / "runway.yml").write_text("deployments:\n  - modules:\n      - path: app.cfn\n    regions:\n      - us-east-1\n")
     (module / "dev.env").write_text("namespace: demo\nimage_tag: v1\n")
-    (module / "templates" / "pin.json").write_text(json.dumps({
-        "Parameters": {"Image": {"Type": "String"}},
-        "Resources": {"Pin": {"Type": "AWS::SSM::Parameter",
-                              "Properties": {"Name": {"Fn::Sub": "/${AWS::StackName}/image"}, "Type": "String", "Value": {"Ref": "Image"}}}},
-        "Outputs": {"Image": {"Value": {"Ref": "Image"}}},
-    }))
+    (module / "templates" / "pin.json").write_text(
+        json.dumps(
+            {
+                "Parameters": {"Image": {"Type": "String"}},
+                "Resources": {
+                    "Pin": {
+                        "Type": "AWS::SSM::Parameter",
+                        "Properties": {"Name": {"Fn::Sub": "/${AWS::StackName}/image"}, "Type": "String", "Value": {"Ref": "Image"}},
+                    }
+                },
+                "Outputs": {"Image": {"Value": {"Ref": "Image"}}},
+            }
+        )
+    )
     (module / "config.yml").write_text(
         "namespace: ${namespace}\n"
         "cfngin_bucket: ''\n"
@@ -191,10 +257,14 @@ def test_runway_deploy_fails_naming_repository_and_tag(aws, tmp_path: Path) -> N
     (module / "templates").mkdir(parents=True)
     (tmp_path / "runway.yml").write_text("deployments:\n  - modules:\n      - path: app.cfn\n    regions:\n      - us-east-1\n")
     (module / "dev.env").write_text("namespace: demo\n")
-    (module / "templates" / "pin.json").write_text(json.dumps({
-        "Parameters": {"Image": {"Type": "String"}},
-        "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
-    }))
+    (module / "templates" / "pin.json").write_text(
+        json.dumps(
+            {
+                "Parameters": {"Image": {"Type": "String"}},
+                "Resources": {"Handle": {"Type": "AWS::CloudFormation::WaitConditionHandle"}},
+            }
+        )
+    )
     (module / "config.yml").write_text(
         "namespace: ${namespace}\ncfngin_bucket: ''\nlookups:\n  ecr_image: runway_ext.lookups.EcrImageLookup\n"
         "stacks:\n  - name: api\n    template_path: templates/pin.json\n    variables:\n      Image: ${ecr_image app::tag=v9}\n"
@@ -202,3 +272,98 @@ def test_runway_deploy_fails_naming_repository_and_tag(aws, tmp_path: Path) -> N
     run = run_runway(tmp_path, ["deploy", "--ci"], environment=aws.environment())
     assert not run.ok
     assert "ecr_image: no image app:v9 in us-east-1: tag v9 not found in repository app" in run.output
+
+
+# -- platform= on multi-platform images --------------------------------------------------------
+def put_index(repository: str, tag: str, platforms: dict[str, str], *, attestation: bool = False) -> str:
+    """Record an OCI index listing ``platforms`` (platform -> child digest; the children are recorded first, untagged)."""
+    ecr = boto3.client("ecr", region_name="us-east-1")
+    try:
+        ecr.create_repository(repositoryName=repository)
+    except ecr.exceptions.RepositoryAlreadyExistsException:
+        pass
+    entries = []
+    for platform, layer in platforms.items():
+        child = json.dumps(
+            {
+                "schemaVersion": 2,
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2, "digest": "sha256:" + "0" * 64},
+                "layers": [
+                    {
+                        "mediaType": "application/vnd.oci.image.layer.v1.tar+gzip",
+                        "size": 1,
+                        "digest": "sha256:" + hashlib.sha256(layer.encode()).hexdigest(),
+                    }
+                ],
+            }
+        )
+        digest = "sha256:" + hashlib.sha256(child.encode()).hexdigest()
+        ecr.put_image(
+            repositoryName=repository,
+            imageManifest=child,
+            imageDigest=digest,
+            imageManifestMediaType="application/vnd.oci.image.manifest.v1+json",
+        )
+        os_name, arch = platform.split("/")
+        entries.append(
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": digest,
+                "size": len(child),
+                "platform": {"os": os_name, "architecture": arch},
+            }
+        )
+    if attestation:
+        entries.insert(
+            0,
+            {
+                "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "digest": "sha256:" + "9" * 64,
+                "size": 5,
+                "platform": {"os": "unknown", "architecture": "unknown"},
+                "annotations": {"vnd.docker.reference.type": "attestation-manifest", "vnd.docker.reference.digest": entries[0]["digest"]},
+            },
+        )
+    index = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json", "manifests": entries})
+    index_digest = "sha256:" + hashlib.sha256(index.encode()).hexdigest()
+    ecr.put_image(
+        repositoryName=repository,
+        imageManifest=index,
+        imageDigest=index_digest,
+        imageTag=tag,
+        imageManifestMediaType="application/vnd.oci.image.index.v1+json",
+    )
+    return index_digest
+
+
+def child_digests(repository: str, index_digest: str) -> dict[str, str]:
+    manifest = boto3.client("ecr", region_name="us-east-1").batch_get_image(
+        repositoryName=repository, imageIds=[{"imageDigest": index_digest}]
+    )["images"][0]["imageManifest"]
+    return {f"{m['platform']['os']}/{m['platform']['architecture']}": m["digest"] for m in json.loads(manifest)["manifests"]}
+
+
+def test_platform_resolves_that_platforms_manifest_and_never_an_attestation(context: CfnginContext) -> None:
+    index = put_index("multi", "v1", {"linux/amd64": "x", "linux/arm64": "y"}, attestation=True)
+    children = child_digests("multi", index)
+    host = HOST.format(region="us-east-1")
+    assert EcrImageLookup.handle("multi::tag=v1", context) == f"{host}/multi@{index}"
+    assert EcrImageLookup.handle("multi::tag=v1, platform=linux/arm64", context) == f"{host}/multi@{children['linux/arm64']}"
+    assert EcrImageLookup.handle("multi::tag=v1, platform=linux/amd64, form=digest", context) == children["linux/amd64"]
+    assert children["unknown/unknown"] not in {
+        EcrImageLookup.handle(f"multi::tag=v1, platform={p}, form=digest", context) for p in ("linux/amd64", "linux/arm64")
+    }
+    with pytest.raises(
+        ValueError, match=r"^ecr_image: multi:v1 in us-east-1 has no linux/s390x image \(it has linux/amd64, linux/arm64\)$"
+    ):
+        EcrImageLookup.handle("multi::tag=v1, platform=linux/s390x", context)
+
+
+def test_platform_on_one_manifest_is_its_digest_and_bad_platform_arguments_are_refused(context: CfnginContext) -> None:
+    digest = put_image("single", ["v1"])
+    assert EcrImageLookup.handle("single::tag=v1, platform=linux/amd64, form=digest", context) == digest
+    with pytest.raises(ValueError, match="platform needs form digest_uri or digest"):
+        EcrImageLookup.handle("single::tag=v1, platform=linux/amd64, form=uri", context)
+    with pytest.raises(ValueError, match="invalid platform 'arm64'"):
+        EcrImageLookup.handle("single::tag=v1, platform=arm64", context)

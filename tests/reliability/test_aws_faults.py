@@ -18,6 +18,7 @@ from typing import Any
 import boto3
 import pytest
 
+from runway_ext.core.aws import RETRY_ATTEMPTS
 from runway_ext.hooks.cloudfront_invalidation import cfngin_hook as invalidation_hook
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.npm_build.plan import MANIFEST_NAME, STATE_FOLDER, parse_manifest
@@ -31,12 +32,6 @@ BUCKET = "reliability-site"
 SITE_FILES = 80
 LARGE_SITE_FILES = 240
 """A "large" sync for moto on loopback: enough parallel PutObjects for an outage to land mid-sync."""
-
-
-@pytest.fixture
-def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
-    """Every runway_ext log line of the test (through caplog)."""
-    return LoggedLines(caplog)
 
 
 class Backoff:
@@ -235,6 +230,26 @@ def test_cloudfront_busy_is_retried_through_the_cfngin_face(distribution_id: str
     assert fault.injected == 2
     assert invalidation_count(distribution_id) == 1
     assert context.hook_data["runway_ext"]["cloudfront_invalidation"]["invalidation_id"] == result["invalidation_id"]
+
+
+@pytest.mark.parametrize(("code", "status"), [("Throttling", 400), ("ServiceUnavailable", 503)])
+def test_cloudfront_throttling_is_retried_by_botocore_not_by_the_hook(distribution_id: str, tmp_path: Path, code: str, status: int) -> None:
+    """The client's standard retry mode resends a throttled or 5xx CreateInvalidation within one call; the hook adds no loop."""
+    fault = Fault(code=code, protocol="rest-xml", status=status, fail_first=2)
+    context = use_session(make_cfngin_context(tmp_path), session_with("before-send.cloudfront.CreateInvalidation", fault))
+    result = invalidation_hook(context, None, distribution_id=distribution_id, paths=["/index.html"], timeout=60)
+    assert result and result["invalidation_id"]
+    assert (fault.injected, fault.passed) == (2, 1)
+    assert invalidation_count(distribution_id) == 1
+
+
+def test_cloudfront_throttling_past_botocores_attempts_fails_in_one_line(distribution_id: str, tmp_path: Path, lines: LoggedLines) -> None:
+    fault = Fault(code="Throttling", protocol="rest-xml")
+    context = use_session(make_cfngin_context(tmp_path), session_with("before-send.cloudfront.CreateInvalidation", fault))
+    assert invalidation_hook(context, None, distribution_id=distribution_id, paths=["/index.html"], timeout=60) is False
+    assert fault.injected == 1 + RETRY_ATTEMPTS  # botocore's first request and retries, not multiplied by an outer loop
+    errors = [line for line in lines.lines if line.startswith("cloudfront_invalidation: ")]
+    assert errors == [f"cloudfront_invalidation: invalidating {distribution_id} failed: Throttling: injected Throttling"]
 
 
 def test_cloudfront_busy_past_the_timeout_is_one_line(distribution_id: str, tmp_path: Path, lines: LoggedLines) -> None:

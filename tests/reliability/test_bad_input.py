@@ -146,12 +146,6 @@ CASES = cases()
 
 
 @pytest.fixture
-def lines(caplog: pytest.LogCaptureFixture) -> LoggedLines:
-    """Every runway_ext log record of the test (through caplog)."""
-    return LoggedLines(caplog)
-
-
-@pytest.fixture
 def workdir(aws, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:  # type: ignore[no-untyped-def]
     """An empty working folder (the marker would land here) and an empty bucket."""
     folder = tmp_path / "work"
@@ -240,6 +234,7 @@ def test_cli_face_refuses_in_one_clear_line(module: str, argv: list[str], field:
         ("NOT_THERE::file=app.env", r"^dotenv: key 'NOT_THERE' not found in .*app\.env$"),
         (f"{SHELL[0]}::file=app.env", r"^dotenv: key .* not found in .*app\.env$"),
         ("ÄPFEL::file=app.env", r"^dotenv: key 'ÄPFEL' not found in .*app\.env$"),
+        ("API_URL::fiel=app.env", r"^dotenv: fiel: unknown argument$"),
     ],
 )
 def test_dotenv_lookup_bad_queries_name_the_file_and_key(query: str, message: str, tmp_path: Path) -> None:
@@ -254,7 +249,8 @@ def test_dotenv_lookup_bad_queries_name_the_file_and_key(query: str, message: st
     ("query", "message"),
     [
         ("::tag=v1", r"^ecr_image: a repository name is required"),
-        ("app::tag=v1, form=shell", r"^ecr_image: form must be one of"),
+        ("app::tag=v1, form=shell", r"^ecr_image: form: Input should be"),
+        ("app::tgs=v1", r"^ecr_image: tgs: unknown argument$"),
         (f"app::tag={SHELL[0]}", r"^ecr_image: .*tag"),
         ("MyApp::tag=v1", r"^ecr_image: .*MyApp"),
         ("app::tag=nope", r"^ecr_image: no image app:nope in us-east-1"),

@@ -1,10 +1,14 @@
 """SIGKILL while the env file generator writes: afterwards the file is the old or the new version, never partial.
 
 The generator runs as a real subprocess (``python -m runway_ext.hooks.env_file_generator --overwrite``)
-with a large payload and is killed at spread-out moments across its whole run time — before,
-during and after the write. The npm sync's site manifest is not a local file: it is one S3
-``PutObject`` written after every upload succeeded (see ``test_aws_faults.py``, where a run
-that fails mid-sync leaves no manifest), so S3's whole-object put is what it relies on.
+with a large payload and is killed 50 times: every other kill lands at a spread-out moment of its
+whole run time (before, during or after the write), the others right after its temporary file
+appears (during the write itself). Only unfinished temporary files may be left beside the file.
+
+A killed static-site deploy is not a local file write and is tested where it lives: the site manifest
+is marked ``syncing`` before the first upload and ``complete`` only after the last
+(``tests/reliability/test_aws_faults.py``), and a deploy SIGKILLed mid-sync then rolled back ends
+exact (``tests/hooks/npm_build/test_exactness.py``).
 """
 
 from __future__ import annotations

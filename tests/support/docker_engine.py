@@ -69,10 +69,17 @@ __all__ = [
     "engine_unavailable_reason",
     "find_executable",
     "free_port",
+    "multiarch_unavailable_reason",
     "running_docker_engine",
 ]
 
 DEFAULT_BASE_IMAGE = "runway-ext/busybox:latest"
+
+#: Where ``.ci/multiarch-install.sh`` unpacks Debian's ``busybox-static:arm64`` (``bin/busybox`` below it).
+ARM64_ROOT = Path(os.environ.get("RUNWAY_EXT_ARM64_ROOT", "/var/cache/runway-ext/arm64"))
+BINFMT_AARCH64 = Path("/proc/sys/fs/binfmt_misc/qemu-aarch64")
+MULTIARCH_PLATFORMS: tuple[str, ...] = ("linux/amd64", "linux/arm64")
+MULTIARCH_INSTALL_HINT = "run: bash .ci/multiarch-install.sh (qemu-user-static, binfmt-support, busybox-static:arm64)"
 
 #: Proxy variables that make any pull from an internet registry fail at once.
 PROXY_GUARD: dict[str, str] = {
@@ -167,6 +174,27 @@ def engine_unavailable_reason() -> str | None:
         return f"docker engine: missing {', '.join(missing)} (run: bash .ci/docker-install.sh)"
     if not Path("/sys/fs/cgroup").is_dir():
         return "docker engine: no /sys/fs/cgroup"
+    return None
+
+
+def multiarch_unavailable_reason() -> str | None:
+    """Say in one line why linux/arm64 images cannot be built and run here, or None.
+
+    Needs QEMU registered with binfmt_misc (``qemu-aarch64``, enabled, flag ``F``), Debian's arm64
+    busybox unpacked under :data:`ARM64_ROOT` and the buildx plugin.
+    """
+    if not buildx_available():
+        return "multi-platform: the docker buildx plugin is missing (run: bash .ci/docker-install.sh)"
+    try:
+        registration = BINFMT_AARCH64.read_text()
+    except OSError:
+        return f"multi-platform: no QEMU for arm64 registered with binfmt_misc ({MULTIARCH_INSTALL_HINT})"
+    if not registration.startswith("enabled") or not any(
+        line.startswith("flags:") and "F" in line for line in registration.splitlines()
+    ):
+        return f"multi-platform: qemu-aarch64 is not enabled with flag F in binfmt_misc ({MULTIARCH_INSTALL_HINT})"
+    if not os.access(ARM64_ROOT / "bin" / "busybox", os.X_OK):
+        return f"multi-platform: no arm64 busybox in {ARM64_ROOT} ({MULTIARCH_INSTALL_HINT})"
     return None
 
 
@@ -392,6 +420,7 @@ class DockerEngine:
         self._iptables = find_executable("iptables") or "iptables"
         self._before: dict[str, Any] = {}
         self._started = False
+        self._multiarch_base: str | None = None
 
     # -- context manager ---------------------------------------------------
     def __enter__(self) -> DockerEngine:
@@ -501,6 +530,37 @@ class DockerEngine:
         self._release_lock()
         if errors:
             raise DockerEngineError("; ".join(errors))
+
+    def multiarch_base_image(self) -> str:
+        """A ``linux/amd64`` + ``linux/arm64`` busybox base in the local registry, as one image index (made on first use).
+
+        ``REGISTRY/runway-ext/busybox:multiarch``: the amd64 image is :attr:`base_image`; the arm64 one is
+        built ``FROM scratch`` from Debian's arm64 busybox with ``--platform linux/arm64`` (dockerd 20.10
+        ignores ``docker import --platform``), both pushed, then joined by ``docker buildx imagetools
+        create``. A build ``FROM`` it for either platform gets that platform's image from the local
+        registry. Raises :class:`DockerEngineError` naming :func:`multiarch_unavailable_reason`.
+        """
+        if self._multiarch_base is not None:
+            return self._multiarch_base
+        reason = multiarch_unavailable_reason()
+        if reason:
+            raise DockerEngineError(reason)
+        repository = f"{self.registry}/runway-ext/busybox"
+        amd64, arm64, index = f"{repository}:amd64", f"{repository}:arm64", f"{repository}:multiarch"
+        self.run_docker("tag", self.base_image, amd64)
+        self.run_docker("push", amd64)
+        with tempfile.TemporaryDirectory(prefix="rwx-arm64-") as folder:
+            Path(folder, "rootfs.tar").write_bytes(build_busybox_rootfs(str(ARM64_ROOT / "bin" / "busybox")))
+            Path(folder, "Dockerfile").write_text(
+                f'FROM scratch\nADD rootfs.tar /\nENV {_IMAGE_PATH_ENV}\nCMD ["/bin/sh"]\n'
+            )
+            self.run_docker(
+                "buildx", "build", "--load", "--provenance=false", "--platform", "linux/arm64", "--tag", arm64, folder
+            )
+        self.run_docker("push", arm64)
+        self.run_docker("buildx", "imagetools", "create", "--tag", index, amd64, arm64)
+        self._multiarch_base = index
+        return index
 
     def log_tail(self, name: str = "dockerd", lines: int = 30) -> str:
         """Last lines of ``dockerd.log`` or ``registry.log`` (for error messages)."""
@@ -776,10 +836,16 @@ def compose_read_env_file(
 
 
 def _main(argv: Sequence[str] | None = None) -> int:
-    """``python -m tests.support.docker_engine [DIR]``: start, print, wait for Ctrl-C."""
+    """``python -m tests.support.docker_engine [--multiarch] [DIR]``: start, print, wait for Ctrl-C.
+
+    ``--multiarch``: ``BASE_IMAGE`` is the two-platform base (:meth:`DockerEngine.multiarch_base_image`), or,
+    when this machine cannot build arm64, the one-platform base with a ``MULTIARCH=`` line saying why.
+    """
     import sys
 
     args = list(sys.argv[1:] if argv is None else argv)
+    multiarch = "--multiarch" in args
+    args = [arg for arg in args if arg != "--multiarch"]
     reason = engine_unavailable_reason()
     if reason:
         print(reason, file=sys.stderr)
@@ -791,7 +857,14 @@ def _main(argv: Sequence[str] | None = None) -> int:
         engine = stack.enter_context(DockerEngine(workdir))
         print(f"DOCKER_HOST={engine.docker_host}")
         print(f"REGISTRY={engine.registry}")
-        print(f"BASE_IMAGE={engine.base_image}")
+        base = engine.base_image
+        if multiarch:
+            reason = multiarch_unavailable_reason()
+            if reason:
+                print(f"MULTIARCH={reason}")
+            else:
+                base = engine.multiarch_base_image()
+        print(f"BASE_IMAGE={base}")
         print(f"TIMINGS={json.dumps({k: round(v, 2) for k, v in engine.timings.items()})}", flush=True)
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
         signal.sigwait({signal.SIGINT, signal.SIGTERM})

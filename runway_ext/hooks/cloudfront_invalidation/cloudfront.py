@@ -1,4 +1,4 @@
-"""Talking to CloudFront: create one invalidation (retried while busy or throttled) and await it, both bounded.
+"""Talking to CloudFront: create one invalidation (retried while CloudFront is busy) and await it, both bounded.
 
 Both calls end by the hook's :class:`~runway_ext.core.waiting.Deadline`. Retries resend the same
 request (same ``CallerReference``), so CloudFront never makes a second invalidation. An AWS error
@@ -16,19 +16,10 @@ from ...core.errors import HookError
 from ...core.waiting import Deadline, retry, wait_until
 from .plan import canonical_status
 
-RETRYABLE_CODES = frozenset(
-    {
-        "TooManyInvalidationsInProgress",
-        "Throttling",
-        "ThrottlingException",
-        "TooManyRequests",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "ServiceUnavailable",
-        "InternalError",
-    }
-)
-"""AWS error codes that mean "try again later"."""
+RETRYABLE_CODES = frozenset({"TooManyInvalidationsInProgress"})
+"""CloudFront's own "busy, try again later", which botocore treats as final. Throttling and 5xx answers are
+not listed: every client's standard retry mode (:func:`~runway_ext.core.aws.client_config`) already retries
+those inside each call, and a second loop around it would only multiply the attempts."""
 
 POLL_INTERVAL = 5.0
 """Seconds between two ``GetInvalidation`` calls while waiting, after :data:`FIRST_POLLS`."""
@@ -37,7 +28,7 @@ FIRST_POLLS = (1.0, 1.0, 2.0, 3.0)
 
 
 def is_retryable(error: Exception) -> bool:
-    """Whether CloudFront was busy or throttling (worth retrying)."""
+    """Whether CloudFront was busy with other invalidations (worth asking again; see :data:`RETRYABLE_CODES`)."""
     return error_code(error) in RETRYABLE_CODES
 
 
@@ -56,7 +47,7 @@ def failure_for(error: Exception, distribution_id: str) -> HookError | None:
 
 
 def create_invalidation(client: Any, distribution_id: str, paths: list[str], reference: str, deadline: Deadline) -> dict[str, Any]:
-    """CreateInvalidation, retried while CloudFront is busy or throttling until the deadline; returns the Invalidation."""
+    """CreateInvalidation, retried while CloudFront is busy until the deadline (botocore retries throttling); returns the Invalidation."""
 
     def create() -> dict[str, Any]:
         return client.create_invalidation(

@@ -14,15 +14,25 @@ import re
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from ...core.args import EnvironmentName, HookArgs, Region, refused_by
-from ...core.image_refs import registry_problem, repository_problem, tag_problem
+from ...core.image_refs import platform_problem, registry_problem, repository_problem, tag_problem
 from ...core.log import has_url_credentials, is_secret_name
 
 ECR_KEYWORD = "ecr"
 """``registry: ecr`` pushes to ECR even when ``$RUNWAY_EXT_REGISTRY`` names another registry."""
-_PLATFORM = re.compile(r"[a-z0-9]+/[a-z0-9_]+(?:/[a-z0-9]+)?")
+_PLATFORM_SEPARATOR = re.compile(r"\s*,\s*|\s+")
 _BUILD_ARG_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _SECRET_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}")
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -78,6 +88,30 @@ def _secret_source(value: Any) -> str | SecretFromEnvironment | SecretFromFile:
 SecretSource = Annotated[str | SecretFromEnvironment | SecretFromFile, PlainValidator(_secret_source)]
 
 
+def _split_platforms(value: Any) -> Any:
+    """``"linux/amd64,linux/arm64"`` or ``"linux/amd64 linux/arm64"`` (one text, or one list item) -> a list of platforms."""
+    if isinstance(value, str):
+        value = [value]
+    if isinstance(value, (list, tuple)):
+        return [part for item in value for part in (_PLATFORM_SEPARATOR.split(item.strip()) if isinstance(item, str) else [item])]
+    return value
+
+
+def _unique_platforms(values: list[str]) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        problem = platform_problem(value)
+        if problem:
+            raise ValueError(problem)
+        if value in seen:
+            raise ValueError(f"platform {value} is listed twice")
+        seen.add(value)
+    return values
+
+
+Platforms = Annotated[list[str], BeforeValidator(_split_platforms)]
+
+
 class DockerBuildPushArgs(HookArgs):
     """Arguments of the Docker build + push hook."""
 
@@ -103,7 +137,10 @@ class DockerBuildPushArgs(HookArgs):
     """Folder the Dockerfile and context paths are relative to (default: the current folder, in Runway the module folder)."""
 
     platform: str = "linux/amd64"
-    """Target platform os/arch[/variant] (linux/amd64 or linux/arm64 for Lambda)."""
+    """Target platform os/arch[/variant] of a one-platform build (linux/amd64 or linux/arm64 for Lambda)."""
+
+    platforms: Platforms = []
+    """Build for several platforms (e.g. [linux/amd64, linux/arm64], or one text separated by commas or spaces): one image index in the registry with one manifest per platform. Replaces platform; empty builds platform alone."""
 
     allow_secret_build_args: bool = False
     """Accept secret-looking build_args anyway (a warning says the value will be readable in the image history)."""
@@ -116,6 +153,9 @@ class DockerBuildPushArgs(HookArgs):
 
     secrets_affect_hash: bool = False
     """Rebuild when a secret's value changes. Off: only the secret ids count, so rotating a token does not rebuild every image. On: a slow salted digest of each value (never the value) enters the content hash."""
+
+    allow_context_files: list[str] = []
+    """Context files the secret check lets into the image anyway (paths relative to build_context, folders or globs). Without it, a context file that holds a secret (an env file with secret values, .npmrc/.pypirc with a token, .git/config with credentials, a private key, a cloud credential file) stops the hook before docker runs."""
 
     target: str | None = None
     """Build stage to stop at (--target) in a multi-stage Dockerfile."""
@@ -162,9 +202,30 @@ class DockerBuildPushArgs(HookArgs):
     @field_validator("platform")
     @classmethod
     def _platform(cls, value: str) -> str:
-        if not _PLATFORM.fullmatch(value):
-            raise ValueError(f"invalid platform {value!r} (one os/arch[/variant], e.g. linux/amd64)")
+        problem = platform_problem(value)
+        if problem:
+            raise ValueError(problem)
         return value
+
+    @field_validator("platforms")
+    @classmethod
+    def _platforms(cls, values: list[str]) -> list[str]:
+        return _unique_platforms(values)
+
+    @model_validator(mode="after")
+    def _platform_or_platforms(self) -> DockerBuildPushArgs:
+        if self.platforms and "platform" in self.model_fields_set and [self.platform] != self.platforms:
+            raise ValueError("give platform (one) or platforms (several), not both")
+        return self
+
+    def target_platforms(self) -> tuple[str, ...]:
+        """The platforms to build, sorted (so the index and the content hash do not depend on the order written)."""
+        return tuple(sorted(self.platforms)) if self.platforms else (self.platform,)
+
+    @property
+    def multi_platform(self) -> bool:
+        """Whether this build makes an image index (two platforms or more)."""
+        return len(self.target_platforms()) > 1
 
     @field_validator("build_args")
     @classmethod
@@ -252,7 +313,14 @@ class DockerBuildPushResult(BaseModel):
     retagged: list[str]
     """On a skip: the tags newly added to the existing image."""
     image_id: str | None
-    """The local image id (sha256:...) when the image was built here."""
+    """The local image id (sha256:...) when the image was built here (of the first platform for a multi-platform build)."""
     platform: str
+    """The platform of a one-platform build; the platforms joined by commas for an image index."""
+    platforms: list[str]
+    """Every platform built (sorted)."""
+    index_digest: str | None
+    """sha256:... of the image index (multi-platform builds; equals digest). Null for one platform."""
+    platform_digests: dict[str, str]
+    """Platform -> the digest of its own image manifest (what a Lambda function of that architecture takes); for one platform, that platform -> digest."""
     environment: str
     repository_created: bool

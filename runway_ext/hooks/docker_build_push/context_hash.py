@@ -9,7 +9,8 @@ It covers everything the builder is given:
   ``docker build``/``buildx`` sends (path, bytes, executable bit; symbolic links by their target;
   folders, so an empty one counts too). The ignore file is ``<Dockerfile>.dockerignore`` beside the
   Dockerfile when it exists, else ``.dockerignore`` at the context root, as BuildKit chooses;
-* the Dockerfile's bytes (wherever it lives), the build args, the target stage and the platform;
+* the Dockerfile's bytes (wherever it lives), the build args, the target stage and the platform — or,
+  for a multi-platform build, the sorted set of platforms (one image index);
 * the ids of the build secrets — and, only when asked (``secrets_affect_hash``), a fingerprint of each
   secret's value. A fingerprint (:func:`secret_fingerprint`) is a slow salted digest (PBKDF2-HMAC-SHA256,
   200,000 rounds, salted with the hash scheme and the secret id), so neither the hash document nor the
@@ -114,6 +115,8 @@ class BuildInputs:
     build_args: Mapping[str, str] = field(default_factory=dict)
     target: str | None = None
     platform: str = "linux/amd64"
+    platforms: Sequence[str] = ()
+    """Two or more platforms (one image index); empty for a one-platform build (``platform``)."""
     secrets: Mapping[str, str] = field(default_factory=dict)
     """Secret id -> ``""`` (only the id counts) or its :func:`secret_fingerprint`; never a value."""
 
@@ -125,6 +128,8 @@ class ContextHash:
     hexdigest: str
     entries: int
     ignore_file: Path | None
+    paths: tuple[str, ...] = field(default=(), repr=False)
+    """Every context path the builder sends (posix, relative, sorted): what the secret check reads."""
 
     @property
     def tag(self) -> str:
@@ -141,8 +146,9 @@ def hash_build(inputs: BuildInputs) -> ContextHash:
     """Hash the context files (as the ignore file filters them), the Dockerfile, build args, target, platform, secret ids."""
     ignore_file = ignore_file_for(inputs.context_dir, inputs.dockerfile)
     patterns = parse_ignore_file(ignore_file.read_text(encoding="utf-8")) if ignore_file else []
-    entries = list(_describe_entries(inputs.context_dir, context_paths(inputs.context_dir, patterns)))
-    document = {
+    paths = context_paths(inputs.context_dir, patterns)
+    entries = list(_describe_entries(inputs.context_dir, paths))
+    document: dict[str, Any] = {
         "scheme": HASH_SCHEME,
         "dockerfile": file_sha256(inputs.dockerfile),
         "build_args": sorted([name, str(value)] for name, value in inputs.build_args.items()),
@@ -150,11 +156,14 @@ def hash_build(inputs: BuildInputs) -> ContextHash:
         "platform": inputs.platform,
         "context": entries,
     }
+    if len(inputs.platforms) > 1:  # the set of platforms, one index: never the hash of a one-platform build
+        document["platform"] = ""
+        document["platforms"] = sorted(inputs.platforms)
     if inputs.secrets:  # absent without secrets, so builds without them keep their earlier hashes
         document["secrets"] = sorted([secret_id, fingerprint] for secret_id, fingerprint in inputs.secrets.items())
     canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     digest = hashlib.sha256(canonical.encode("utf-8", "surrogateescape")).hexdigest()
-    return ContextHash(hexdigest=digest, entries=len(entries), ignore_file=ignore_file)
+    return ContextHash(hexdigest=digest, entries=len(entries), ignore_file=ignore_file, paths=tuple(paths))
 
 
 def _describe_entries(root: Path, relative_paths: Sequence[str]) -> Iterator[list[str]]:

@@ -39,6 +39,8 @@ class EcrImage:
 
     digest: str
     tags: tuple[str, ...] = field(default_factory=tuple)
+    media_type: str = ""
+    """The manifest media type ECR reports (an index for a multi-platform image)."""
 
 
 _XML_MESSAGE = re.compile(r"<Code>(?P<code>[^<]*)</Code>\s*<Message>(?P<message>[^<]*)</Message>")
@@ -99,7 +101,11 @@ def find_image(ecr: Any, repository: EcrRepository, tag: str) -> EcrImage | None
         raise _fail(f"looking for tag {tag}", error, repository.name, repository.region) from None
     if not details:
         return None
-    return EcrImage(digest=details[0]["imageDigest"], tags=tuple(sorted(details[0].get("imageTags") or ())))
+    return EcrImage(
+        digest=details[0]["imageDigest"],
+        tags=tuple(sorted(details[0].get("imageTags") or ())),
+        media_type=str(details[0].get("imageManifestMediaType") or ""),
+    )
 
 
 def get_manifest(ecr: Any, repository: EcrRepository, digest: str) -> tuple[str, str | None]:
@@ -166,6 +172,24 @@ def record_image(ecr: Any, repository: EcrRepository, manifest: str, media_type:
     """Give ECR a manifest pushed elsewhere under every tag, then check ECR reports ``digest`` for the last tag."""
     put_tags(ecr, repository, manifest, media_type, digest, tags)
     return pushed_digest(ecr, repository, tags[-1], expected=digest)
+
+
+def record_untagged(ecr: Any, repository: EcrRepository, manifest: str, media_type: str | None, digest: str) -> None:
+    """Give ECR one platform's manifest of an index, by digest and without a tag (``PutImage``), before the index."""
+    request: dict[str, Any] = {
+        "repositoryName": repository.name,
+        "registryId": repository.registry_id,
+        "imageManifest": manifest,
+        "imageDigest": digest,
+    }
+    if media_type:
+        request["imageManifestMediaType"] = media_type
+    try:
+        ecr.put_image(**request)
+    except aws_errors() as error:
+        if error_code(error) == "ImageAlreadyExistsException":
+            return
+        raise _fail(f"recording the manifest {digest}", error, repository.name, repository.region) from None
 
 
 def pushed_digest(ecr: Any, repository: EcrRepository, tag: str, *, expected: str | None = None) -> str:

@@ -60,6 +60,17 @@ class PublishPlan:
     """The image ECR has under the content tag (``retag`` only)."""
     missing_tags: tuple[str, ...] = ()
     """``retag``: the tags the existing ECR image does not carry yet."""
+    platforms: tuple[str, ...] = ("linux/amd64",)
+    """The platforms built (sorted); two or more make an image index."""
+
+    @property
+    def multi_platform(self) -> bool:
+        """Whether this plan makes an image index."""
+        return len(self.platforms) > 1
+
+    def platform_ref(self, platform: str) -> str:
+        """``REGISTRY/REPOSITORY:content-…-OS-ARCH``: where one platform's image is pushed before the index joins them."""
+        return self.content_ref + "-" + platform_suffix(platform)
 
     @property
     def image_uri(self) -> str:
@@ -92,6 +103,8 @@ class PublishOutcome:
     """The local image id, when built here."""
     retagged: tuple[str, ...] = ()
     """``retag``: the tags ECR newly got."""
+    platform_digests: Mapping[str, str] = field(default_factory=dict)
+    """Platform -> its image manifest digest (for an index: its entries; for one platform: the digest)."""
 
 
 @dataclass(frozen=True)
@@ -103,6 +116,11 @@ class BuildCommand:
     """``DOCKER_BUILDKIT=1`` for the classic CLI, literal build secrets, and the values of secret build args (off argv)."""
     secret_args: tuple[str, ...] = ()
     """Build args passed by name only, their values in ``env``."""
+
+
+def platform_suffix(platform: str) -> str:
+    """``linux/arm64/v8`` -> ``linux-arm64-v8`` (a tag-safe name of a platform)."""
+    return platform.replace("/", "-")
 
 
 def resolve_paths(args: DockerBuildPushArgs, cwd: Path) -> BuildPaths:
@@ -151,6 +169,7 @@ def plan_publish(
     target = registry or repository.host
     tags = (*args.requested_tags(), content.tag)
     refs = tuple(image_uri(target, repository.name, tag) for tag in tags)
+    platforms = args.target_platforms()
     if existing is not None and not registry_has_existing:
         lost = f"ECR records {content.tag} as {existing.digest} but the registry {registry} lacks it"
         existing = None
@@ -158,14 +177,14 @@ def plan_publish(
         lost = ""
     if existing is not None and args.push and not args.force:
         missing = tuple(tag for tag in tags if tag not in existing.tags)
-        return PublishPlan("retag", f"ECR already has {content.tag}", target, refs, tags, existing, missing)
+        return PublishPlan("retag", f"ECR already has {content.tag}", target, refs, tags, existing, missing, platforms)
     if not args.push:
-        return PublishPlan("build_only", "push is false", target, refs, tags)
+        return PublishPlan("build_only", "push is false", target, refs, tags, platforms=platforms)
     if existing is not None:
         reason = "force is set"
     else:
         reason = lost or f"no image tagged {content.tag} in ECR"
-    return PublishPlan("build_and_push", reason, target, refs, tags)
+    return PublishPlan("build_and_push", reason, target, refs, tags, platforms=platforms)
 
 
 def build_command(
@@ -175,15 +194,21 @@ def build_command(
     paths: BuildPaths,
     refs: tuple[str, ...],
     secrets: ResolvedSecrets | None = None,
+    *,
+    platform: str | None = None,
 ) -> BuildCommand:
-    """The build argv and the extra environment it needs (BuildKit switch, secret values, secret-looking build-arg values)."""
+    """The build argv and the extra environment it needs (BuildKit switch, secret values, secret-looking build-arg values).
+
+    One platform per build (``platform``, default: the one platform of ``args``): a multi-platform build is one
+    command per platform, each loaded into the engine under its own ref, then joined into an index.
+    """
     env: dict[str, str] = dict(secrets.env) if secrets is not None else {}
     if builder == "buildx":
         argv = [docker, "buildx", "build", "--load", "--provenance=false"]
     else:
         argv = [docker, "build"]
         env["DOCKER_BUILDKIT"] = "1"
-    argv += ["--pull=false", "--progress=plain", "--platform", args.platform, "--file", str(paths.dockerfile)]
+    argv += ["--pull=false", "--progress=plain", "--platform", platform or args.target_platforms()[0], "--file", str(paths.dockerfile)]
     for ref in refs:
         argv += ["--tag", ref]
     secret_args = []
@@ -206,6 +231,11 @@ def build_command(
     return BuildCommand(argv=argv, env=env, secret_args=tuple(secret_args))
 
 
+def index_command(docker: str, index_ref: str, sources: tuple[str, ...]) -> list[str]:
+    """``docker buildx imagetools create``: one index at ``index_ref`` of the given manifests (by digest), no attestation."""
+    return [docker, "buildx", "imagetools", "create", "--tag", index_ref, *sources]
+
+
 def login_command(docker: str, registry: str, username: str) -> list[str]:
     """``docker login`` reading the password from stdin: the password is never on the command line."""
     return [docker, "login", "--username", username, "--password-stdin", registry]
@@ -223,6 +253,7 @@ def publish_result(
 ) -> DockerBuildPushResult:
     """The hook's result for a plan and what carrying it out produced."""
     digest = outcome.digest
+    platforms = list(plan.platforms)
     return DockerBuildPushResult(
         repository_name=repository.name,
         repository_uri=repository.uri,
@@ -240,7 +271,10 @@ def publish_result(
         pushed=plan.action == "build_and_push",
         retagged=list(outcome.retagged),
         image_id=outcome.image_id,
-        platform=args.platform,
+        platform=",".join(platforms),
+        platforms=platforms,
+        index_digest=digest if plan.multi_platform else None,
+        platform_digests=dict(outcome.platform_digests),
         environment=args.environment,
         repository_created=repository_created,
     )

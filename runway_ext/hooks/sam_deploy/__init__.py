@@ -27,8 +27,11 @@ or the profile unless ``--region``)::
     python -m runway_ext.hooks.sam_deploy deploy --template template.yaml --stack-name s --parameters Env=dev
     python -m runway_ext.hooks.sam_deploy delete --stack-name s --retain-resources MyS3Bucket
 
-Modules: :mod:`.args` (arguments, results), :mod:`.plan` (pure decisions), :mod:`.inputs` (local
-files), :mod:`.stack` (CloudFormation), :mod:`.sam_cli` (running sam), :mod:`.hook` (the bodies).
+Modules: :mod:`.args` (arguments, results); pure decisions in :mod:`.plan` (the stack),
+:mod:`.parameters`, :mod:`.commands` (sam's command lines and environment), :mod:`.skip_record`
+(skipping an unchanged deploy), :mod:`.template` and :mod:`.fingerprint` (the inputs sam reads);
+I/O in :mod:`.inputs` (local files), :mod:`.stack` (CloudFormation), :mod:`.sam_cli` (running sam);
+:mod:`.hook` (the bodies).
 """
 
 from .args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult

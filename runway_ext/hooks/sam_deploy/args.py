@@ -13,7 +13,8 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
 from ...core.args import HookArgs, Region
-from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction, ParameterError, check_parameter, parameter_text
+from .parameters import ParameterError, check_parameter, parameter_text
+from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction
 
 
 def _check_stack_name(value: str) -> str:
@@ -84,6 +85,9 @@ class SamDeployArgs(HookArgs):
     create_s3_bucket: bool = False
     """Create s3_bucket (private, public access blocked) when it does not exist yet, and reuse it on later deploys; never deleted by the hook."""
 
+    build_env: list[str] = []  # a plain default (pydantic copies it), so the CLI help can show it
+    """Names of environment variables sam build reads (a Makefile's, a build tool's): their values count for the skip, as a slow salted hash. Only these count."""
+
     force: bool = False
     """Build and deploy even when the stack provably holds these inputs already (the skip is otherwise automatic: see the docs)."""
 
@@ -97,6 +101,14 @@ class SamDeployArgs(HookArgs):
         if unknown:
             raise ValueError(f"unknown capabilities {', '.join(unknown)} (known: {', '.join(CAPABILITIES)})")
         return values
+
+    @field_validator("build_env")
+    @classmethod
+    def _build_env(cls, names: list[str]) -> list[str]:
+        for name in names:
+            if not name or "=" in name or "\0" in name:
+                raise ValueError(f"{name!r} is not an environment variable name")
+        return names
 
     @field_validator("parameters")
     @classmethod

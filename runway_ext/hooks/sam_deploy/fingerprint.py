@@ -3,7 +3,7 @@
 Covered (each entry is framed by its kind and length, so no two different inputs hash alike):
 
 * the template's bytes, and every file under each local path the template names in a key
-  ``sam`` builds or uploads (:data:`~.plan.ARTIFACT_KEYS`: ``CodeUri``, ``ContentUri``,
+  ``sam`` builds or uploads (:data:`~.template.ARTIFACT_KEYS`: ``CodeUri``, ``ContentUri``,
   ``DefinitionUri``, ``DockerContext``…, in ``Globals`` too), with each file's path relative to
   its root, its executable bit, its bytes, and a symlink's target. ``.aws-sam`` folders (sam's own
   output) and Python caches (``__pycache__``, ``*.pyc``) are left out;
@@ -11,13 +11,16 @@ Covered (each entry is framed by its kind and length, so no two different inputs
   secret cheap to guess), capabilities, region, stack name, bucket, prefix, ``resolve_s3``,
   ``skip_build``, the samconfig environment and every samconfig file ``sam`` may read (the
   ``config_file``, or ``samconfig.toml|yaml|yml`` beside the template and in the working folder);
+* the environment variables declared in ``build_env`` (only those: what else a build reads cannot
+  be known), each value as a slow salted hash like a secret parameter, an unset one as unset;
 * the sam CLI: its version read from its installation without running it, else the executable's
   path, size and modification time.
 
 Not covered, by design: anything ``sam build`` fetches (unpinned dependencies resolve at build
 time — use ``force: true`` to pick up a new release) and changes made to resources outside
-CloudFormation (drift). :func:`fingerprint_inputs` returns ``None`` (never skip) when the template
-cannot be read or names a nested template from a local file.
+CloudFormation (drift). :func:`fingerprint_inputs` returns ``None`` (never skip: ``sam deploy``
+decides, and no change is a success) when the template cannot be read, names a nested template from
+a local file, or has an SSM-typed parameter (its value is read at deploy time); the reason names the input.
 """
 
 from __future__ import annotations
@@ -25,17 +28,15 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from ...core.hashing import CHUNK_SIZE
 from .args import SamDeployArgs
-from .inputs import DeployInputs
-from .plan import RECORD_VERSION, artifact_paths, load_template_document
-
-SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
-"""The samconfig files sam reads by default."""
+from .inputs import SAMCONFIG_NAMES, DeployInputs
+from .skip_record import RECORD_VERSION
+from .template import artifact_paths, load_template_document
 
 IGNORED_DIRS = frozenset({".aws-sam", "__pycache__"})
 IGNORED_SUFFIXES = (".pyc",)
@@ -73,9 +74,14 @@ class _Framed:
 
 
 def fingerprint_inputs(
-    args: SamDeployArgs, inputs: DeployInputs, region: str, sam_identity: str, secret_names: Iterable[str]
+    args: SamDeployArgs,
+    inputs: DeployInputs,
+    region: str,
+    sam_identity: str,
+    secret_names: Iterable[str],
+    environ: Mapping[str, str] | None = None,
 ) -> Fingerprint:
-    """The fingerprint of one deploy's inputs (see the module docstring for what it covers)."""
+    """The fingerprint of one deploy's inputs (see the module docstring for what it covers); ``environ``: the build's (``os.environ``)."""
     import yaml
 
     try:
@@ -115,6 +121,13 @@ def fingerprint_inputs(
     }
     for key, value in settings.items():
         hasher.field(key, value)
+    build_environ = os.environ if environ is None else environ
+    for name in sorted(set(args.build_env)):
+        hasher.field("build_env", name)
+        env_value = build_environ.get(name)
+        hasher.field(
+            "unset" if env_value is None else "set", "" if env_value is None else _secret_share(args.stack_name, f"env:{name}", env_value)
+        )
     for config in samconfig_files(inputs):
         hasher.field("samconfig", str(config))
         files += _hash_tree(hasher, config)

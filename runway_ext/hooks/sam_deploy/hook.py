@@ -1,7 +1,7 @@
 """The bodies of the ``sam_deploy`` and ``sam_delete`` hooks: validate → observe → plan → act → result.
 
 Each body only orchestrates: local inputs come from :mod:`.inputs`, the stack from :mod:`.stack`,
-every decision from :mod:`.plan`, and ``sam`` runs through :mod:`.sam_cli`. The region is the
+every decision from the pure modules (:mod:`.plan`, :mod:`.skip_record`, :mod:`.commands`), and ``sam`` runs through :mod:`.sam_cli`. The region is the
 ``region`` argument, else the deploy's (inside Runway) or the environment's (CLI), and is used for
 the CloudFormation client, sam's environment and the result alike.
 """
@@ -16,27 +16,12 @@ from ...core.hook import HookContext, HookGroup, hook
 from ...core.log import register_secrets
 from ...core.waiting import Deadline
 from .args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
+from .commands import DeployTarget, SamCommonOptions, build_command, build_layout, delete_command, deploy_command
 from .fingerprint import fingerprint_inputs, sam_identity
 from .inputs import read_deploy_inputs, read_samconfig_tags
-from .plan import (
-    CHANGING_INPUTS,
-    DeployTarget,
-    SamCommonOptions,
-    build_command,
-    build_layout,
-    delete_command,
-    deploy_command,
-    deploy_outcome,
-    outputs_dict,
-    plan_delete,
-    plan_deploy,
-    plan_retain_retry,
-    plan_skip,
-    record_tag,
-    retains_resources,
-    unchanged_by_others,
-)
+from .plan import deploy_outcome, outputs_dict, plan_delete, plan_deploy, plan_retain_retry, retains_resources
 from .sam_cli import SamRun, find_sam, locate_sam, session_credentials
+from .skip_record import CHANGING_INPUTS, plan_skip, record_tag, unchanged_by_others
 from .stack import (
     change_set_ids,
     delete_stack_and_wait,
@@ -58,7 +43,7 @@ from .stack import (
 def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     """Build (unless skipped) and deploy a SAM application; return the stack's status and Outputs.
 
-    When the stack provably holds these inputs already (:func:`.plan.plan_skip`), neither
+    When the stack provably holds these inputs already (:func:`.skip_record.plan_skip`), neither
     ``sam build`` nor ``sam deploy`` runs and the stack's Outputs are returned as they are.
     """
     deadline = Deadline(args.timeout)
@@ -69,7 +54,7 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     sam_path = locate_sam(args.sam_executable)
     fingerprint = fingerprint_inputs(args, inputs, region, sam_identity(sam_path), secret_names)
     if fingerprint.unprovable:
-        ctx.log.info("stack %s: inputs not fingerprinted (%s); deploying every time", name, fingerprint.unprovable)
+        ctx.log.info("stack %s: a skip cannot be proven (%s); sam deploy decides (no changes is a success)", name, fingerprint.unprovable)
     cfn = ctx.client("cloudformation", region)
 
     stack = describe_stack(cfn, name)

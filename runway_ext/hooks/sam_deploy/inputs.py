@@ -1,7 +1,7 @@
 """The deploy's local inputs: working directory, template, samconfig and parameter files, checked and read.
 
 Only reads: a missing file or an unreadable parameter file is a :class:`HookError` naming the
-argument, raised before ``sam`` or AWS is touched. What the values mean is decided in :mod:`.plan`.
+argument, raised before ``sam`` or AWS is touched. What the values mean is decided in :mod:`.parameters` and :mod:`.skip_record`.
 """
 
 from __future__ import annotations
@@ -12,7 +12,11 @@ from typing import Literal
 
 from ...core.errors import HookError
 from .args import SamDeployArgs
-from .plan import ParameterError, merge_parameters, parse_param_file, samconfig_tags, secret_parameter_names
+from .parameters import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
+from .skip_record import samconfig_tags
+
+SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
+"""The samconfig files sam looks for in its working folder, in its order."""
 
 
 @dataclass(frozen=True)
@@ -76,8 +80,6 @@ def read_samconfig_tags(inputs: DeployInputs, env: str | None) -> list[str]:
 
     An unreadable samconfig yields none: sam itself reports it when it reads the file.
     """
-    from .fingerprint import SAMCONFIG_NAMES
-
     path = inputs.config_file or next((inputs.workdir / name for name in SAMCONFIG_NAMES if (inputs.workdir / name).is_file()), None)
     text = _read_text(path) if path is not None else None
     if path is None or text is None:

@@ -22,7 +22,8 @@ from ...core.files import atomic_write
 from ...core.log import register_secret
 from ...core.process import find_executable, run_process
 from ...core.waiting import Deadline
-from .plan import Credentials, app_dir_metadata, overrides_document, parse_sam_version, sam_environment, sam_version_problem, version_text
+from .commands import Credentials, app_dir_metadata, parse_sam_version, sam_environment, sam_version_problem, version_text
+from .parameters import overrides_document
 
 if TYPE_CHECKING:
     import boto3

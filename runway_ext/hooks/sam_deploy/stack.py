@@ -14,15 +14,8 @@ from typing import Any
 from ...core.aws import aws_errors, error_message, is_client_error
 from ...core.errors import HookError
 from ...core.waiting import Deadline, wait_until
-from .plan import (
-    NEW_STACK_MARKER,
-    StackCondition,
-    classify_stack,
-    describe_failures,
-    event_marker,
-    newest_available_change_set,
-    operations_since,
-)
+from .plan import StackCondition, classify_stack, describe_failures, newest_available_change_set
+from .skip_record import NEW_STACK_MARKER, event_marker, operations_since
 
 MAX_EVENT_PAGES = 20
 """Most ``DescribeStackEvents`` pages read looking for a recorded deploy (100 events each)."""

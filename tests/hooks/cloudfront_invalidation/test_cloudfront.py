@@ -52,7 +52,8 @@ def test_failures_are_one_line(code: str, message: str) -> None:
 
 def test_what_is_retried() -> None:
     assert is_retryable(client_error("TooManyInvalidationsInProgress"))
-    assert is_retryable(client_error("Throttling"))
+    assert not is_retryable(client_error("Throttling"))  # botocore's own retries handle it (tests/reliability/test_aws_faults.py)
+    assert not is_retryable(client_error("ServiceUnavailable"))
     assert not is_retryable(client_error("AccessDenied"))
     assert not is_retryable(ValueError("not AWS"))
     assert failure_for(ValueError("not AWS"), "E1") is None
@@ -79,9 +80,12 @@ def test_busy_distribution_is_retried_with_the_same_reference(distribution_id: s
 
 def test_retries_stop_at_the_deadline(distribution_id: str) -> None:
     session = boto3.Session()
-    session.events.register("before-call.cloudfront.CreateInvalidation", lambda **_: aws_error("Throttling"))
+    session.events.register("before-call.cloudfront.CreateInvalidation", lambda **_: aws_error("TooManyInvalidationsInProgress"))
     started = time.monotonic()
-    with pytest.raises(HookError, match=rf"^gave up invalidating {distribution_id} \(timeout 2s\): Throttling: injected Throttling$"):
+    with pytest.raises(
+        HookError,
+        match=rf"^gave up invalidating {distribution_id} \(timeout 2s\): TooManyInvalidationsInProgress: injected TooManyInvalidationsInProgress$",
+    ):
         create_invalidation(session.client("cloudfront"), distribution_id, ["/index.html"], "ref-1", Deadline(2))
     assert time.monotonic() - started < 2 + 5  # bounded by the timeout (plus one request's slack)
     assert invalidations(distribution_id) == []

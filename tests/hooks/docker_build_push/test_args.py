@@ -58,3 +58,54 @@ def test_requested_tags_keep_order_once_each_and_build_args_are_text() -> None:
 def test_registry_keeps_the_ecr_keyword_and_drops_a_trailing_slash() -> None:
     assert args(registry="ecr").registry == "ecr"
     assert args(registry="registry.example.com/team/").registry == "registry.example.com/team"
+
+
+# -- platforms ------------------------------------------------------------------------------------
+def test_platforms_take_a_list_or_one_comma_separated_value_and_are_sorted() -> None:
+    from runway_ext.hooks.docker_build_push.args import DockerBuildPushArgs
+
+    listed = DockerBuildPushArgs(repository_name="app", platforms=["linux/arm64", "linux/amd64"])
+    joined = DockerBuildPushArgs(repository_name="app", platforms="linux/amd64, linux/arm64")
+    assert listed.target_platforms() == joined.target_platforms() == ("linux/amd64", "linux/arm64")
+    assert listed.multi_platform and not DockerBuildPushArgs(repository_name="app").multi_platform
+    assert DockerBuildPushArgs(repository_name="app", platform="linux/arm64").target_platforms() == ("linux/arm64",)
+
+
+@pytest.mark.parametrize(
+    ("value", "line"),
+    [
+        (["linux/amd64", "linux/amd64"], "platforms: platform linux/amd64 is listed twice"),
+        (["linux/amd64", "arm64"], "platforms: invalid platform 'arm64' (one os/arch[/variant], e.g. linux/amd64)"),
+        ("linux/amd64,,linux/arm64", "platforms: invalid platform '' (one os/arch[/variant], e.g. linux/amd64)"),
+        (["Linux/AMD64"], "platforms: invalid platform 'Linux/AMD64' (one os/arch[/variant], e.g. linux/amd64)"),
+    ],
+)
+def test_bad_platforms_are_one_line(value: object, line: str) -> None:
+    from runway_ext.core.errors import HookError
+    from runway_ext.hooks.docker_build_push import cfngin_hook
+
+    with pytest.raises(HookError) as raised:
+        cfngin_hook.parse({"repository_name": "app", "platforms": value})
+    assert str(raised.value).splitlines() == [line]
+
+
+def test_platform_and_different_platforms_together_are_refused() -> None:
+    from runway_ext.core.errors import HookError
+    from runway_ext.hooks.docker_build_push import cfngin_hook
+
+    with pytest.raises(HookError, match="give platform \\(one\\) or platforms \\(several\\), not both"):
+        cfngin_hook.parse({"repository_name": "app", "platform": "linux/arm64", "platforms": ["linux/amd64", "linux/arm64"]})
+
+
+def test_the_cli_takes_platforms_as_a_list() -> None:
+    import argparse
+
+    from runway_ext.core.cli import namespace_to_kwargs
+    from runway_ext.hooks.docker_build_push import cfngin_hook
+    from runway_ext.hooks.docker_build_push.args import DockerBuildPushArgs
+
+    parser = argparse.ArgumentParser()
+    cfngin_hook.configure_parser(parser)
+    namespace = parser.parse_args(["app", "--platforms", "linux/amd64", "linux/arm64"])
+    args = cfngin_hook.parse(namespace_to_kwargs(namespace, DockerBuildPushArgs))
+    assert args.target_platforms() == ("linux/amd64", "linux/arm64")

@@ -228,3 +228,33 @@ def test_result_of_a_retag_and_of_a_local_build() -> None:
         args(push=False), "us-east-1", REPOSITORY, local, CONTENT, PublishOutcome(image_id="sha256:1"), repository_created=False
     )
     assert (built.built, built.pushed, built.digest, built.digest_uri, built.ecr_digest_uri) == (True, False, None, None, None)
+
+
+# -- platforms -------------------------------------------------------------------------------------
+def test_a_multi_platform_plan_names_one_ref_per_platform_after_the_content_tag() -> None:
+    plan = plan_publish(args(image_tag="v1", platforms=["linux/arm64", "linux/amd64"]), REPOSITORY, "127.0.0.1:5000", CONTENT, None)
+    assert plan.multi_platform and plan.platforms == ("linux/amd64", "linux/arm64")
+    assert plan.platform_ref("linux/arm64") == f"127.0.0.1:5000/my-app-repo:{CONTENT.tag}-linux-arm64"
+    single = plan_publish(args(platforms=["linux/arm64"]), REPOSITORY, None, CONTENT, None)
+    assert not single.multi_platform and single.platforms == ("linux/arm64",)
+
+
+def test_one_platform_given_as_a_list_is_the_platform_built_and_hashed(tmp_path: Path) -> None:
+    from runway_ext.hooks.docker_build_push.context_hash import BuildInputs, hash_build
+
+    parsed = args(platforms=["linux/arm64"])
+    command = build_command("docker", "buildx", parsed, PATHS, ("r:1",))
+    assert command.argv[command.argv.index("--platform") + 1] == "linux/arm64"
+    (tmp_path / "Dockerfile").write_text("FROM scratch\n")
+    one = hash_build(BuildInputs(tmp_path, tmp_path / "Dockerfile", platform="linux/arm64"))
+    both = hash_build(BuildInputs(tmp_path, tmp_path / "Dockerfile", platforms=("linux/amd64", "linux/arm64")))
+    reordered = hash_build(BuildInputs(tmp_path, tmp_path / "Dockerfile", platforms=("linux/arm64", "linux/amd64")))
+    amd64 = hash_build(BuildInputs(tmp_path, tmp_path / "Dockerfile"))
+    assert len({one.hexdigest, both.hexdigest, amd64.hexdigest}) == 3 and both.hexdigest == reordered.hexdigest
+
+
+def test_the_index_command_joins_sources_by_digest() -> None:
+    from runway_ext.hooks.docker_build_push.plan import index_command
+
+    sources = (f"r/app@{DIGEST}", "r/app@sha256:" + "ef" * 32)
+    assert index_command("docker", "r/app:content-x", sources) == ["docker", "buildx", "imagetools", "create", "--tag", "r/app:content-x", *sources]

@@ -39,22 +39,9 @@ from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
 from runway_ext.testing.cfngin import make_cfngin_context
 from runway_ext.testing.runway_cli import run_runway
 
-REPO = Path(__file__).resolve().parents[3]
-FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"
-REGION = "us-east-1"
-ARTIFACTS = "sam-artifacts"
+from .sam_app import ARTIFACTS, REGION, REPO
+
 TRICKY_GREETING = "say \"hi\" to a=b, it's 5 o'clock"
-
-
-@pytest.fixture
-def sam_app(tmp_path: Path) -> Path:
-    """A copy of the tiny SAM app, its runtime set to this Python (sam build needs that interpreter)."""
-    app = tmp_path / "sam-app"
-    shutil.copytree(FIXTURE_APP, app)
-    template = app / "template.yaml"
-    runtime = f"python{sys.version_info.major}.{sys.version_info.minor}"
-    template.write_text(template.read_text().replace("python3.11", runtime))
-    return app
 
 
 @pytest.fixture

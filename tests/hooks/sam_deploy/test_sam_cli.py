@@ -13,7 +13,8 @@ import pytest
 from runway_ext.core.errors import HookError
 from runway_ext.core.log import redact
 from runway_ext.core.waiting import Deadline
-from runway_ext.hooks.sam_deploy.plan import Credentials, overrides_document
+from runway_ext.hooks.sam_deploy.commands import Credentials
+from runway_ext.hooks.sam_deploy.parameters import overrides_document
 from runway_ext.hooks.sam_deploy.sam_cli import SamRun, find_sam, session_credentials
 
 LOG = logging.getLogger("runway_ext.hooks.sam_deploy.tests")

@@ -1,40 +1,28 @@
 """Skipping an unchanged SAM deploy: the fingerprint, the record on the stack, and the real hook against moto.
 
-A skip starts no ``sam`` process: :class:`SamWatch` polls ``/proc`` for any process whose command
-line holds the sam executable, and each test that expects a skip also shows the watcher seeing sam
-in a run that deploys.
-
-moto applies a change set's ``Tags`` to a stack only when the change set creates it; AWS applies
-them on every execution (CreateChangeSet's ``Tags`` are "key-value pairs to associate with this
-stack"). The ``aws_change_set_tags`` fixture makes moto's in-process backend do what AWS does; it is
-the only stand-in here.
+A skip starts no ``sam`` process: :class:`~tests.support.process_watch.ProcessWatch` polls ``/proc``
+for any process whose command line holds the sam executable, and each test that expects a skip also
+shows the watcher seeing sam in a run that deploys. moto's one stand-in (change-set tags) is the
+``aws_change_set_tags`` fixture of this folder's conftest.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import shutil
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
-from runway_ext.hooks.sam_deploy import SamDeployArgs, cfngin_hook
-from runway_ext.hooks.sam_deploy.fingerprint import fingerprint_inputs, sam_identity
+from runway_ext.hooks.sam_deploy import SamDeployArgs
+from runway_ext.hooks.sam_deploy.commands import DeployTarget, SamCommonOptions, deploy_command
+from runway_ext.hooks.sam_deploy.fingerprint import sam_identity
 from runway_ext.hooks.sam_deploy.inputs import read_deploy_inputs, read_samconfig_tags
-from runway_ext.hooks.sam_deploy.plan import (
+from runway_ext.hooks.sam_deploy.skip_record import (
     NEW_STACK_MARKER,
     RECORD_TAG,
-    DeployTarget,
-    SamCommonOptions,
-    artifact_paths,
-    deploy_command,
     event_marker,
-    load_template_document,
     operations_since,
     plan_skip,
     read_record,
@@ -42,13 +30,11 @@ from runway_ext.hooks.sam_deploy.plan import (
     samconfig_tags,
     unchanged_by_others,
 )
+from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
-from tests.support.process_watch import ProcessWatch
 
-REPO = Path(__file__).resolve().parents[3]
-FIXTURE_APP = REPO / "tests" / "fixtures" / "sam_app"
-REGION = "us-east-1"
-ARTIFACTS = "sam-artifacts"
+from .sam_app import REGION, cfn, deploy, digest_of, watched_deploy
+
 DIGEST = "a" * 64
 
 
@@ -145,7 +131,7 @@ Resources:
     )
     found = artifact_paths(document)
     assert found.unprovable is None
-    assert set(found.paths) == {"shared/", "src/", "./image", "Dockerfile", "api.yaml"}  # the !If's values are list items, not keys
+    assert set(found.paths) == {"shared/", "src/", "./image", "image/Dockerfile", "api.yaml"}  # the !If's values are list items, not keys; the Dockerfile is relative to its context
     assert "s3://bucket/key.zip" not in found.paths
 
 
@@ -170,79 +156,62 @@ def test_samconfig_tags_are_kept_before_the_record() -> None:
 # -- the fingerprint -----------------------------------------------------------------------------
 
 
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    app = tmp_path / "sam-app"
-    shutil.copytree(FIXTURE_APP, app)
-    template = app / "template.yaml"
-    template.write_text(template.read_text().replace("python3.11", f"python{sys.version_info.major}.{sys.version_info.minor}"))
-    return app
-
-
-def digest_of(app: Path, **overrides: Any) -> str | None:
-    arguments: dict[str, Any] = {"template_file": str(app / "template.yaml"), "stack_name": "s", "parameters": {"BucketName": "b"}}
-    arguments.update(overrides)
-    args = SamDeployArgs.model_validate(arguments)
-    inputs = read_deploy_inputs(args, app)
-    return fingerprint_inputs(args, inputs, REGION, "aws-sam-cli 1.170.0", inputs.no_echo).digest
-
-
-def test_fingerprint_moves_with_everything_that_decides_the_deploy(app: Path) -> None:
-    base = digest_of(app)
-    assert base is not None and base == digest_of(app)  # stable
+def test_fingerprint_moves_with_everything_that_decides_the_deploy(sam_app: Path) -> None:
+    base = digest_of(sam_app)
+    assert base is not None and base == digest_of(sam_app)  # stable
     seen = {base}
 
     def changed(label: str, value: str | None) -> None:
         assert value is not None and value not in seen, label
         seen.add(value)
 
-    (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# one line\n")
-    changed("code", digest_of(app))
-    (app / "src" / "helper.py").write_text("X = 1\n")
-    changed("new file", digest_of(app))
-    os.chmod(app / "src" / "helper.py", 0o700)
-    changed("executable bit", digest_of(app))
-    changed("parameter", digest_of(app, parameters={"BucketName": "other"}))
-    changed("secret parameter", digest_of(app, parameters={"BucketName": "b", "ApiToken": "t0p"}))
-    changed("capabilities", digest_of(app, capabilities=["CAPABILITY_IAM"]))
-    changed("bucket", digest_of(app, s3_bucket="elsewhere"))
-    changed("samconfig env", digest_of(app, env="prod"))
-    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "a=1"\n')
-    changed("samconfig file", digest_of(app))
-    (app / "template.yaml").write_text((app / "template.yaml").read_text() + "\n# comment\n")
-    changed("template", digest_of(app))
+    (sam_app / "src" / "app.py").write_text((sam_app / "src" / "app.py").read_text() + "\n# one line\n")
+    changed("code", digest_of(sam_app))
+    (sam_app / "src" / "helper.py").write_text("X = 1\n")
+    changed("new file", digest_of(sam_app))
+    os.chmod(sam_app / "src" / "helper.py", 0o700)
+    changed("executable bit", digest_of(sam_app))
+    changed("parameter", digest_of(sam_app, parameters={"BucketName": "other"}))
+    changed("secret parameter", digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "t0p"}))
+    changed("capabilities", digest_of(sam_app, capabilities=["CAPABILITY_IAM"]))
+    changed("bucket", digest_of(sam_app, s3_bucket="elsewhere"))
+    changed("samconfig env", digest_of(sam_app, env="prod"))
+    (sam_app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "a=1"\n')
+    changed("samconfig file", digest_of(sam_app))
+    (sam_app / "template.yaml").write_text((sam_app / "template.yaml").read_text() + "\n# comment\n")
+    changed("template", digest_of(sam_app))
 
 
-def test_fingerprint_ignores_sam_output_and_python_caches(app: Path) -> None:
-    base = digest_of(app)
-    (app / ".aws-sam" / "build").mkdir(parents=True)
-    (app / ".aws-sam" / "build" / "template.yaml").write_text("built")
-    (app / "src" / "__pycache__").mkdir()
-    (app / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
-    assert digest_of(app) == base
+def test_fingerprint_ignores_sam_output_and_python_caches(sam_app: Path) -> None:
+    base = digest_of(sam_app)
+    (sam_app / ".aws-sam" / "build").mkdir(parents=True)
+    (sam_app / ".aws-sam" / "build" / "template.yaml").write_text("built")
+    (sam_app / "src" / "__pycache__").mkdir()
+    (sam_app / "src" / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    assert digest_of(sam_app) == base
 
 
-def test_secret_values_are_not_in_the_record_and_cost_a_slow_hash(app: Path) -> None:
-    a = digest_of(app, parameters={"BucketName": "b", "ApiToken": "1"})
-    b = digest_of(app, parameters={"BucketName": "b", "ApiToken": "2"})
+def test_secret_values_are_not_in_the_record_and_cost_a_slow_hash(sam_app: Path) -> None:
+    a = digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "1"})
+    b = digest_of(sam_app, parameters={"BucketName": "b", "ApiToken": "2"})
     assert a != b and "1" not in record_value(a or "", None).split(":")[2]
 
 
-def test_hostile_trees_are_hashed_not_followed_forever(app: Path) -> None:
-    (app / "src" / "loop").symlink_to(app / "src", target_is_directory=True)
-    (app / "src" / "dangling").symlink_to(app / "nowhere")
-    (app / "src" / "naïve name.py").write_text("x = 'é'\n")
-    first = digest_of(app)
-    assert first is not None and first == digest_of(app)
-    (app / "nowhere").write_text("now it exists")
-    assert digest_of(app) != first
+def test_hostile_trees_are_hashed_not_followed_forever(sam_app: Path) -> None:
+    (sam_app / "src" / "loop").symlink_to(sam_app / "src", target_is_directory=True)
+    (sam_app / "src" / "dangling").symlink_to(sam_app / "nowhere")
+    (sam_app / "src" / "naïve name.py").write_text("x = 'é'\n")
+    first = digest_of(sam_app)
+    assert first is not None and first == digest_of(sam_app)
+    (sam_app / "nowhere").write_text("now it exists")
+    assert digest_of(sam_app) != first
 
 
-def test_unreadable_or_nested_template_is_never_fingerprinted(app: Path) -> None:
-    (app / "template.yaml").write_text("Resources: [unclosed\n")
-    assert digest_of(app) is None
-    (app / "template.yaml").write_text("Resources:\n  C: {Type: AWS::Serverless::Application, Properties: {Location: child.yaml}}\n")
-    assert digest_of(app) is None
+def test_unreadable_or_nested_template_is_never_fingerprinted(sam_app: Path) -> None:
+    (sam_app / "template.yaml").write_text("Resources: [unclosed\n")
+    assert digest_of(sam_app) is None
+    (sam_app / "template.yaml").write_text("Resources:\n  C: {Type: AWS::Serverless::Application, Properties: {Location: child.yaml}}\n")
+    assert digest_of(sam_app) is None
 
 
 def test_sam_identity_reads_the_version_without_running_sam(tmp_path: Path) -> None:
@@ -257,102 +226,58 @@ def test_sam_identity_reads_the_version_without_running_sam(tmp_path: Path) -> N
     assert sam_identity(str(binary)).startswith(str(binary))
 
 
-def test_samconfig_tags_are_read_from_the_working_folder(app: Path) -> None:
-    (app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "team=\\"web\\""\n')
+def test_samconfig_tags_are_read_from_the_working_folder(sam_app: Path) -> None:
+    (sam_app / "samconfig.toml").write_text('version = 0.1\n[default.deploy.parameters]\ntags = "team=\\"web\\""\n')
     args = SamDeployArgs.model_validate({"template_file": "template.yaml", "stack_name": "s"})
-    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == ['team="web"']
-    (app / "samconfig.toml").write_text("not [ toml")
-    assert read_samconfig_tags(read_deploy_inputs(args, app), None) == []
+    assert read_samconfig_tags(read_deploy_inputs(args, sam_app), None) == ['team="web"']
+    (sam_app / "samconfig.toml").write_text("not [ toml")
+    assert read_samconfig_tags(read_deploy_inputs(args, sam_app), None) == []
 
 
 # -- the hook against moto, with the real sam -----------------------------------------------------
 
 
-@pytest.fixture
-def aws_change_set_tags(aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[MotoServer]:
-    """moto's backend applying a change set's Tags when it executes an update, as AWS does (see the module docstring)."""
-    from moto.cloudformation.models import CloudFormationBackend
-
-    original = CloudFormationBackend.execute_change_set
-
-    def execute_change_set(self: Any, change_set_name: str, stack_name: str | None = None) -> None:
-        change_set = self.change_sets.get(change_set_name) or next(
-            (item for item in self.change_sets.values() if item.change_set_name == change_set_name), None
-        )
-        original(self, change_set_name, stack_name)
-        if change_set is not None and change_set.tags:
-            self.stacks[change_set.stack_id].tags = dict(change_set.tags)
-
-    monkeypatch.setattr(CloudFormationBackend, "execute_change_set", execute_change_set)
-    boto3.client("s3", region_name=REGION).create_bucket(Bucket=ARTIFACTS)
-    yield aws
-
-
-def deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> Any:
-    arguments: dict[str, Any] = {
-        "template_file": str(app / "template.yaml"),
-        "stack_name": stack,
-        "sam_executable": sam,
-        "s3_bucket": ARTIFACTS,
-        "skip_build": True,
-        "parameters": {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "hello", "ApiToken": "none"},
-    }
-    arguments.update(kwargs)
-    return cfngin_hook(None, None, **arguments)
-
-
-def watched_deploy(sam: str, app: Path, stack: str, **kwargs: Any) -> tuple[Any, list[str]]:
-    with ProcessWatch(sam, os.path.realpath(sam)) as watch:
-        result = deploy(sam, app, stack, **kwargs)
-    assert watch.polls > 3
-    return result, watch.seen
-
-
-def cfn() -> Any:
-    return boto3.client("cloudformation", region_name=REGION)
-
-
 @pytest.mark.sam
-def test_unchanged_rerun_starts_no_sam_and_reports_the_stack(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
-    first, seen = watched_deploy(sam, app, "skip-1")
+def test_unchanged_rerun_starts_no_sam_and_reports_the_stack(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
+    first, seen = watched_deploy(sam, sam_app, "skip-1")
     assert first and first["action"] == "created" and first["skipped"] is False
     assert seen, "the watcher must see sam when the hook deploys"
     tags = {tag["Key"]: tag["Value"] for tag in cfn().describe_stacks(StackName="skip-1")["Stacks"][0]["Tags"]}
     assert tags[RECORD_TAG] == record_value(first["fingerprint"], None)
 
-    again, seen = watched_deploy(sam, app, "skip-1")
+    again, seen = watched_deploy(sam, sam_app, "skip-1")
     assert seen == []
     assert again["skipped"] is True and again["action"] == "unchanged" and again["changed"] is False
     assert again["stack_id"] == first["stack_id"] and again["status"] == "CREATE_COMPLETE"
     assert again["outputs"] == first["outputs"]
 
-    forced, seen = watched_deploy(sam, app, "skip-1", force=True)
+    forced, seen = watched_deploy(sam, sam_app, "skip-1", force=True)
     assert forced["skipped"] is False and seen
 
 
 @pytest.mark.sam
 @pytest.mark.parametrize("change", ["code", "parameter", "template"])
-def test_each_kind_of_change_deploys_then_the_rerun_skips(sam: str, app: Path, aws_change_set_tags: MotoServer, change: str) -> None:
+def test_each_kind_of_change_deploys_then_the_rerun_skips(sam: str, sam_app: Path, aws_change_set_tags: MotoServer, change: str) -> None:
     stack = f"skip-{change}"
-    assert deploy(sam, app, stack)
+    assert deploy(sam, sam_app, stack)
     extra: dict[str, Any] = {}
     if change == "code":
-        (app / "src" / "app.py").write_text((app / "src" / "app.py").read_text() + "\n# a one-line change\n")
+        (sam_app / "src" / "app.py").write_text((sam_app / "src" / "app.py").read_text() + "\n# a one-line change\n")
     elif change == "parameter":
         extra["parameters"] = {"Environment": "dev", "BucketName": f"{stack}-data", "Greeting": "changed", "ApiToken": "none"}
     else:
-        template = app / "template.yaml"
+        template = sam_app / "template.yaml"
         template.write_text(template.read_text().replace("Outputs:", "  Extra:\n    Type: AWS::S3::Bucket\n\nOutputs:"))
-    result, seen = watched_deploy(sam, app, stack, **extra)
+    result, seen = watched_deploy(sam, sam_app, stack, **extra)
     assert seen and result["skipped"] is False and result["action"] == "updated"
-    again, seen = watched_deploy(sam, app, stack, **extra)
+    again, seen = watched_deploy(sam, sam_app, stack, **extra)
     assert seen == [] and again["skipped"] is True
 
 
 @pytest.mark.sam
-def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
     """An UpdateStack by hand keeps the tags (UpdateStack without Tags leaves them) but is a stack operation after the record."""
-    assert deploy(sam, app, "skip-manual")
+    assert deploy(sam, sam_app, "skip-manual")
     client = cfn()
     template = client.get_template(StackName="skip-manual", TemplateStage="Original")["TemplateBody"]
     body = template if isinstance(template, str) else json.dumps(template)
@@ -362,21 +287,21 @@ def test_manual_update_behind_the_hooks_back_deploys_again(sam: str, app: Path, 
     stack = client.describe_stacks(StackName="skip-manual")["Stacks"][0]
     assert any(tag["Key"] == RECORD_TAG for tag in stack["Tags"]), "the manual update kept the record"
 
-    result, seen = watched_deploy(sam, app, "skip-manual")
+    result, seen = watched_deploy(sam, sam_app, "skip-manual")
     assert seen and result["skipped"] is False
     assert {
         item["ParameterKey"]: item["ParameterValue"] for item in client.describe_stacks(StackName="skip-manual")["Stacks"][0]["Parameters"]
     }["Greeting"] == "hello"
-    again, seen = watched_deploy(sam, app, "skip-manual")
+    again, seen = watched_deploy(sam, sam_app, "skip-manual")
     assert seen == [] and again["skipped"] is True
 
 
 @pytest.mark.sam
-def test_failed_previous_deploy_is_never_unchanged(sam: str, app: Path, aws_change_set_tags: MotoServer) -> None:
+def test_failed_previous_deploy_is_never_unchanged(sam: str, sam_app: Path, aws_change_set_tags: MotoServer) -> None:
     from moto.cloudformation.models import cloudformation_backends
 
-    assert deploy(sam, app, "skip-failed")
+    assert deploy(sam, sam_app, "skip-failed")
     backend = cloudformation_backends[ACCOUNT_ID][REGION]
     next(item for item in backend.stacks.values() if item.name == "skip-failed").status = "UPDATE_ROLLBACK_COMPLETE"
-    result, seen = watched_deploy(sam, app, "skip-failed")
+    result, seen = watched_deploy(sam, sam_app, "skip-failed")
     assert seen and result["skipped"] is False

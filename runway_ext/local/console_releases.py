@@ -1,0 +1,72 @@
+"""The console's one door to a site's release records.
+
+Everything the console shows about releases comes through :func:`site_releases`, which reads the records the
+static-site hook keeps under the site's state folder (index, then each listed release) with the hook's own
+reading functions, and turns them into plain :class:`ReleaseView` rows. Where the record-reading code lives is
+known here only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+MAX_DIFF_KEYS = 50
+"""Keys listed per release diff; the count says how many there are in all."""
+MAX_RELEASES = 20
+"""Releases shown (the newest); one more record is read for the oldest one's diff."""
+
+
+@dataclass(frozen=True)
+class ReleaseView:
+    """One release as the console lists it (newest first); ``diff`` is vs the release before it."""
+
+    id: str
+    time: str
+    kind: str
+    deployed_by: str
+    files: int
+    source_hash: str
+    live: bool
+    restored_from: str | None
+    diff: tuple[tuple[str, str], ...]
+    """(kind, key) pairs: ``added``/``removed``/``changed``/``headers``; at most :data:`MAX_DIFF_KEYS`."""
+    diff_total: int | None
+    """How many keys differ in all; ``None`` for the first release or when the previous record is gone."""
+
+
+def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logger) -> list[ReleaseView]:
+    """The newest :data:`MAX_RELEASES` releases of ``s3://bucket/prefix``, newest first, the live one marked.
+
+    Raises :class:`~runway_ext.core.errors.HookError` (one line) when a record cannot be read or parsed.
+    """
+    from ..hooks.site.plan import diff_objects
+    from ..hooks.site.store import ReleaseStore
+
+    store = ReleaseStore(s3_client, bucket, prefix, log=log)
+    index = store.read_index()
+    live = index.latest.id if index.latest else None
+    summaries = index.releases[-(MAX_RELEASES + 1) :]
+    releases = [store.read_release_or_none(summary.id) for summary in summaries]
+    views: list[ReleaseView] = []
+    for position, summary in enumerate(summaries):
+        if position == 0 and len(summaries) > MAX_RELEASES:
+            continue  # read for the next one's diff only
+        record, previous = releases[position], releases[position - 1] if position else None
+        entries = diff_objects(previous.objects, record.objects) if record is not None and previous is not None else None
+        views.append(
+            ReleaseView(
+                id=summary.id,
+                time=summary.time,
+                kind=summary.kind,
+                deployed_by=summary.deployed_by,
+                files=summary.files,
+                source_hash=summary.source_hash,
+                live=summary.id == live,
+                restored_from=summary.restored_from,
+                diff=tuple((entry.kind, entry.key) for entry in (entries or [])[:MAX_DIFF_KEYS]),
+                diff_total=None if entries is None else len(entries),
+            )
+        )
+    return views[::-1]

@@ -1,0 +1,1 @@
+"""The static-site model shared by the static-site hooks."""
