@@ -16,12 +16,14 @@ finds (an unknown flag) is one ``error: …`` line and exit code 2; Ctrl-C is on
 from __future__ import annotations
 
 import argparse
+import difflib
 import functools
 import json
 import logging
 import sys
 import types
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origin
 
@@ -88,7 +90,7 @@ def model_field_kinds(model: type[BaseModel]) -> Mapping[str, str]:
 
 def _help(info: FieldInfo) -> str:
     """CLI help for a field: its docstring, plus its default."""
-    text = (info.description or "").replace("%", "%%")
+    text = (info.description or "").replace("``", "`").replace("%", "%%")
     default = info.get_default(call_default_factory=True) if not info.is_required() else None
     if default not in (None, "", [], {}, ()):
         text += f" (default: {json.dumps(default, default=str) if not isinstance(default, (str, Path)) else default})".replace("%", "%%")
@@ -152,6 +154,50 @@ def add_model_arguments(parser: argparse.ArgumentParser, model: type[BaseModel],
             metavar = "{" + ",".join(str(choice) for choice in choices) + "}" if choices else name.upper()
             parser.add_argument(_flag(name), *aliases, dest=name, metavar=metavar, default=argparse.SUPPRESS, help=help_text)
 
+    required = {name for name, info in model.model_fields.items() if info.is_required()}
+    shown: list[argparse.Action] = getattr(parser, SHOWN_REQUIRED, [])
+    for action in parser._actions:
+        if action.dest in required and action.help is not argparse.SUPPRESS and action not in shown:
+            shown.append(action)
+    setattr(parser, SHOWN_REQUIRED, shown)
+
+
+SHOWN_REQUIRED = "_runway_ext_shown_required"
+"""Parser attribute listing the actions of required fields: argparse leaves them optional (the model checks them,
+with the same message as config.yml) but usage and help show them as required."""
+
+
+@contextmanager
+def _as_required(parser: argparse.ArgumentParser) -> Iterator[None]:
+    """Within the block, the required fields' actions look required to argparse's formatter."""
+    saved = []
+    for action in getattr(parser, SHOWN_REQUIRED, []):
+        saved.append((action, action.required, action.nargs))
+        if action.option_strings:
+            action.required = True
+        else:
+            action.nargs = "+" if action.nargs == "*" else None
+    try:
+        yield
+    finally:
+        for action, required, nargs in saved:
+            action.required, action.nargs = required, nargs
+
+
+def cli_flag_lines(lines: Sequence[str], model: type[BaseModel], positional: Sequence[str] = ()) -> list[str]:
+    """Validation lines as the CLI shows them: a field named by its flag (``--bucket-name``) or its metavar."""
+    fields = model.model_fields
+    shown = []
+    for line in lines:
+        name, sep, rest = line.partition(":")
+        head, dot, tail = name.partition(".")
+        if sep and head in fields:
+            flag = head.upper() if head in positional else _flag(head)
+            shown.append(f"{flag}{dot}{tail}:{rest}")
+        else:
+            shown.append(line)
+    return shown
+
 
 def namespace_to_kwargs(namespace: argparse.Namespace, model: type[BaseModel]) -> dict[str, Any]:
     """Collect the flags that were given into model kwargs; malformed pairs or JSON raise ``HookError``."""
@@ -197,11 +243,21 @@ def add_common_flags(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--debug", dest="_debug", action="store_true", help="show a traceback on unexpected errors")
 
 
+def _with_suggestion(flag: str, known: Sequence[str]) -> str:
+    """``--bucket (did you mean --bucket-name?)`` when a known flag is close, else the flag."""
+    close = difflib.get_close_matches(flag, known, n=1, cutoff=0.6)
+    if not close:
+        close = [option for option in known if option.startswith(flag) and option != flag][:1]
+    return f"{flag} (did you mean {close[0]}?)" if close else flag
+
+
 class OneLineErrorParser(argparse.ArgumentParser):
     """An argument parser whose usage errors are one ``error: …`` line (exit code 2), not usage text plus an error.
 
     Flags are never abbreviated (``--output-fil`` is an unknown flag, not ``--output-file``): a typo is caught.
     """
+
+    _completed: list[argparse.ArgumentParser] = []
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         """An ``argparse.ArgumentParser`` without flag abbreviations."""
@@ -209,15 +265,39 @@ class OneLineErrorParser(argparse.ArgumentParser):
         super().__init__(*args, **kwargs)
 
     def parse_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> Any:  # type: ignore[override]
-        """Parse like argparse; unknown arguments are named by their flags only, never their values (one may be a secret)."""
+        """Parse like argparse; unknown arguments are named by their flags only, never their values (one may be a secret),
+        each with the closest known flag of its command when one is close (``did you mean --bucket-name?``)."""
+        OneLineErrorParser._completed = []
         parsed, extras = self.parse_known_args(args, namespace)
         if extras:
             flags = [extra.split("=", 1)[0] for extra in extras if extra.startswith("-") and len(extra) > 1]
             values = len(extras) - len(flags)
-            named = ", ".join(flags) if flags else ""
+            named = ", ".join(_with_suggestion(flag, self._known_flags()) for flag in flags) if flags else ""
             counted = f"{values} unexpected value{'s' if values != 1 else ''}" if values else ""
-            self.error("unrecognized arguments: " + " and ".join(part for part in (named, counted) if part))
+            deepest = self._completed[0] if self._completed else self  # the sub-command typed: its --help lists its flags
+            deepest.error("unrecognized arguments: " + " and ".join(part for part in (named, counted) if part))
         return parsed
+
+    def _known_flags(self) -> list[str]:
+        """Every flag of the parser that ran: this one, or the sub-command chosen (the deepest one parsed)."""
+        parser = self._completed[0] if self._completed else self
+        return [option for action in parser._actions for option in action.option_strings if option.startswith("--")]
+
+    def parse_known_args(self, args: Sequence[str] | None = None, namespace: Any = None) -> tuple[Any, list[str]]:  # type: ignore[override]
+        """Parse like argparse, noting which parsers finished (a sub-command's parser finishes before its parent's)."""
+        parsed = super().parse_known_args(args, namespace)
+        OneLineErrorParser._completed.append(self)
+        return parsed
+
+    def format_usage(self) -> str:
+        """Usage, with required fields shown as required."""
+        with _as_required(self):
+            return super().format_usage()
+
+    def format_help(self) -> str:
+        """Help, with required fields shown as required."""
+        with _as_required(self):
+            return super().format_help()
 
     def error(self, message: str) -> NoReturn:
         """Print one line naming the flag and what was wrong; exit with :data:`USAGE_EXIT_CODE`."""
@@ -286,7 +366,7 @@ def print_result(result: dict[str, Any], *, as_json: bool, render: Callable[[dic
     else:
         lines = []
         for key, value in result.items():
-            shown = json.dumps(value) if isinstance(value, (dict, list)) else value
+            shown = json.dumps(value) if isinstance(value, (dict, list, bool)) or value is None else value
             lines.append(f"{key}: {shown}")
         text = "\n".join(lines)
     # a file name that is not UTF-8 (kept by Python as surrogate escapes) is shown escaped, not a crash

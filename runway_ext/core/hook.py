@@ -43,6 +43,7 @@ from .cli import (
     OneLineErrorParser,
     add_common_flags,
     add_model_arguments,
+    cli_flag_lines,
     configure_cli_logging,
     field_kind,
     namespace_to_kwargs,
@@ -166,7 +167,7 @@ class Hook(Generic[ArgsT]):
         except HookError as error:
             for line in _error_lines(error):
                 self.log.error("%s: %s", self.name, line)
-            journal.record(self.name, error=_error_lines(error)[0])
+            journal.record(self.name, error=one_line_cause(error))
             return False
         except OSError as error:
             line = describe_os_error(error)
@@ -218,7 +219,10 @@ class Hook(Generic[ArgsT]):
 
     def _run_cli(self, namespace: argparse.Namespace) -> int:
         try:
-            args = self.parse(namespace_to_kwargs(namespace, self.args_model))
+            try:
+                args = self.parse(namespace_to_kwargs(namespace, self.args_model))
+            except HookError as error:  # named as typed on the command line: --bucket-name, not bucket_name
+                raise HookError("\n".join(cli_flag_lines(_error_lines(error), self.args_model, self.positional))) from None
             configure_cli_logging(verbose=args.verbose)
             result = self.execute(args, HookContext(self.name, self.log))
         except HookError as error:
@@ -418,6 +422,20 @@ def describe_os_error(error: OSError) -> str:
         path = path.with_name(temporary.group("name"))
     shown = str(path).encode("utf-8", "backslashreplace").decode("utf-8")
     return f"cannot write {shown}: {reason}" if temporary else f"{shown}: {reason}"
+
+
+def one_line_cause(error: HookError) -> str:
+    """An error as one line: its first line, and when that only leads into a program's last output
+    (``…; last output:``), the output line that says what went wrong (the last one naming an error, else the last)."""
+    lines = _error_lines(error)
+    first = lines[0]
+    if not first.endswith("last output:"):
+        return first
+    tail = [line.strip() for line in lines[1:] if line.strip()]
+    if not tail:
+        return first.removesuffix("; last output:").removesuffix(" last output:")
+    telling = [line for line in tail if re.search(r"error|failed|exception|denied|not found|invalid", line, re.IGNORECASE)]
+    return f"{first.removesuffix('; last output:').removesuffix(' last output:')}: {(telling or tail)[-1]}"
 
 
 def _error_lines(error: HookError) -> list[str]:

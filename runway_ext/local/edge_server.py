@@ -118,6 +118,8 @@ class EdgeSite:
         """The response to ``method target`` with the request ``headers``."""
         request_id = uuid.uuid4().hex[:16]
         answer = self._answer(method.upper(), target, headers, viewer_ip, request_id)
+        if method.upper() in ("GET", "HEAD"):
+            answer = ranged(answer, next((value for name, value in headers if name.lower() == "range"), None))
         answer.headers += [
             ("Via", f"1.1 {self.config.domain_name} (CloudFront, local edge)"),
             ("X-Amz-Cf-Pop", "LOCAL"),
@@ -345,6 +347,43 @@ def host_seen_by_functions(host: str, preview_domain: str | None) -> str | None:
     return bare[: len(bare) - len(LOCAL_PREVIEW_DOMAIN)] + preview_domain + name[len(bare) :]
 
 
+def ranged(answer: Answer, range_header: str | None) -> Answer:
+    """A ``200`` answer cut to the one byte range asked for (``206``), as CloudFront serves ``Range`` requests.
+
+    ``bytes=A-B``, ``bytes=A-`` and ``bytes=-N`` are served as ``206`` with ``Content-Range``; a range starting
+    past the end is ``416`` with ``Content-Range: bytes */LENGTH``; a header that is not one byte range (several
+    ranges, another unit, bad syntax) is ignored and the whole object is sent, as HTTP allows.
+    """
+    if answer.status != 200:
+        return answer
+    answer.headers.append(("Accept-Ranges", "bytes"))
+    if not range_header:
+        return answer
+    unit, _, spec = range_header.strip().partition("=")
+    first, dash, last = spec.strip().partition("-")
+    if unit.strip().lower() != "bytes" or "," in spec or not dash or not (first + last).isdigit() or not (first.isdigit() or first == ""):
+        return answer
+    if last and not last.isdigit():
+        return answer
+    size = len(answer.body)
+    if first == "":
+        start, end = max(size - int(last), 0), size - 1
+        if int(last) == 0:
+            start = size
+    else:
+        start, end = int(first), min(int(last), size - 1) if last else size - 1
+        if last and int(last) < start:
+            return answer
+    if start >= size:
+        headers = [(name, value) for name, value in answer.headers if name.lower() not in ("content-type", "etag", "last-modified")]
+        return Answer(
+            416,
+            [*headers, ("Content-Range", f"bytes */{size}"), ("Content-Type", "application/xml")],
+            _s3_error(416, "InvalidRange", "The requested range is not satisfiable").body,
+        )
+    return Answer(206, [*answer.headers, ("Content-Range", f"bytes {start}-{end}/{size}")], answer.body[start : end + 1])
+
+
 def _plain(status: int, text: str, cache_result: str) -> Answer:
     return Answer(
         status, [("Content-Type", "text/plain; charset=utf-8"), ("X-Cache", f"{cache_result} from cloudfront")], (text + "\n").encode()
@@ -407,6 +446,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if answer.body:
             self.wfile.write(answer.body)
+
+    def handle(self) -> None:
+        """Serve the connection; a viewer that goes away mid-request (a browser closing a tab) is not an error."""
+        try:
+            super().handle()
+        except (ConnectionError, TimeoutError) as error:
+            LOG.debug("edge: the viewer closed the connection: %s", error)
+            self.close_connection = True
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = do_OPTIONS = do_PATCH = _serve
 

@@ -5,8 +5,10 @@ with ``--endpoint`` read this file to push images to the same registry on every 
 stand-in and the registry's content stay in step across runs) and to print the site URLs the edge serves.
 
 The file is ``<temp dir>/runway-ext-<uid>/serve-<port>.json`` (folder mode 0700), written atomically, removed
-when ``serve`` stops. A file whose ``pid`` is no longer alive (a ``serve`` that was SIGKILLed) or whose
-endpoint differs is ignored and removed.
+when ``serve`` stops. A file whose ``pid`` is no longer alive (a ``serve`` that was SIGKILLed) is ignored and
+removed; a file whose endpoint differs from the one asked for is ignored and kept (a mistyped ``--endpoint`` never
+takes a running ``serve``'s session away). Callers pass endpoints through
+:func:`~runway_ext.local.session.require_loopback` first, so ``localhost`` and ``127.0.0.1`` are the same serve.
 """
 
 from __future__ import annotations
@@ -50,7 +52,10 @@ def remove_session(port: int) -> None:
 
 
 def read_session(endpoint: str) -> dict[str, Any] | None:
-    """The session of the live ``serve`` answering at ``endpoint``, or ``None``."""
+    """The session of the live ``serve`` answering at ``endpoint`` (normalised by ``require_loopback``), or ``None``.
+
+    Only the file of a ``serve`` that is no longer alive is removed, never one that merely names another endpoint.
+    """
     port = urlparse(endpoint).port
     if port is None:
         return None
@@ -58,8 +63,11 @@ def read_session(endpoint: str) -> dict[str, Any] | None:
     data = _load(path)
     if data is None:
         return None
-    if not _alive(int(data.get("pid", 0))) or data.get("endpoint", "").rstrip("/") != endpoint.rstrip("/"):
+    pid = data.get("pid")
+    if not isinstance(pid, int) or not _alive(pid):
         path.unlink(missing_ok=True)
+        return None
+    if str(data.get("endpoint", "")).rstrip("/") != endpoint.rstrip("/"):
         return None
     return data
 
@@ -82,3 +90,18 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def live_sessions() -> list[dict[str, Any]]:
+    """The sessions of every live ``serve`` of this user, by port (files of dead ones are removed)."""
+    found = []
+    for path in sorted(session_folder().glob("serve-*.json")):
+        data = _load(path)
+        if data is None:
+            continue
+        pid = data.get("pid")
+        if not isinstance(pid, int) or not _alive(pid):
+            path.unlink(missing_ok=True)
+            continue
+        found.append(data)
+    return found

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,15 +19,47 @@ from .moto_server import DUMMY_CREDENTIALS, MotoServer
 
 
 def require_loopback(endpoint: str) -> str:
-    """Return ``endpoint`` if its host is a loopback address; local mode never talks to anything else."""
-    host = urlparse(endpoint).hostname or ""
+    """``endpoint`` as local mode uses it, if it is a loopback HTTP address; local mode never talks to anything else.
+
+    The answer is ``http://HOST:PORT``: ``localhost`` becomes ``127.0.0.1`` (the address a stand-in listens on, so
+    both spellings name the same ``serve``), a trailing ``/`` is dropped. A scheme other than http, a path, a missing
+    port or a host that is not loopback is one :class:`HookError` line naming the endpoint.
+    """
+    shown = ascii(endpoint)
+    try:
+        parsed = urlparse(endpoint)
+        port = parsed.port
+    except ValueError:
+        raise HookError(f"endpoint: {shown} is not a URL like http://127.0.0.1:PORT") from None
+    host = parsed.hostname or ""
     try:
         loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         loopback = False
     if not loopback:
-        raise HookError(f"endpoint: {endpoint!r} is not a loopback address; local mode only talks to 127.0.0.1/localhost")
-    return endpoint.rstrip("/")
+        raise HookError(f"endpoint: {shown} is not a loopback address; local mode only talks to 127.0.0.1/localhost")
+    if parsed.scheme != "http":
+        raise HookError(f"endpoint: {shown} must start with http:// (the local stand-in speaks plain HTTP on loopback)")
+    if port is None:
+        raise HookError(f"endpoint: {shown} has no port (expected http://127.0.0.1:PORT, as `runway-ext local serve` prints it)")
+    if parsed.path.strip("/") or parsed.query or parsed.fragment:
+        raise HookError(f"endpoint: {shown} has a path; expected http://127.0.0.1:PORT")
+    host = "127.0.0.1" if host == "localhost" else host
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+def require_listening(endpoint: str, *, timeout: float = 3.0) -> None:
+    """Fail in one line, within ``timeout`` seconds, when nothing accepts connections at ``endpoint`` (a loopback URL)."""
+    parsed = urlparse(endpoint)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 80), timeout=timeout):
+            return
+    except OSError as error:
+        reason = error.strerror or type(error).__name__
+    raise HookError(
+        f"endpoint: nothing answers at {endpoint} ({reason}); start `runway-ext local serve --port {parsed.port}` first, "
+        "or drop --endpoint to deploy to a stand-in started for this run"
+    )
 
 
 @dataclass(frozen=True)

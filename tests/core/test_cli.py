@@ -142,7 +142,10 @@ def test_usage_errors_are_one_line_naming_flags_but_never_values(capsys: pytest.
         parser.parse_args(["T", "--output-fil", "x", "--variable", "DB_PASSWORD=hunter2-secret"])
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
-    assert err == "error: unrecognized arguments: --output-fil, --variable and 2 unexpected values (see tool --help)\n"
+    assert err == (
+        "error: unrecognized arguments: --output-fil (did you mean --output-file?), --variable (did you mean --variables?) "
+        "and 2 unexpected values (see tool --help)\n"
+    )
     with pytest.raises(SystemExit):  # flags are never abbreviated: a typo is not silently another flag
         parser.parse_args(["T", "--retr", "5"])
     assert "--retr" in capsys.readouterr().err

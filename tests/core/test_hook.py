@@ -84,8 +84,8 @@ def test_cli_face_error_exits_one_with_one_line(capsys: pytest.CaptureFixture[st
     assert captured.err.strip() == "error: name: nobody is there"
     assert greet.main(["--times", "x"]) == 1
     assert capsys.readouterr().err.strip().splitlines() == [
-        "error: name: field required",
-        "error: times: Input should be a valid integer, unable to parse string as an integer",
+        "error: --name: field required",  # the CLI names the flag typed, config.yml the key
+        "error: --times: Input should be a valid integer, unable to parse string as an integer",
     ]
 
 

@@ -181,7 +181,7 @@ def test_journal_runs_newest_first_with_figures_errors_and_bad_lines(make_consol
     console = make_console()
     _, _, page = get(console, "/main")
     assert page.index(newer.name) < page.index(older.name)
-    assert "uploaded=7, deleted=0, unchanged=0, skipped=False" in page
+    assert "uploaded=7, deleted=0, unchanged=0, skipped=false" in page
     assert 'class="bad" data-hook="cloudfront_invalidation"' in page and "FAILED: distribution_id: E404 does not exist" in page
     assert f"{newer.name}: line 2 is not a journal entry; skipped" in page
     assert "output_file=.env, action=created" in page

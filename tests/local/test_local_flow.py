@@ -138,7 +138,7 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert code == 0, first
         assert "started empty for this run" not in first  # state lives in serve
         image = hook_line(first, "docker_build_push")
-        assert image["skipped"] == "False" and image["digest"].startswith("sha256:")
+        assert image["skipped"] == "false" and image["digest"].startswith("sha256:")
         assert registry_digest(registry, "sample-dev-service", "dev") == image["digest"]
         stacks = {
             stack["StackName"]: stack for stack in aws.client("cloudformation", endpoint_url=serve.endpoint).describe_stacks()["Stacks"]
@@ -227,13 +227,13 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert after.status == 200 and "Edited for the flow test." in after.text
         assert hook_line(second, "cloudfront_invalidation")["paths"].split() == ["/about/", "/about/index.html"]
         rebuilt = hook_line(second, "docker_build_push")
-        assert rebuilt["skipped"] == "True" and rebuilt["digest"] == image["digest"]  # the registry outlived the first deploy
+        assert rebuilt["skipped"] == "true" and rebuilt["digest"] == image["digest"]  # the registry outlived the first deploy
 
         # 3. nothing changed: nothing uploaded, invalidated or built
         code, third = run_cli(deploy, env, tmp_path)
         assert code == 0, third
         assert hook_line(third, "npm_build")["uploaded"] == "0"
-        assert hook_line(third, "cloudfront_invalidation")["skipped"] == "True"
+        assert hook_line(third, "cloudfront_invalidation")["skipped"] == "true"
         assert hook_line(third, "docker_build_push")["digest"] == image["digest"]
         assert host_network_state() == host_before
 

@@ -82,6 +82,9 @@ class SamDeployArgs(HookArgs):
     resolve_s3: bool = False
     """Let sam create and use its managed artifacts bucket instead of s3_bucket."""
 
+    create_s3_bucket: bool = False
+    """Create s3_bucket (private, public access blocked) when it does not exist yet, and reuse it on later deploys; never deleted by the hook."""
+
     build_env: list[str] = []  # a plain default (pydantic copies it), so the CLI help can show it
     """Names of environment variables sam build reads (a Makefile's, a build tool's): their values count for the skip, as a slow salted hash. Only these count."""
 
@@ -128,6 +131,8 @@ class SamDeployArgs(HookArgs):
     def _one_bucket_source(self) -> SamDeployArgs:
         if self.s3_bucket and self.resolve_s3:
             raise ValueError("s3_bucket and resolve_s3 exclude each other; choose one")
+        if self.create_s3_bucket and not self.s3_bucket:
+            raise ValueError("create_s3_bucket needs s3_bucket (the name of the bucket to create and reuse)")
         return self
 
 

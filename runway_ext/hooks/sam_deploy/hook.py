@@ -126,8 +126,15 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
             execute=args.wait,
             tags=tags,
         )
+        if args.create_s3_bucket and args.s3_bucket:
+            ensure_artifacts_bucket(ctx.client("s3", region), args.s3_bucket, region, ctx.log)
         ctx.log.info("sam deploy %s to %s", name, region)
-        run.run(deploy_command(common, str(deploy_template), target), what="sam deploy", cwd=inputs.workdir, deadline=deadline)
+        try:
+            run.run(deploy_command(common, str(deploy_template), target), what="sam deploy", cwd=inputs.workdir, deadline=deadline)
+        except HookError as error:
+            if NO_BUCKET_MESSAGE in str(error):
+                raise HookError(NO_BUCKET_FIX) from None
+            raise
 
     change_set = None if args.wait else new_change_set(cfn, name, known_change_sets)
     if change_set is not None:
@@ -163,7 +170,48 @@ def cfngin_hook(args: SamDeployArgs, ctx: HookContext) -> SamDeployResult:
     )
 
 
+NO_BUCKET_MESSAGE = "S3 Bucket not specified"
+"""What sam deploy says when the app has code or a template to upload and no bucket was given."""
+NO_BUCKET_FIX = (
+    "s3_bucket: sam deploy needs a bucket for this app's code and template: set s3_bucket to a bucket of yours "
+    "(add create_s3_bucket: true to have it created once and reused), or resolve_s3: true for SAM's managed bucket"
+)
+
+
+def ensure_artifacts_bucket(s3: Any, bucket: str, region: str, log: Any) -> None:
+    """Create ``bucket`` (private, public access blocked) unless it exists; a bucket this account cannot use is an error."""
+    try:
+        s3.head_bucket(Bucket=bucket)
+        return
+    except s3.exceptions.ClientError as error:
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        if code not in ("404", "NoSuchBucket", "NotFound"):
+            raise HookError(
+                f"s3_bucket: bucket {bucket} exists but this account cannot use it ({code or error}); choose another name"
+            ) from None
+    options: dict[str, Any] = {} if region == "us-east-1" else {"CreateBucketConfiguration": {"LocationConstraint": region}}
+    try:
+        s3.create_bucket(Bucket=bucket, **options)
+    except s3.exceptions.BucketAlreadyOwnedByYou:
+        return  # created by a deploy running at the same time
+    except s3.exceptions.BucketAlreadyExists:
+        raise HookError(f"s3_bucket: the bucket name {bucket} is taken by another account; choose another name") from None
+    s3.put_public_access_block(
+        Bucket=bucket,
+        PublicAccessBlockConfiguration={
+            "BlockPublicAcls": True,
+            "IgnorePublicAcls": True,
+            "BlockPublicPolicy": True,
+            "RestrictPublicBuckets": True,
+        },
+    )
+    log.info("created the artifacts bucket %s in %s (create_s3_bucket: true); later deploys reuse it", bucket, region)
+
+
 # -- delete ------------------------------------------------------------------------------------
+
+ABSENT_STATUS = "DOES_NOT_EXIST"
+"""The delete result's ``status`` when there was no stack to delete (CloudFormation has no status for that)."""
 
 
 @hook("sam_delete", SamDeleteArgs, summary="Delete an AWS SAM application's stack (sam delete --no-prompts).")
@@ -188,7 +236,7 @@ def cfngin_delete_hook(args: SamDeleteArgs, ctx: HookContext) -> SamDeleteResult
     deleted, retained, final_status = True, list(decision.retain), "DELETE_COMPLETE"
     if decision.action == "nothing" or stack is None:
         ctx.log.info("stack %s does not exist in %s; nothing to delete", name, region)
-        deleted = False
+        deleted, final_status = False, ABSENT_STATUS
     elif decision.action == "start_delete":
         start_delete(cfn, stack, retained)
         ctx.log.info("deletion of %s started; not waiting (wait: false; sam's uploaded artifacts are left in place)", name)

@@ -174,7 +174,7 @@ def test_default_path_is_everything(distribution_id: str, aws: MotoServer) -> No
     ("arguments", "message"),
     [
         (["E0000000000000"], "error: distribution_id: no CloudFront distribution E0000000000000 in this account"),
-        (["E1", "--timeout", "soon"], "error: timeout: Input should be a valid integer"),
+        (["E1", "--timeout", "soon"], "error: --timeout: Input should be a valid integer"),
         (
             ["E1", "--paths-from-hook-data", "runway_ext.npm_build.changed_paths"],
             "error: paths_from_hook_data: only available inside a Runway deploy",

@@ -313,7 +313,7 @@ def test_cli_start_status_stop(docker_env: DockerEngine, tmp_path: Path) -> None
         bad = cli(folder, "stop", "--no-cleanup", "--remove-volumes")
         assert (bad.returncode, bad.stderr.strip()) == (
             1,
-            "error: remove_volumes: needs cleanup: true (volumes are removed together with the containers)",
+            "error: --remove-volumes: needs cleanup: true (volumes are removed together with the containers)",
         )
     finally:
         down(folder)

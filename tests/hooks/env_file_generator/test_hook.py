@@ -107,7 +107,7 @@ class TestCli:
     def test_errors_are_one_line_and_non_zero(self, tmp_path: Path) -> None:
         done = self.cli(tmp_path, "--output-file", ".env", "--variables", "BAD-NAME=1")
         assert done.returncode == 1
-        assert done.stderr.strip() == "error: variables: invalid variable name 'BAD-NAME' (expected [A-Za-z_][A-Za-z0-9_]*)"
+        assert done.stderr.strip() == "error: --variables: invalid variable name 'BAD-NAME' (expected [A-Za-z_][A-Za-z0-9_]*)"
         assert "Traceback" not in done.stderr
         assert not (tmp_path / ".env").exists()
 

@@ -366,7 +366,7 @@ def test_cli_deploy_and_delete(sam: str, sam_app: Path, cloud: MotoServer) -> No
         cwd=sam_app, env=env, capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
     assert deleted.returncode == 0, deleted.stderr[-3000:]
-    assert "deleted: True" in deleted.stdout
+    assert "deleted: true" in deleted.stdout
     assert describe("s") is None
 
 
@@ -377,7 +377,7 @@ def test_cli_bad_input_is_one_line(cloud: MotoServer, sam_app: Path) -> None:
     )  # fmt: skip
     assert completed.returncode == 1
     assert completed.stderr.strip().splitlines() == [
-        "error: stack_name: '9bad' is not a stack name (a letter, then letters, digits and '-', at most 128)"
+        "error: --stack-name: '9bad' is not a stack name (a letter, then letters, digits and '-', at most 128)"
     ]
 
 
