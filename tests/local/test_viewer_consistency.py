@@ -330,3 +330,28 @@ def test_a_viewer_never_sees_a_missing_file_or_two_releases_in_one_view(edge: di
     )
     assert all(len(overlapping) >= 1 for overlapping in during.values()), during.keys()
     assert in_flight >= 1  # some views were mid-way when the pointer moved: the pin carried them
+
+
+def test_the_in_place_layout_does_break_views_during_a_deploy(edge: dict[str, Any], tmp_path: Path) -> None:
+    """The same viewer on the in-place stack: a deploy writes the live keys one by one, so views mix two builds.
+
+    Most broken views begin while the sync writes (an old page, then ``/style.css`` or ``/main.js`` already
+    overwritten); a few can follow just after it, while one file's entry in the edge cache (the managed
+    CachingOptimized policy keeps even ``no-cache`` answers its MinTTL of 1 s) outlives another's.
+    """
+    app = tmp_path / "app"
+    deploy(app, "b1", None, IN_PLACE_BUCKET)
+    viewer = Viewer(edge["in_place"]).start()
+    viewer.wait_for("before", MIN_VIEWS)
+    returned: dict[str, float] = {}
+    for n in range(2, 7):
+        viewer.phase = f"deploy b{n}"
+        deploy(app, f"b{n}", None, IN_PLACE_BUCKET)
+        returned[viewer.phase] = time.monotonic()
+        viewer.wait_for(viewer.phase, 3)
+    views = viewer.finish()
+    problems = broken(views)
+    during = sum(1 for view in views if view.problem and view.started < returned.get(view.phase, 0))
+    print(f"in place: {len(problems)} broken of {len(views)} views ({during} begun before their deploy returned): {problems[:3]}")
+    assert broken([view for view in views if view.phase == "before"]) == []  # the viewer itself is sound
+    assert problems, "no view broke during five in-place deploys"
