@@ -4,8 +4,10 @@ On a copy of sample-project/ outside the repository, with Docker on (the test se
 through DOCKER_HOST, as a user's own engine would be), the real sam CLI, npm and runway, every command run as
 the ``runway-ext`` CLI a user types. ``serve`` owns the stand-in, the local registry and the local edge; the
 deploys find them through the serve session. Debian's headless chromium looks at the site the edge serves:
-``/``, ``/about/``, a missing page, CSS and JS loaded, a screenshot that is not blank; after an edit, the old
-page while the invalidation is in progress and the new one once it completed. Set
+``/``, ``/about/``, a missing page, CSS and JS loaded, a screenshot that is not blank. The sample deploys atomic
+releases: after an edit, the reload right after the deploy shows the new release (``x-runway-ext-release``
+names it), the assets the old release's pages load are still served, and no invalidation is ever created
+(serve keeps invalidations in progress for a few seconds, so one would show). Set
 ``RUNWAY_EXT_UPDATE_SCREENSHOT=1`` to refresh docs/images/local-edge.png from this run.
 """
 
@@ -23,6 +25,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
@@ -57,6 +60,15 @@ def registry_digest(registry: str, repository: str, tag: str) -> str:
     request = urllib.request.Request(f"http://{registry}/v2/{repository}/manifests/{tag}", method="HEAD", headers={"Accept": accept})
     with urllib.request.build_opener(urllib.request.ProxyHandler({})).open(request, timeout=10) as response:
         return response.headers["Docker-Content-Digest"]
+
+
+def header(headers: dict[str, str], name: str) -> str | None:
+    """One response header, whatever its letter case."""
+    return next((value for key, value in headers.items() if key.lower() == name.lower()), None)
+
+
+def invalidation_count(cloudfront: Any, distribution_id: str) -> int:
+    return len(cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items") or [])
 
 
 def hook_line(summary: str, hook: str) -> dict[str, str]:
@@ -173,6 +185,11 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
             status == 200 and headers["X-Frame-Options"] == "DENY" and headers["Strict-Transport-Security"].startswith("max-age=63072000")
         )
         assert headers["X-Cache"] == "Hit from cloudfront" and "s-maxage=31536000" in headers["Cache-Control"]
+        assert header(headers, "x-runway-ext-release") == "r1"
+        assert hook_line(first, "npm_build")["layout"] == "atomic" and hook_line(first, "npm_build")["release"] == "r1"
+        assert "cloudfront_invalidation" not in first.split("hooks:\n", 1)[1]  # the sample has no invalidation step
+        old_assets = [seen.url for seen in home.responses if "/_next/static/" in seen.url]
+        assert old_assets
 
         # OAC: only this distribution reads the bucket; a policy naming another one shuts the edge out
         bucket = re.search(r"BucketName = (sample-dev-site-bucket-\S+)", first).group(1)  # type: ignore[union-attr]
@@ -190,50 +207,32 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert fetch(site + "docs/")[0] == 403  # the error stays cached for ErrorCachingMinTTL (60 s), as on CloudFront
         assert fetch(site + "docs/", {"Accept-Encoding": "gzip"})[0] == 200  # another cache entry: read again, allowed again
 
-        # 2. edit a page and redeploy: the old page until the invalidation completes, the new one after
+        # 2. edit a page and redeploy: an atomic release, live at once, nothing invalidated
+        before = look(page, site + "about/")
+        assert before.status == 200 and "Edited for the flow test." not in before.text
         about_source = project / "app" / "src" / "pages" / "about.html"
         about_source.write_text(about_source.read_text() + "<p>Edited for the flow test.</p>\n")
-        redeploy = subprocess.Popen(
-            [RUNWAY_EXT, *deploy],
-            cwd=tmp_path,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        known = {
-            item["Id"] for item in cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items") or []
-        }
-        deadline = time.monotonic() + 300
-        while True:
-            items = cloudfront.list_invalidations(DistributionId=distribution_id)["InvalidationList"].get("Items") or []
-            new = [item for item in items if item["Id"] not in known]
-            if new:
-                break
-            assert redeploy.poll() is None, redeploy.communicate()[0]
-            assert time.monotonic() < deadline
-            time.sleep(0.1)
-        assert new[0]["Status"] == "InProgress"
-        during = look(page, site + "about/")
-        still_in_progress = (
-            cloudfront.get_invalidation(DistributionId=distribution_id, Id=new[0]["Id"])["Invalidation"]["Status"] == "InProgress"
-        )
-        assert "Edited for the flow test." not in during.text
-        assert still_in_progress, "the browser check took longer than the invalidation; raise INVALIDATION_SECONDS"
-        second, _ = redeploy.communicate(timeout=900)
-        assert redeploy.returncode == 0, second
-        after = look(page, site + "about/")
-        assert after.status == 200 and "Edited for the flow test." in after.text
-        assert hook_line(second, "cloudfront_invalidation")["paths"].split() == ["/about/", "/about/index.html"]
+        code, second = run_cli(deploy, env, tmp_path)
+        assert code == 0, second
+        built = hook_line(second, "npm_build")
+        assert built["layout"] == "atomic" and built["release"] == "r2" and built["uploaded"] != "0", built
+        after = look(page, site + "about/")  # the reload right after the deploy: no invalidation to wait for
+        assert after.status == 200 and "Edited for the flow test." in after.text and after.failed == []
+        status, headers, body = fetch(site + "about/")
+        assert status == 200 and header(headers, "x-runway-ext-release") == "r2" and b"Edited for the flow test." in body
+        for asset in old_assets:  # what a page of r1 loads is still served after the switch
+            assert fetch(asset)[0] == 200, asset
+        assert invalidation_count(cloudfront, distribution_id) == 0
         rebuilt = hook_line(second, "docker_build_push")
         assert rebuilt["skipped"] == "true" and rebuilt["digest"] == image["digest"]  # the registry outlived the first deploy
 
-        # 3. nothing changed: nothing uploaded, invalidated or built
+        # 3. nothing changed: nothing uploaded, switched, invalidated or built
         code, third = run_cli(deploy, env, tmp_path)
         assert code == 0, third
-        assert hook_line(third, "npm_build")["uploaded"] == "0"
-        assert hook_line(third, "cloudfront_invalidation")["skipped"] == "true"
+        unchanged = hook_line(third, "npm_build")
+        assert unchanged["uploaded"] == "0" and unchanged["skipped"] == "true" and unchanged["release"] == "r2", unchanged
+        assert header(fetch(site)[1], "x-runway-ext-release") == "r2"
+        assert invalidation_count(cloudfront, distribution_id) == 0
         assert hook_line(third, "docker_build_push")["digest"] == image["digest"]
         assert host_network_state() == host_before
 

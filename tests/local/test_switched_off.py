@@ -44,7 +44,9 @@ def test_docker_off_and_no_sam_skip_their_steps_without_failing(tmp_path: Path) 
     summary = done.stdout[done.stdout.index("runway-ext local deploy:") :]
     assert "FAILED" not in summary and "Traceback" not in output
     hooks = summary.split("hooks:\n", 1)[1]
-    assert "npm_build:" in hooks and "cloudfront_invalidation:" in hooks
+    (npm_build,) = [line for line in hooks.splitlines() if line.startswith("  npm_build: ")]
+    assert "layout=atomic" in npm_build and "release=r1" in npm_build, npm_build
+    assert "cloudfront_invalidation" not in hooks  # an atomic release has nothing to invalidate: the sample has no such step
     assert "docker_build_push" not in hooks and "sam_deploy" not in hooks
     unavailable = summary.split("not available here:\n", 1)[1].splitlines()
     assert [line.strip().split(":", 1)[0] for line in unavailable if line.strip()] == ["docker", "sam"]

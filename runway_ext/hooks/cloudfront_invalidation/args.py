@@ -38,7 +38,7 @@ class CloudFrontInvalidationArgs(HookArgs):
     """Most paths sent in one invalidation; longer lists are compacted to 'dir/*' wildcards, else '/*'. Each path is billed after the first 1,000 a month."""
 
     paths_from_hook_data: str | None = None
-    """Dotted hook_data key holding a list of changed paths (e.g. runway_ext.npm_build.changed_paths: object keys with a leading '/', not encoded). An empty list skips the invalidation. Replaces paths."""
+    """Dotted hook_data key holding a list of changed paths (e.g. runway_ext.npm_build.changed_paths: object keys with a leading '/', not encoded). An empty list skips the invalidation, and so does a result whose layout is 'atomic' (each release has its own cache keys). Replaces paths."""
 
     run_token: str | None = None
     """Part of the CallerReference: give the same token (e.g. a CI run id) to make a re-run of the same deploy reuse its invalidation instead of creating another. Default: a new token per hook run."""
@@ -92,7 +92,9 @@ class InvalidationResult(BaseModel):
     status: str
     """``InProgress`` or ``Completed`` (AWS spelling), ``skipped`` or ``dry-run``."""
     skipped: bool = False
-    """True when there was nothing to invalidate (an empty changed-path list)."""
+    """True when there was nothing to invalidate (an empty changed-path list, or an atomic release)."""
+    release: str | None = None
+    """The release an atomic deploy made live (``paths_from_hook_data`` pointed into a result whose ``layout`` is ``atomic``): its pages have their own cache keys, so nothing was invalidated."""
     dry_run: bool = False
     requested_paths: int = 0
     """How many paths were asked for, before normalising and compaction."""

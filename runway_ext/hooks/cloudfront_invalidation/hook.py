@@ -14,7 +14,7 @@ from ...core.hook import HookContext, hook
 from ...core.waiting import Deadline
 from .args import CloudFrontInvalidationArgs, InvalidationResult
 from .cloudfront import await_completion, create_invalidation
-from .plan import caller_reference, canonical_status, plan_request
+from .plan import atomic_release, caller_reference, canonical_status, plan_request
 
 
 def _render(result: dict[str, Any]) -> str:
@@ -42,10 +42,15 @@ def cfngin_hook(args: CloudFrontInvalidationArgs, ctx: HookContext) -> Invalidat
     """Create (and optionally await) one invalidation of ``args.distribution_id``."""
     deadline = Deadline(args.timeout)
     distribution = args.distribution_id
+    hook_data = ctx.hook_data() if ctx.in_runway else None
+    release = atomic_release(hook_data, args.paths_from_hook_data)
+    if release is not None:
+        ctx.log.info("atomic release %s: nothing to invalidate", release)
+        return InvalidationResult(distribution_id=distribution, paths=[], status="skipped", skipped=True, release=release)
     plan = plan_request(
         paths=args.paths,
         hook_data_key=args.paths_from_hook_data,
-        hook_data=ctx.hook_data() if ctx.in_runway else None,
+        hook_data=hook_data,
         max_paths=args.max_paths,
     )
     paths = list(plan.paths) if plan else []

@@ -69,6 +69,7 @@ __all__ = [
     "normalize_path",
     "normalize_paths",
     "plan_invalidation",
+    "atomic_release",
     "plan_request",
     "read_hook_data_paths",
 ]
@@ -417,6 +418,31 @@ def plan_request(
         return plan_invalidation(changed_keys=changed, max_paths=max_paths)
     except InvalidPath as error:
         raise HookError(f"paths_from_hook_data: {error}") from None
+
+
+def atomic_release(hook_data: Mapping[str, Any] | None, dotted_key: str | None) -> str | None:
+    """The release named by the hook_data dict holding ``dotted_key`` when its ``layout`` is ``atomic``, else ``None``.
+
+    An atomic deploy (e.g. the npm build hook with ``key_value_store_arn``) writes each release under its own
+    keys and switches a pointer, so CloudFront caches nothing stale and there is nothing to invalidate. Only the
+    dict that holds the last part of the key is looked at; anything missing or of another shape is ``None``
+    (and is then reported by :func:`read_hook_data_paths`).
+    """
+    if hook_data is None or dotted_key is None:
+        return None
+    node: Any = hook_data
+    for part in dotted_key.split(".")[:-1]:
+        if isinstance(node, BaseModel):
+            node = node.model_dump()
+        if not isinstance(node, Mapping) or part not in node:
+            return None
+        node = node[part]
+    if isinstance(node, BaseModel):
+        node = node.model_dump()
+    if not isinstance(node, Mapping) or node.get("layout") != "atomic":
+        return None
+    release = node.get("release")
+    return release if isinstance(release, str) and release else "(unnamed)"
 
 
 def read_hook_data_paths(hook_data: Mapping[str, Any], dotted_key: str) -> list[str]:

@@ -92,6 +92,30 @@ def test_empty_changed_paths_skip_the_invalidation(distribution_id: str, tmp_pat
     assert invalidations(distribution_id) == []
 
 
+def test_atomic_release_needs_no_invalidation(distribution_id: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    context = CfnginContext(config_path=tmp_path)
+    npm_build = {"layout": "atomic", "release": "r3", "changed_paths": ["/index.html", "/about/index.html"]}
+    context.set_hook_data("runway_ext", {"npm_build": npm_build})
+    with caplog.at_level(logging.INFO, logger="runway_ext"):
+        result = run_hook(context, distribution_id=distribution_id, paths_from_hook_data="runway_ext.npm_build.changed_paths", wait=True)
+    assert result["ok"] is True
+    assert result["skipped"] is True and result["paths"] == [] and result["release"] == "r3"
+    assert result["invalidation_id"] is None and result["status"] == "skipped"
+    assert [record.getMessage() for record in caplog.records if "invalidat" in record.getMessage()] == [
+        "atomic release r3: nothing to invalidate"
+    ]
+    assert invalidations(distribution_id) == []
+
+
+def test_in_place_layout_is_still_invalidated(distribution_id: str, tmp_path: Path) -> None:
+    context = CfnginContext(config_path=tmp_path)
+    context.set_hook_data("runway_ext", {"npm_build": {"layout": "in-place", "release": "r3", "changed_paths": ["/index.html"]}})
+    result = run_hook(context, distribution_id=distribution_id, paths_from_hook_data="runway_ext.npm_build.changed_paths")
+    assert result["skipped"] is False and result["release"] is None
+    (created,) = invalidations(distribution_id)
+    assert sent_paths(created) == ["/", "/index.html"]
+
+
 def test_missing_hook_data_is_a_clear_failure(distribution_id: str, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.ERROR, logger="runway_ext"):
         assert (

@@ -18,6 +18,7 @@ from runway_ext.hooks.cloudfront_invalidation.plan import (
     MAX_PATH_LENGTH,
     MAX_WILDCARD_PATHS,
     InvalidPath,
+    atomic_release,
     caller_reference,
     canonical_status,
     compact_paths,
@@ -283,6 +284,22 @@ def test_read_hook_data_paths_through_a_result_model() -> None:
         changed_paths: list[str]
 
     assert read_hook_data_paths({"site": Synced(changed_paths=["/x"])}, "site.changed_paths") == ["/x"]
+
+
+def test_atomic_release_is_read_from_the_dict_holding_the_paths() -> None:
+    class Built(BaseModel):
+        layout: str
+        release: str | None
+        changed_paths: list[str]
+
+    atomic = {"runway_ext": {"npm_build": {"layout": "atomic", "release": "r7", "changed_paths": ["/a"]}}}
+    assert atomic_release(atomic, "runway_ext.npm_build.changed_paths") == "r7"
+    assert atomic_release({"site": Built(layout="atomic", release="r2", changed_paths=[])}, "site.changed_paths") == "r2"
+    assert atomic_release({"site": Built(layout="in-place", release="r2", changed_paths=[])}, "site.changed_paths") is None
+    assert atomic_release({"site": {"changed_paths": ["/a"]}}, "site.changed_paths") is None
+    assert atomic_release({"layout": "atomic", "site": {"changed_paths": ["/a"]}}, "site.changed_paths") is None  # not its dict
+    assert atomic_release({"site": "atomic"}, "site.changed_paths") is None
+    assert atomic_release(atomic, None) is None and atomic_release(None, "runway_ext.npm_build.changed_paths") is None
 
 
 @pytest.mark.parametrize(
