@@ -14,9 +14,7 @@ import pytest
 
 from runway_ext.hooks.sam_deploy import cfngin_hook
 from runway_ext.local.moto_server import MotoServer
-from tests.hooks.sam_deploy.test_hook import REGION, all_parameters, sam_app
-
-__all__ = ["sam_app"]  # the fixture, used by name
+from tests.hooks.sam_deploy.test_hook import REGION, all_parameters
 
 pytestmark = pytest.mark.sam
 
