@@ -44,8 +44,8 @@ from typing import Any, ClassVar
 from runway.cfngin.blueprints.base import Blueprint
 from troposphere import GetAtt, Ref, Select, Split, StackId, StackName, Sub, cloudfront, s3
 
-from ..core.names import bucket_name_problem
-from ..static_site.layout import STATE_FOLDER
+from runway_ext.core.names import bucket_name_problem
+from runway_ext.static_site.layout import STATE_FOLDER
 
 CACHING_OPTIMIZED_POLICY_ID = "658327ea-f89d-4fab-a63d-7e88639e58f6"
 """AWS managed cache policy ``Managed-CachingOptimized``."""

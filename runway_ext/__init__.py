@@ -27,11 +27,11 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .core.args import HookArgs
-    from .core.errors import HookError
-    from .core.hook import HookContext, HookGroup, hook, run_module
-    from .core.log import register_secret
-    from .core.waiting import retry, wait_until
+    from runway_ext.core.args import HookArgs
+    from runway_ext.core.errors import HookError
+    from runway_ext.core.hook import HookContext, HookGroup, hook, run_module
+    from runway_ext.core.log import register_secret
+    from runway_ext.core.waiting import retry, wait_until
 
 _LAZY = {
     "HookArgs": ("runway_ext.core.args", "HookArgs"),

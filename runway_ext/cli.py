@@ -13,8 +13,8 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from .core.cli import OneLineErrorParser, add_common_flags, configure_cli_logging, run_interruptible
-from .core.hook import Hook
+from runway_ext.core.cli import OneLineErrorParser, add_common_flags, configure_cli_logging, run_interruptible
+from runway_ext.core.hook import Hook
 
 TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command", "runway_ext.scaffold")
 """Modules outside ``runway_ext.hooks`` that contribute a ``COMMAND`` (project tools)."""
@@ -22,7 +22,7 @@ TOOL_MODULES: tuple[str, ...] = ("runway_ext.local.command", "runway_ext.scaffol
 
 def discover_commands() -> list[Any]:
     """Every ``COMMAND`` of the hook modules and tool modules, in name order."""
-    from . import hooks
+    from runway_ext import hooks
 
     modules = [f"{hooks.__name__}.{info.name}" for info in pkgutil.iter_modules(hooks.__path__) if not info.name.startswith("_")]
     commands = []
@@ -35,7 +35,7 @@ def discover_commands() -> list[Any]:
 
 def build_main_parser() -> argparse.ArgumentParser:
     """The ``runway-ext`` parser with all sub-commands."""
-    from . import __version__
+    from runway_ext import __version__
 
     parser = OneLineErrorParser(prog="runway-ext", description="Runway hooks and tools, from the command line.")
     parser.add_argument("--version", action="version", version=f"runway-ext {__version__}")

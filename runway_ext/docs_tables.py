@@ -30,8 +30,8 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from .core.cli import cli_aliases, field_kind
-from .core.hook import Hook
+from runway_ext.core.cli import cli_aliases, field_kind
+from runway_ext.core.hook import Hook
 
 REGION = re.compile(r"(?P<open><!-- args:(?P<path>[A-Za-z0-9_.]+) -->\n)(?P<body>.*?)(?P<close><!-- /args -->)", re.DOTALL)
 HEADER = ("Argument", "Type", "Default", "CLI", "Description")
@@ -45,7 +45,7 @@ class DocsTableError(ValueError):
 
 def discover_hooks() -> dict[str, Hook[Any]]:
     """Every hook of the package by its config.yml path (``module.function``), groups expanded."""
-    from .cli import discover_commands
+    from runway_ext.cli import discover_commands
 
     found: dict[str, Hook[Any]] = {}
     for command in discover_commands():
@@ -58,7 +58,7 @@ def discover_hooks() -> dict[str, Hook[Any]]:
 
 def discover_lookups() -> dict[str, type[Any]]:
     """Every lookup of the package by the class path a ``lookups:`` entry names (``runway_ext.lookups.DotenvLookup``)."""
-    from .lookups import ALL_LOOKUPS
+    from runway_ext.lookups import ALL_LOOKUPS
 
     return {f"runway_ext.lookups.{handler.__name__}": handler for handler in ALL_LOOKUPS.values()}
 
@@ -188,7 +188,7 @@ def render_table(hook: Hook[Any]) -> str:
 
 def render_lookup_table(handler: type[Any]) -> str:
     """The Markdown table of a lookup's arguments: its query, its own arguments, then Runway's common ones."""
-    from .lookups.args import LookupArgs
+    from runway_ext.lookups.args import LookupArgs
 
     model: type[LookupArgs] = handler.ARGS_MODEL
     fields = dict(model.model_fields)

@@ -16,9 +16,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .core.cli import configure_cli_logging
-from .core.errors import HookError
-from .core.log import get_logger
+from runway_ext.core.cli import configure_cli_logging
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import get_logger
 
 LOG = get_logger("runway_ext.scaffold")
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*$")

@@ -10,7 +10,7 @@ from typing import Annotated, Any, Union, get_args, get_origin
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, PlainValidator, ValidationError, WrapValidator
 from pydantic_core import ErrorDetails
 
-from .names import bucket_name_problem, region_problem
+from runway_ext.core.names import bucket_name_problem, region_problem
 
 _ENVIRONMENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,127}")
 

@@ -30,7 +30,7 @@ from typing import Annotated, Any, Literal, NoReturn, Union, get_args, get_origi
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
-from .errors import HookError
+from runway_ext.core.errors import HookError
 
 _SCALARS = (str, int, float, Path)
 _JSON_PREFIX = "json_"

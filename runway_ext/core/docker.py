@@ -5,8 +5,8 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Mapping
 
-from .errors import HookError
-from .log import redact
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import redact
 
 DAEMON_PROBE_TIMEOUT = 30.0
 """Seconds a daemon gets to answer ``docker version`` before it counts as not running."""

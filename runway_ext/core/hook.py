@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import pydantic
 
-from . import journal
-from .args import HookArgs, describe_validation_error
-from .aws import make_client, make_session
-from .cli import (
+from runway_ext.core import journal
+from runway_ext.core.args import HookArgs, describe_validation_error
+from runway_ext.core.aws import make_client, make_session
+from runway_ext.core.cli import (
     OneLineErrorParser,
     add_common_flags,
     add_model_arguments,
@@ -51,8 +51,8 @@ from .cli import (
     run_interruptible,
     unwrap_annotation,
 )
-from .errors import HookError
-from .log import adopt_runway_logging, get_logger
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import adopt_runway_logging, get_logger
 
 if TYPE_CHECKING:
     import argparse

@@ -19,7 +19,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from .image_refs import DIGEST_PATTERN
+from runway_ext.core.image_refs import DIGEST_PATTERN
 
 INDEX_MEDIA_TYPES = frozenset(
     {

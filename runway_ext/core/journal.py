@@ -12,7 +12,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .log import redact
+from runway_ext.core.log import redact
 
 JOURNAL_VARIABLE = "RUNWAY_EXT_JOURNAL"
 

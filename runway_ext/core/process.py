@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import HookError
-from .log import get_logger, redact
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import get_logger, redact
 
 LOGGER = get_logger("runway_ext.process")
 TAIL_LINES = 30

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from .errors import HookError
+from runway_ext.core.errors import HookError
 
 T = TypeVar("T")
 

@@ -25,20 +25,20 @@ from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..core import journal
-from ..core.cli import configure_cli_logging
-from ..core.errors import HookError
-from ..core.log import get_logger
-from .console import journal_file_for, journal_folder, journals_in, start_console
-from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
-from .run_guard import GuardedRun, run_guarded
-from .runway_cli import runway_executable
-from .runway_output import TracebackFolder, failure_cause, step_verdicts
-from .runway_watch import RunwayWatch
-from .serve_session import read_session, session_folder
-from .session import LocalAws, clean_environment, local_aws, require_listening, require_loopback
-from .summary import Site, project_stacks, render_summary
-from .tools import DockerMode, LocalTools, local_tools
+from runway_ext.core import journal
+from runway_ext.core.cli import configure_cli_logging
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import get_logger
+from runway_ext.local.console import journal_file_for, journal_folder, journals_in, start_console
+from runway_ext.local.moto_invalidations import DEFAULT_INVALIDATION_SECONDS
+from runway_ext.local.run_guard import GuardedRun, run_guarded
+from runway_ext.local.runway_cli import runway_executable
+from runway_ext.local.runway_output import TracebackFolder, failure_cause, step_verdicts
+from runway_ext.local.runway_watch import RunwayWatch
+from runway_ext.local.serve_session import read_session, session_folder
+from runway_ext.local.session import LocalAws, clean_environment, local_aws, require_listening, require_loopback
+from runway_ext.local.summary import Site, project_stacks, render_summary
+from runway_ext.local.tools import DockerMode, LocalTools, local_tools
 
 LOG = get_logger("runway_ext.local")
 SESSION_WAIT_SECONDS = 15.0
@@ -294,7 +294,7 @@ def local_run(
         if session is not None:
             sites, edge_notices = wait_for_served_sites(aws, only=ours)
         elif serve_after:
-            from .edge_fleet import EdgeFleet
+            from runway_ext.local.edge_fleet import EdgeFleet
 
             fleet = EdgeFleet(aws.endpoint).start()
             stack.callback(fleet.stop)
@@ -348,12 +348,12 @@ def serve(
     port: int, docker: DockerMode, invalidation_seconds: float, *, show: Callable[[str], None] = print, stop: threading.Event | None = None
 ) -> int:
     """Keep a local AWS, its registry and its edge up until ``stop`` (or SIGINT/SIGTERM); advertise them."""
-    from .edge_fleet import EdgeFleet
-    from .moto_cloudformation import install
-    from .moto_invalidations import install_invalidation_delay
-    from .moto_server import MotoServer, PortInUseError
-    from .serve_session import remove_session, write_session
-    from .session import quiet_moto
+    from runway_ext.local.edge_fleet import EdgeFleet
+    from runway_ext.local.moto_cloudformation import install
+    from runway_ext.local.moto_invalidations import install_invalidation_delay
+    from runway_ext.local.moto_server import MotoServer, PortInUseError
+    from runway_ext.local.serve_session import remove_session, write_session
+    from runway_ext.local.session import quiet_moto
 
     stop = stop or _stop_on_signals()
     install()
@@ -452,7 +452,7 @@ class LocalCommand:
         configure_cli_logging(verbose=False)
         try:
             if namespace._action == "env":
-                from .shell_env import exports, find_serve
+                from runway_ext.local.shell_env import exports, find_serve
 
                 print("\n".join(exports(find_serve(port=namespace.port, endpoint=namespace.endpoint))), flush=True)
                 return 0

@@ -16,9 +16,9 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from .console_server import Console
-from .console_state import journal_name, process_alive
-from .serve_session import session_folder
+from runway_ext.local.console_server import Console
+from runway_ext.local.console_state import journal_name, process_alive
+from runway_ext.local.serve_session import session_folder
 
 
 def journal_folder(stack: ExitStack) -> Path:

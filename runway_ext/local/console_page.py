@@ -16,9 +16,9 @@ import html
 import time
 from collections.abc import Iterable
 
-from ..core.log import MASK, looks_secret, redact
-from .console_state import ConsoleState, ImageView, RunView, SiteView, StackView
-from .summary import hook_lines
+from runway_ext.core.log import MASK, looks_secret, redact
+from runway_ext.local.console_state import ConsoleState, ImageView, RunView, SiteView, StackView
+from runway_ext.local.summary import hook_lines
 
 REFRESH_SECONDS = 2
 CONTENT_SECURITY_POLICY = (

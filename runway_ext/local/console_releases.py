@@ -41,10 +41,10 @@ def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logg
 
     Raises :class:`~runway_ext.core.errors.HookError` (one line) when a record cannot be read or parsed.
     """
-    from ..static_site.records import diff_objects
-    from ..static_site.s3 import S3Site
-    from ..static_site.store import ReleaseStore
-    from ..static_site.switches import JournalFile
+    from runway_ext.static_site.records import diff_objects
+    from runway_ext.static_site.s3 import S3Site
+    from runway_ext.static_site.store import ReleaseStore
+    from runway_ext.static_site.switches import JournalFile
 
     site = S3Site.with_client(s3_client, bucket, prefix, log=log)
     store = ReleaseStore(site)

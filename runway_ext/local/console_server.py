@@ -21,9 +21,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from ..core.log import get_logger
-from .console_page import CONTENT_SECURITY_POLICY, SCRIPT, STYLESHEET, render_main, render_page
-from .console_state import ConsoleState, clients, gather
+from runway_ext.core.log import get_logger
+from runway_ext.local.console_page import CONTENT_SECURITY_POLICY, SCRIPT, STYLESHEET, render_main, render_page
+from runway_ext.local.console_state import ConsoleState, clients, gather
 
 LOG = get_logger("runway_ext.local.console")
 MIN_READ_SECONDS = 1.0

@@ -26,10 +26,10 @@ from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from ..core.image_refs import DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN, digest_uri, ecr_registry_host, is_loopback_registry
-from ..core.log import get_logger
-from .console_releases import ReleaseView, site_releases
-from .moto_server import DUMMY_CREDENTIALS
+from runway_ext.core.image_refs import DIGEST_PATTERN, REPOSITORY_PATTERN, TAG_PATTERN, digest_uri, ecr_registry_host, is_loopback_registry
+from runway_ext.core.log import get_logger
+from runway_ext.local.console_releases import ReleaseView, site_releases
+from runway_ext.local.moto_server import DUMMY_CREDENTIALS
 
 LOG = get_logger("runway_ext.local.console")
 MAX_INVALIDATIONS = 10
@@ -223,7 +223,7 @@ def read_stacks(cloudformation: Any) -> tuple[StackView, ...]:
 
 def read_sites(cloudfront: Any, s3: Any, served: dict[str, str]) -> tuple[SiteView, ...]:
     """Every distribution with its served URL, its newest invalidations and its releases."""
-    from .edge_config import bucket_of
+    from runway_ext.local.edge_config import bucket_of
 
     views = []
     for page in cloudfront.get_paginator("list_distributions").paginate():

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import unquote
 
-from .edge_config import CachePolicy
+from runway_ext.local.edge_config import CachePolicy
 
 _DIRECTIVE = re.compile(r"\s*([A-Za-z-]+)\s*(?:=\s*\"?(\d+)\"?)?\s*")
 

@@ -19,11 +19,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..core.log import get_logger
-from .edge_config import plan_edge
-from .edge_functions import FunctionRunner
-from .edge_server import EdgeHttpServer, EdgeSite, OriginResponse
-from .moto_server import DUMMY_CREDENTIALS
+from runway_ext.core.log import get_logger
+from runway_ext.local.edge_config import plan_edge
+from runway_ext.local.edge_functions import FunctionRunner
+from runway_ext.local.edge_server import EdgeHttpServer, EdgeSite, OriginResponse
+from runway_ext.local.moto_server import DUMMY_CREDENTIALS
 
 LOG = get_logger("runway_ext.local.edge")
 POLL_SECONDS = 0.5
@@ -66,7 +66,7 @@ class S3Origin:
         """The bucket policy (``None`` without one) and whether public reads are blocked."""
         from botocore.exceptions import ClientError
 
-        from .moto_cloudformation import FULL_BUCKET_POLICIES
+        from runway_ext.local.moto_cloudformation import FULL_BUCKET_POLICIES
 
         try:
             policy: str | None = self.client.get_bucket_policy(Bucket=bucket)["Policy"]
@@ -85,7 +85,7 @@ class S3Origin:
 
 def _same_grants(stored: str, full: dict[str, Any]) -> bool:
     """Whether moto's stored policy is still the stack's (minus what moto cannot evaluate), not one put since."""
-    from .moto_cloudformation import without_transport_conditions
+    from runway_ext.local.moto_cloudformation import without_transport_conditions
 
     return bool(json.loads(stored) == without_transport_conditions(full))
 
@@ -110,7 +110,7 @@ class _Served:
 
 def recorded_policies() -> dict[str, dict[str, Any]]:
     """Cache/response-headers policies created by local mode's CloudFormation types in this process, by id."""
-    from .moto_cloudformation import _RecordedPolicy
+    from runway_ext.local.moto_cloudformation import _RecordedPolicy
 
     return dict(_RecordedPolicy.RECORDED)
 

@@ -28,7 +28,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .moto_kvs import EDGE_READER_HEADER, MISSING_KEY_HEADER
+from runway_ext.local.moto_kvs import EDGE_READER_HEADER, MISSING_KEY_HEADER
 
 CALL_TIMEOUT = 2.0
 """Seconds one function call may take, node's own start and the store reads included (CloudFront allows about 1 ms of compute)."""

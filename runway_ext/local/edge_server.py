@@ -34,11 +34,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import unquote
 
-from ..core.log import get_logger
-from .edge_access import origin_read
-from .edge_cache import EdgeCache, edge_ttl
-from .edge_config import EdgeConfig
-from .edge_functions import FunctionError, FunctionRunner, viewer_request_event, viewer_response_event
+from runway_ext.core.log import get_logger
+from runway_ext.local.edge_access import origin_read
+from runway_ext.local.edge_cache import EdgeCache, edge_ttl
+from runway_ext.local.edge_config import EdgeConfig
+from runway_ext.local.edge_functions import FunctionError, FunctionRunner, viewer_request_event, viewer_response_event
 
 LOG = get_logger("runway_ext.local.edge")
 COMPRESSIBLE = (

@@ -79,8 +79,8 @@ class MotoServer:
 
         from moto.server import ThreadedMotoServer
 
-        from .moto_copy_conditions import install_copy_source_if_match
-        from .moto_kvs import install_kvs_data_plane
+        from runway_ext.local.moto_copy_conditions import install_copy_source_if_match
+        from runway_ext.local.moto_kvs import install_kvs_data_plane
 
         require_free_port(self.port)
         install_copy_source_if_match()

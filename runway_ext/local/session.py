@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
 
-from ..core import journal
-from ..core.errors import HookError
-from .moto_invalidations import DEFAULT_INVALIDATION_SECONDS
-from .moto_server import DUMMY_CREDENTIALS, MotoServer
+from runway_ext.core import journal
+from runway_ext.core.errors import HookError
+from runway_ext.local.moto_invalidations import DEFAULT_INVALIDATION_SECONDS
+from runway_ext.local.moto_server import DUMMY_CREDENTIALS, MotoServer
 
 
 def require_loopback(endpoint: str) -> str:
@@ -123,8 +123,8 @@ def local_aws(
     ``invalidation_seconds``: how long a CloudFront invalidation stays InProgress in a new in-process stand-in.
     ``journal_file``: where the run's journal goes (default: a temporary file removed afterwards).
     """
-    from .moto_cloudformation import install
-    from .moto_invalidations import install_invalidation_delay
+    from runway_ext.local.moto_cloudformation import install
+    from runway_ext.local.moto_invalidations import install_invalidation_delay
 
     with tempfile.TemporaryDirectory(prefix="runway-ext-local-") as folder:
         journal_file = journal_file or Path(folder) / "journal.jsonl"

@@ -12,10 +12,10 @@ import shlex
 from typing import Any
 from urllib.parse import urlparse
 
-from ..core.errors import HookError
-from .moto_server import DUMMY_CREDENTIALS
-from .serve_session import live_sessions, read_session
-from .session import require_loopback
+from runway_ext.core.errors import HookError
+from runway_ext.local.moto_server import DUMMY_CREDENTIALS
+from runway_ext.local.serve_session import live_sessions, read_session
+from runway_ext.local.session import require_loopback
 
 UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_ROLE_ARN", "AWS_WEB_IDENTITY_TOKEN_FILE")
 """Variables that could send a client to a real account; the exports unset them."""

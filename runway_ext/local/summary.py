@@ -6,7 +6,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .runway_output import StepVerdict
+from runway_ext.local.runway_output import StepVerdict
 
 _HOOK_FIELDS = {
     # layout and release: an atomic site names the release its deploy made live (release=r2)

@@ -35,10 +35,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ..core.docker import describe_host, probe_daemon
-from ..core.errors import HookError
-from ..core.log import get_logger
-from .moto_server import free_port
+from runway_ext.core.docker import describe_host, probe_daemon
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import get_logger
+from runway_ext.local.moto_server import free_port
 
 LOG = get_logger("runway_ext.local")
 DockerMode = Literal["auto", "off"]

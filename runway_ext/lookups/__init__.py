@@ -11,8 +11,8 @@ or all at once from Python with :func:`register_all`.
 
 from __future__ import annotations
 
-from .dotenv import DotenvLookup
-from .ecr_image import EcrImageLookup
+from runway_ext.lookups.dotenv import DotenvLookup
+from runway_ext.lookups.ecr_image import EcrImageLookup
 
 __all__ = ["ALL_LOOKUPS", "DotenvLookup", "EcrImageLookup", "register_all"]
 

@@ -19,7 +19,7 @@ from typing import Any, ClassVar, Literal, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from runway.lookups.handlers.base import LookupHandler
 
-from ..core.args import describe_validation_error
+from runway_ext.core.args import describe_validation_error
 
 
 class LookupArgs(BaseModel):

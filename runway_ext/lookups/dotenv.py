@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Annotated, Any, ClassVar
 from pydantic import Field
 from runway.lookups.handlers.base import LookupHandler
 
-from ..core.args import refused_by
-from .args import LookupArgs, parse_lookup
-from .dotenv_file import UnreadableDotenvFile, read_dotenv
+from runway_ext.core.args import refused_by
+from runway_ext.lookups.args import LookupArgs, parse_lookup
+from runway_ext.lookups.dotenv_file import UnreadableDotenvFile, read_dotenv
 
 __all__ = ["DEFAULT_FILE", "DotenvArgs", "DotenvLookup", "UnreadableDotenvFile", "base_folder", "read_dotenv"]
 

@@ -25,10 +25,10 @@ from botocore.exceptions import BotoCoreError, ClientError
 from pydantic import BeforeValidator, model_validator
 from runway.lookups.handlers.base import LookupHandler
 
-from ..core.args import Region, refused_by
-from ..core.aws import error_code, error_message, make_client
-from ..core.image_index import is_index_media_type, parse_index, platform_digests
-from ..core.image_refs import (
+from runway_ext.core.args import Region, refused_by
+from runway_ext.core.aws import error_code, error_message, make_client
+from runway_ext.core.image_index import is_index_media_type, parse_index, platform_digests
+from runway_ext.core.image_refs import (
     CONTENT_TAG_PREFIX,
     account_problem,
     digest_uri,
@@ -38,7 +38,7 @@ from ..core.image_refs import (
     registry_problem,
     tag_problem,
 )
-from .args import LookupArgs, parse_lookup
+from runway_ext.lookups.args import LookupArgs, parse_lookup
 
 if TYPE_CHECKING:
     from runway.context import CfnginContext

@@ -16,12 +16,12 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from .headers import CacheRule, ObjectHeaders, headers_for
-from .inplace import LocalFile
-from .layout import atomic_key, is_shared, key_problem
-from .objects import ObjectState
-from .pointer import PointerValue
-from .records import Release, ReleaseSummary
+from runway_ext.static_site.headers import CacheRule, ObjectHeaders, headers_for
+from runway_ext.static_site.inplace import LocalFile
+from runway_ext.static_site.layout import atomic_key, is_shared, key_problem
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.pointer import PointerValue
+from runway_ext.static_site.records import Release, ReleaseSummary
 
 POINTER_MAX_BYTES = 1000
 """The pointer value's bound (compact JSON), as the contract between deploy and edge sets it."""

@@ -24,8 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from runway_ext.core.errors import HookError
-
-from .atomic import (
+from runway_ext.static_site.atomic import (
     AtomicCopy,
     AtomicUpload,
     ReleasePlan,
@@ -36,17 +35,17 @@ from .atomic import (
     render_pointer,
     unreferenced_shared,
 )
-from .headers import CacheRule
-from .inplace import LocalFile
-from .layout import SHARED_FOLDER, atomic_key, release_folder
-from .lock import check_lock, holding, new_lock
-from .manifest import SiteManifest
-from .objects import ObjectState
-from .pointer import PointerStore, PointerValue, describe, timed_swap
-from .records import Release, ReleaseIndex, ReleaseSummary, deployed_by, diff_objects, objects_digest, release_id
-from .s3 import S3Site
-from .store import ReleaseStore
-from .switches import JournalFile, Switch, last_live_times
+from runway_ext.static_site.headers import CacheRule
+from runway_ext.static_site.inplace import LocalFile
+from runway_ext.static_site.layout import SHARED_FOLDER, atomic_key, release_folder
+from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.pointer import PointerStore, PointerValue, describe, timed_swap
+from runway_ext.static_site.records import Release, ReleaseIndex, ReleaseSummary, deployed_by, diff_objects, objects_digest, release_id
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
+from runway_ext.static_site.switches import JournalFile, Switch, last_live_times
 
 KEEP_ALL = 1_000_000
 """The index keeps every atomic release; the prune rule, not a count, drops them."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from .layout import STATE_FOLDER
+from runway_ext.static_site.layout import STATE_FOLDER
 
 STATE_SEGMENT = STATE_FOLDER.rstrip("/")
 

@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runway_ext.core.aws import aws_errors
-
-from .layout import blob_key, release_key
-from .records import Release, render_release
-from .s3 import S3Site, WriteConflict
+from runway_ext.static_site.layout import blob_key, release_key
+from runway_ext.static_site.records import Release, render_release
+from runway_ext.static_site.s3 import S3Site, WriteConflict
 
 
 class ForgetError(ValueError):

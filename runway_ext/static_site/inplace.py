@@ -29,10 +29,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
-from .containment import STATE_SEGMENT, in_neighbour, neighbours
-from .headers import CacheRule, ObjectHeaders, headers_for
-from .layout import is_page, key_problem, site_keys
-from .objects import ObjectState, RemoteObject, is_plain_etag
+from runway_ext.static_site.containment import STATE_SEGMENT, in_neighbour, neighbours
+from runway_ext.static_site.headers import CacheRule, ObjectHeaders, headers_for
+from runway_ext.static_site.layout import is_page, key_problem, site_keys
+from runway_ext.static_site.objects import ObjectState, RemoteObject, is_plain_etag
 
 FRACTION_MIN_SITE = 10
 """Sites with fewer objects than this are exempt from ``max_delete_fraction`` (a share of a handful means little)."""

@@ -39,8 +39,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, field_validator
 
-from ..core.aws import error_code, error_message, make_client
-from ..core.errors import HookError
+from runway_ext.core.aws import error_code, error_message, make_client
+from runway_ext.core.errors import HookError
 
 if TYPE_CHECKING:
     import boto3

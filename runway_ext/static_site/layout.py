@@ -87,7 +87,7 @@ def release_folder(prefix: str, rid: str) -> str:
 def site_keys(remote: Iterable[str], prefix: str) -> list[str]:
     """The keys under the prefix that belong to the site, sorted: this tool's own objects and every key of a
     neighbour site (a prefix below holding another state folder, see :mod:`.containment`) left out."""
-    from .containment import in_neighbour, neighbours
+    from runway_ext.static_site.containment import in_neighbour, neighbours
 
     keys = [key for key in remote if key.startswith(prefix) and not is_state_key(key, prefix)]
     inner = neighbours(keys, prefix)

@@ -37,9 +37,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from runway_ext.core.errors import HookError
-
-from .manifest import SiteLock, SiteManifest, render_manifest
-from .s3 import S3Site
+from runway_ext.static_site.manifest import SiteLock, SiteManifest, render_manifest
+from runway_ext.static_site.s3 import S3Site
 
 LockState = Literal["free", "stale", "held"]
 

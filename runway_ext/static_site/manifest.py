@@ -13,9 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from .headers import CacheRule
-from .layout import site_keys
-from .objects import ObjectState, RemoteObject
+from runway_ext.static_site.headers import CacheRule
+from runway_ext.static_site.layout import site_keys
+from runway_ext.static_site.objects import ObjectState, RemoteObject
 
 MANIFEST_FORMAT = 2
 
@@ -152,7 +152,7 @@ def render_manifest(manifest: SiteManifest, *, written_by: str) -> bytes:
 
 def parse_manifest(data: bytes) -> SiteManifest | None:
     """Read a site manifest object (the strict model of :mod:`.documents`); ``None`` for anything that is not one of ours."""
-    from .documents import DocumentError, ManifestDocument, load
+    from runway_ext.static_site.documents import DocumentError, ManifestDocument, load
 
     try:
         document = load(data, ManifestDocument, "the site manifest")

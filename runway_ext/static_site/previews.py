@@ -26,17 +26,16 @@ from typing import TYPE_CHECKING, Any
 
 from runway_ext.core.aws import error_code
 from runway_ext.core.errors import HookError
-
-from .atomic import pointer_for
-from .atomic_deploy import AtomicSettings, SiteState, _write, plan_next, read_site, switch_to
-from .inplace import LocalFile
-from .kvs import CAS_ATTEMPTS, KvsClient, KvsError, ReleasePointer, preview_key, preview_name_problem
-from .lock import holding, new_lock
-from .manifest import SiteManifest
-from .pointer import KvsPointerStore, PointerConflict, PointerValue
-from .records import Release, ReleaseIndex, ReleaseSummary, deployed_by
-from .s3 import S3Site
-from .store import ReleaseStore
+from runway_ext.static_site.atomic import pointer_for
+from runway_ext.static_site.atomic_deploy import AtomicSettings, SiteState, _write, plan_next, read_site, switch_to
+from runway_ext.static_site.inplace import LocalFile
+from runway_ext.static_site.kvs import CAS_ATTEMPTS, KvsClient, KvsError, ReleasePointer, preview_key, preview_name_problem
+from runway_ext.static_site.lock import holding, new_lock
+from runway_ext.static_site.manifest import SiteManifest
+from runway_ext.static_site.pointer import KvsPointerStore, PointerConflict, PointerValue
+from runway_ext.static_site.records import Release, ReleaseIndex, ReleaseSummary, deployed_by
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 if TYPE_CHECKING:
     import boto3
@@ -293,7 +292,7 @@ def promote_preview(
         log.info("%s already serves release %s (preview %r): nothing to do", site.where, rid, name)
         return PromoteOutcome(rid, previous, False, None, len(release.objects))
     guarded = GuardedLivePointer(live, key, raw)
-    from .atomic_deploy import AtomicOutcome
+    from runway_ext.static_site.atomic_deploy import AtomicOutcome
 
     outcome = AtomicOutcome(rid)
     marker = SiteManifest(

@@ -22,11 +22,10 @@ import hashlib
 from collections.abc import Mapping
 
 from runway_ext.core.aws import aws_errors
-
-from .checksums import full_object_sha256
-from .objects import ObjectState, strip_etag
-from .records import Release, ReleaseError
-from .s3 import S3Site
+from runway_ext.static_site.checksums import full_object_sha256
+from runway_ext.static_site.objects import ObjectState, strip_etag
+from runway_ext.static_site.records import Release, ReleaseError
+from runway_ext.static_site.s3 import S3Site
 
 READ_CHUNK = 1024**2
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 
-from .manifest import SiteManifest
-from .objects import ObjectState
-from .records import (
+from runway_ext.static_site.manifest import SiteManifest
+from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.records import (
     Kind,
     Release,
     ReleaseIndex,
@@ -23,8 +23,8 @@ from .records import (
     release_id,
     with_known_versions,
 )
-from .s3 import S3Site
-from .store import ReleaseStore
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
 
 
 def new_release(

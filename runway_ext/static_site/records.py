@@ -24,8 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from runway_ext.core.log import looks_secret
-
-from .objects import ObjectState
+from runway_ext.static_site.objects import ObjectState
 
 RECORD_FORMAT = 1
 ATOMIC_RECORD_FORMAT = 2
@@ -170,7 +169,7 @@ def render_index(index: ReleaseIndex) -> bytes:
 
 def parse_index(data: bytes) -> ReleaseIndex:
     """Read the index (the strict model of :mod:`.documents`); :class:`ReleaseError` when it is not one this version can read."""
-    from .documents import DocumentError, IndexDocument, load
+    from runway_ext.static_site.documents import DocumentError, IndexDocument, load
 
     try:
         document = load(data, IndexDocument, "the release index")
@@ -207,7 +206,7 @@ def _state_document(state: ObjectState) -> dict[str, object]:
 
 def parse_release(data: bytes, rid: str) -> Release:
     """Read one release record (the strict model of :mod:`.documents`); :class:`ReleaseError` naming it when unreadable."""
-    from .documents import DocumentError, RecordDocument, SummaryDocument, load
+    from runway_ext.static_site.documents import DocumentError, RecordDocument, SummaryDocument, load
 
     try:
         document = load(data, RecordDocument, f"release {rid}: its record")

@@ -41,12 +41,11 @@ from xml.etree import ElementTree
 
 from runway_ext.core.aws import aws_errors, client_config, error_code, error_message, is_client_error, share_model_loader
 from runway_ext.core.errors import HookError
-
-from .checksums import full_object_sha256, sha256_base64
-from .inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
-from .layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
-from .manifest import SiteManifest, parse_manifest, render_manifest
-from .objects import MD5_LIMIT, ObjectState, RemoteObject, strip_etag
+from runway_ext.static_site.checksums import full_object_sha256, sha256_base64
+from runway_ext.static_site.inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
+from runway_ext.static_site.layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
+from runway_ext.static_site.manifest import SiteManifest, parse_manifest, render_manifest
+from runway_ext.static_site.objects import MD5_LIMIT, ObjectState, RemoteObject, strip_etag
 
 MULTIPART_THRESHOLD = MD5_LIMIT
 """Files up to this size go up in one PutObject (ETag = MD5); larger ones through s3transfer's multipart upload."""

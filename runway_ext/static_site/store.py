@@ -14,11 +14,10 @@ from dataclasses import replace
 
 from runway_ext.core.aws import aws_errors, error_code, is_client_error
 from runway_ext.core.errors import HookError
-
-from .containment import ContainmentError, check_record_keys
-from .layout import OBJECTS_FOLDER, blob_key, index_key, release_key
-from .objects import ObjectState, strip_etag
-from .records import (
+from runway_ext.static_site.containment import ContainmentError, check_record_keys
+from runway_ext.static_site.layout import OBJECTS_FOLDER, blob_key, index_key, release_key
+from runway_ext.static_site.objects import ObjectState, strip_etag
+from runway_ext.static_site.records import (
     Release,
     ReleaseError,
     ReleaseIndex,
@@ -30,7 +29,7 @@ from .records import (
     render_release,
     unreferenced_contents,
 )
-from .s3 import S3Site, WriteConflict
+from runway_ext.static_site.s3 import S3Site, WriteConflict
 
 APPEND_ATTEMPTS = 5
 LIST_INSTEAD_OF_HEADS = 200

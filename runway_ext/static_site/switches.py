@@ -15,9 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from runway_ext.core.errors import HookError
-
-from .layout import STATE_FOLDER
-from .s3 import S3Site
+from runway_ext.static_site.layout import STATE_FOLDER
+from runway_ext.static_site.s3 import S3Site
 
 JOURNAL_NAME = STATE_FOLDER + "switches.json"
 MAX_WRITTEN = 50

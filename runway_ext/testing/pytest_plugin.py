@@ -27,7 +27,7 @@ import pytest
 if TYPE_CHECKING:
     from runway.context import CfnginContext
 
-    from ..local.moto_server import MotoServer
+    from runway_ext.local.moto_server import MotoServer
 
 _PROFILE_VARIABLES = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE")
 
@@ -42,7 +42,7 @@ class RunHook(Protocol):
 @pytest.fixture(scope="session")
 def runway_ext_moto() -> Iterator[MotoServer]:
     """One moto server on 127.0.0.1 for the whole session (started on first use, stopped at the end)."""
-    from ..local.moto_server import moto_server
+    from runway_ext.local.moto_server import moto_server
 
     with moto_server() as server:
         yield server
@@ -62,7 +62,7 @@ def runway_ext_aws(runway_ext_moto: MotoServer, monkeypatch: pytest.MonkeyPatch)
 @pytest.fixture
 def cfngin_context(runway_ext_aws: MotoServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CfnginContext:
     """A real CfnginContext (namespace ``test``, environment ``test``) on the moto server; cwd is ``tmp_path``."""
-    from .cfngin import make_cfngin_context
+    from runway_ext.testing.cfngin import make_cfngin_context
 
     monkeypatch.chdir(tmp_path)
     return make_cfngin_context(tmp_path)
@@ -71,7 +71,7 @@ def cfngin_context(runway_ext_aws: MotoServer, tmp_path: Path, monkeypatch: pyte
 @pytest.fixture
 def run_hook(cfngin_context: CfnginContext) -> RunHook:
     """Run a hook through Runway's own ``handle_hooks`` with ``cfngin_context``; returns the hook_data."""
-    from .cfngin import run_hook_as_runway
+    from runway_ext.testing.cfngin import run_hook_as_runway
 
     def run(path: str | Any, args: dict[str, Any] | None = None, **definition: Any) -> dict[str, Any]:
         return run_hook_as_runway(cfngin_context, path, args, **definition)

@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..local.runway_cli import runway_executable
+from runway_ext.local.runway_cli import runway_executable
 
 
 @dataclass(frozen=True)

@@ -25,9 +25,8 @@ from runway_ext.lookups.ecr_image import EcrImageLookup
 from runway_ext.static_site.layout import MANIFEST_NAME, STATE_FOLDER
 from runway_ext.static_site.manifest import parse_manifest
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.reliability.faults import Fault, session_with, use_session
 from tests.support.logs import LoggedLines
-
-from .faults import Fault, session_with, use_session
 
 BUCKET = "reliability-site"
 SITE_FILES = 80

@@ -21,9 +21,8 @@ import pytest
 from runway_ext.hooks.docker_build_push import cfngin_hook as docker_hook
 from runway_ext.hooks.sam_deploy import cfngin_hook as sam_hook
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.reliability.faults import Fault, session_with, use_session
 from tests.support.logs import LoggedLines
-
-from .faults import Fault, session_with, use_session
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -24,7 +24,7 @@ Modules: :mod:`.args` (arguments, result), :mod:`.plan` (pure: paths, reference,
 :mod:`.cloudfront` (the API calls), :mod:`.hook` (the body).
 """
 
-from .args import CloudFrontInvalidationArgs, InvalidationResult
-from .hook import COMMAND, cfngin_hook
+from runway_ext.hooks.cloudfront_invalidation.args import CloudFrontInvalidationArgs, InvalidationResult
+from runway_ext.hooks.cloudfront_invalidation.hook import COMMAND, cfngin_hook
 
 __all__ = ["COMMAND", "CloudFrontInvalidationArgs", "InvalidationResult", "cfngin_hook"]

@@ -12,8 +12,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
-from ...core.args import HookArgs
-from .plan import DEFAULT_MAX_PATHS, MAX_FILE_PATHS, InvalidPath, normalize_path
+from runway_ext.core.args import HookArgs
+from runway_ext.hooks.cloudfront_invalidation.plan import DEFAULT_MAX_PATHS, MAX_FILE_PATHS, InvalidPath, normalize_path
 
 DISTRIBUTION_ID = re.compile(r"^[A-Z0-9]{1,64}$")
 """What a CloudFront distribution id looks like."""

@@ -11,10 +11,10 @@ import logging
 import time
 from typing import Any
 
-from ...core.aws import error_code, error_message
-from ...core.errors import HookError
-from ...core.waiting import Deadline, retry, wait_until
-from .plan import canonical_status
+from runway_ext.core.aws import error_code, error_message
+from runway_ext.core.errors import HookError
+from runway_ext.core.waiting import Deadline, retry, wait_until
+from runway_ext.hooks.cloudfront_invalidation.plan import canonical_status
 
 RETRYABLE_CODES = frozenset({"TooManyInvalidationsInProgress"})
 """CloudFront's own "busy, try again later", which botocore treats as final. Throttling and 5xx answers are

@@ -10,11 +10,11 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ...core.hook import HookContext, hook
-from ...core.waiting import Deadline
-from .args import CloudFrontInvalidationArgs, InvalidationResult
-from .cloudfront import await_completion, create_invalidation
-from .plan import atomic_release, caller_reference, canonical_status, plan_request
+from runway_ext.core.hook import HookContext, hook
+from runway_ext.core.waiting import Deadline
+from runway_ext.hooks.cloudfront_invalidation.args import CloudFrontInvalidationArgs, InvalidationResult
+from runway_ext.hooks.cloudfront_invalidation.cloudfront import await_completion, create_invalidation
+from runway_ext.hooks.cloudfront_invalidation.plan import atomic_release, caller_reference, canonical_status, plan_request
 
 
 def _render(result: dict[str, Any]) -> str:

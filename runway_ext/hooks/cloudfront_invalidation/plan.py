@@ -48,7 +48,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from ...core.errors import HookError
+from runway_ext.core.errors import HookError
 
 __all__ = [
     "DEFAULT_MAX_PATHS",

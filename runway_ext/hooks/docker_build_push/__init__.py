@@ -27,7 +27,7 @@ Modules: :mod:`.args` (args and result models), :mod:`.plan` (the decisions), :m
 :mod:`.hook` (the body).
 """
 
-from .args import DockerBuildPushArgs, DockerBuildPushResult
-from .hook import COMMAND, cfngin_hook
+from runway_ext.hooks.docker_build_push.args import DockerBuildPushArgs, DockerBuildPushResult
+from runway_ext.hooks.docker_build_push.hook import COMMAND, cfngin_hook
 
 __all__ = ["COMMAND", "DockerBuildPushArgs", "DockerBuildPushResult", "cfngin_hook"]

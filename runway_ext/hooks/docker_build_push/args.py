@@ -26,9 +26,9 @@ from pydantic import (
     model_validator,
 )
 
-from ...core.args import EnvironmentName, HookArgs, Region, refused_by
-from ...core.image_refs import platform_problem, registry_problem, repository_problem, tag_problem
-from ...core.log import has_url_credentials, is_secret_name
+from runway_ext.core.args import EnvironmentName, HookArgs, Region, refused_by
+from runway_ext.core.image_refs import platform_problem, registry_problem, repository_problem, tag_problem
+from runway_ext.core.log import has_url_credentials, is_secret_name
 
 ECR_KEYWORD = "ecr"
 """``registry: ecr`` pushes to ECR even when ``$RUNWAY_EXT_REGISTRY`` names another registry."""

@@ -22,9 +22,9 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ...core.errors import HookError
-from ...core.log import register_secret
-from .args import DockerBuildPushArgs, SecretFromEnvironment, SecretFromFile
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import register_secret
+from runway_ext.hooks.docker_build_push.args import DockerBuildPushArgs, SecretFromEnvironment, SecretFromFile
 
 SECRET_VARIABLE_PREFIX = "RUNWAY_EXT_BUILD_SECRET_"  # noqa: S105 - a variable name prefix, not a secret
 """Variables of the docker process that carry literal secret values (``…_1``, ``…_2``, in id order)."""

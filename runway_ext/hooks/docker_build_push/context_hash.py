@@ -40,8 +40,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from ...core.hashing import file_sha256
-from ...core.image_refs import CONTENT_TAG_PREFIX
+from runway_ext.core.hashing import file_sha256
+from runway_ext.core.image_refs import CONTENT_TAG_PREFIX
 
 HASH_SCHEME = "runway-ext/docker-context/1"
 """Changes whenever the hashing rules change, so an old tag never matches a new rule's hash."""

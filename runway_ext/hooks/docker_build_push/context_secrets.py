@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core.log import secret_file_reason
+from runway_ext.core.log import secret_file_reason
 
 MAX_SCANNED_BYTES = 1024 * 1024
 """Larger files are not read (a key or credential file is small; a larger one is data)."""

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...core.docker import require_daemon
-from ...core.errors import HookError
-from ...core.process import ProcessResult, find_executable, run_process
-from .plan import BuildCommand, Builder, login_command
+from runway_ext.core.docker import require_daemon
+from runway_ext.core.errors import HookError
+from runway_ext.core.process import ProcessResult, find_executable, run_process
+from runway_ext.hooks.docker_build_push.plan import BuildCommand, Builder, login_command
 
 INSTALL_HINT = "install Docker (the docker CLI, with the buildx plugin for BuildKit) or put docker on PATH"
 BUILDX_PROBE_TIMEOUT = 30.0

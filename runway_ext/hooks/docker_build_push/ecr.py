@@ -13,9 +13,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ...core.aws import aws_errors, error_code, error_message, is_client_error
-from ...core.errors import HookError
-from ...core.log import register_secret
+from runway_ext.core.aws import aws_errors, error_code, error_message, is_client_error
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import register_secret
 
 
 @dataclass(frozen=True)

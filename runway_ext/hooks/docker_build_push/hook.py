@@ -30,17 +30,17 @@ import contextlib
 from pathlib import Path
 from typing import Any
 
-from ...core.errors import HookError
-from ...core.hook import HookContext, hook
-from ...core.image_index import attestation_digests, is_index_media_type, parse_index, platform_digests
-from ...core.image_refs import digest_uri, is_loopback_registry
-from ...core.log import register_secrets
-from .args import DockerBuildPushArgs, DockerBuildPushResult, secret_build_arg_reason
-from .build_secrets import ResolvedSecrets, as_files, resolve_secrets
-from .context_hash import BuildInputs, ContextHash, hash_build, secret_fingerprint
-from .context_secrets import refusal_lines, scan_context
-from .docker_cli import DockerCli, docker_environment
-from .ecr import (
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, hook
+from runway_ext.core.image_index import attestation_digests, is_index_media_type, parse_index, platform_digests
+from runway_ext.core.image_refs import digest_uri, is_loopback_registry
+from runway_ext.core.log import register_secrets
+from runway_ext.hooks.docker_build_push.args import DockerBuildPushArgs, DockerBuildPushResult, secret_build_arg_reason
+from runway_ext.hooks.docker_build_push.build_secrets import ResolvedSecrets, as_files, resolve_secrets
+from runway_ext.hooks.docker_build_push.context_hash import BuildInputs, ContextHash, hash_build, secret_fingerprint
+from runway_ext.hooks.docker_build_push.context_secrets import refusal_lines, scan_context
+from runway_ext.hooks.docker_build_push.docker_cli import DockerCli, docker_environment
+from runway_ext.hooks.docker_build_push.ecr import (
     EcrImage,
     EcrRepository,
     add_tags,
@@ -52,7 +52,7 @@ from .ecr import (
     record_image,
     record_untagged,
 )
-from .plan import (
+from runway_ext.hooks.docker_build_push.plan import (
     BuildPaths,
     PublishOutcome,
     PublishPlan,
@@ -63,7 +63,7 @@ from .plan import (
     resolve_paths,
     resolve_registry,
 )
-from .registry import (
+from runway_ext.hooks.docker_build_push.registry import (
     REGISTRY_USERNAME_VARIABLE,
     Credentials,
     RegistryClient,
@@ -362,6 +362,6 @@ def _push_and_record(
 def _forget_lookup_cache(ctx: HookContext, repository: str) -> None:
     """Inside Runway, make ``${ecr_image}`` look this repository up afresh (its tags may move now)."""
     if ctx.cfngin is not None:
-        from ...lookups.ecr_image import forget_cached_images
+        from runway_ext.lookups.ecr_image import forget_cached_images
 
         forget_cached_images(ctx.cfngin, repository)

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from ...core.errors import HookError
-from ...core.image_refs import digest_uri, image_uri, registry_problem
-from ...core.log import looks_secret
-from .args import ECR_KEYWORD, DockerBuildPushArgs, DockerBuildPushResult
-from .build_secrets import ResolvedSecrets
-from .context_hash import ContextHash
-from .ecr import EcrImage, EcrRepository
+from runway_ext.core.errors import HookError
+from runway_ext.core.image_refs import digest_uri, image_uri, registry_problem
+from runway_ext.core.log import looks_secret
+from runway_ext.hooks.docker_build_push.args import ECR_KEYWORD, DockerBuildPushArgs, DockerBuildPushResult
+from runway_ext.hooks.docker_build_push.build_secrets import ResolvedSecrets
+from runway_ext.hooks.docker_build_push.context_hash import ContextHash
+from runway_ext.hooks.docker_build_push.ecr import EcrImage, EcrRepository
 
 REGISTRY_VARIABLE = "RUNWAY_EXT_REGISTRY"
 """Default for ``registry`` when the arg is not given (local mode sets it to its local registry)."""

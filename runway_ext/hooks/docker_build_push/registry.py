@@ -27,9 +27,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from ...core.errors import HookError
-from ...core.image_refs import is_loopback_registry, split_registry
-from ...core.log import register_secret
+from runway_ext.core.errors import HookError
+from runway_ext.core.image_refs import is_loopback_registry, split_registry
+from runway_ext.core.log import register_secret
 
 REGISTRY_USERNAME_VARIABLE = "RUNWAY_EXT_REGISTRY_USERNAME"
 REGISTRY_PASSWORD_VARIABLE = "RUNWAY_EXT_REGISTRY_PASSWORD"  # noqa: S105 - a variable name, not a password

@@ -34,8 +34,16 @@ Modules: :mod:`.args` (arguments and results), :mod:`.plan` (pure decisions), :m
 (running ``docker compose``), :mod:`.hook` (the hook bodies and their CLI output).
 """
 
-from .args import ComposeArgs, StartArgs, StartResult, StatusArgs, StatusResult, StopArgs, StopResult
-from .hook import COMMAND, start_containers_hook, status_hook, stop_containers_hook
+from runway_ext.hooks.docker_compose_integration.args import (
+    ComposeArgs,
+    StartArgs,
+    StartResult,
+    StatusArgs,
+    StatusResult,
+    StopArgs,
+    StopResult,
+)
+from runway_ext.hooks.docker_compose_integration.hook import COMMAND, start_containers_hook, status_hook, stop_containers_hook
 
 __all__ = [
     "COMMAND",

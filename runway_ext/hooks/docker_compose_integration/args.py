@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
-from ...core.args import HookArgs
+from runway_ext.core.args import HookArgs
 
 PROJECT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 """A valid compose project name: lowercase letters, digits, ``_`` and ``-``, starting with a letter or digit."""

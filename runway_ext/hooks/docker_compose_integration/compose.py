@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from ...core.docker import require_daemon
-from ...core.errors import HookError
-from ...core.log import get_logger
-from ...core.process import find_executable, run_process
-from .args import ComposeArgs
-from .plan import (
+from runway_ext.core.docker import require_daemon
+from runway_ext.core.errors import HookError
+from runway_ext.core.log import get_logger
+from runway_ext.core.process import find_executable, run_process
+from runway_ext.hooks.docker_compose_integration.args import ComposeArgs
+from runway_ext.hooks.docker_compose_integration.plan import (
     ComposeOutputError,
     ComposeProject,
     ServiceStatus,

@@ -9,10 +9,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ...core.errors import HookError
-from ...core.hook import HookContext, HookGroup, hook
-from .args import StartArgs, StartResult, StatusArgs, StatusResult, StopArgs, StopResult
-from .compose import (
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, HookGroup, hook
+from runway_ext.hooks.docker_compose_integration.args import StartArgs, StartResult, StatusArgs, StatusResult, StopArgs, StopResult
+from runway_ext.hooks.docker_compose_integration.compose import (
     SHUTDOWN_GRACE,
     connect,
     defined_services,
@@ -22,7 +22,7 @@ from .compose import (
     service_logs,
     service_statuses,
 )
-from .plan import (
+from runway_ext.hooks.docker_compose_integration.plan import (
     STOP_WORDS,
     ComposeProject,
     ServiceStatus,

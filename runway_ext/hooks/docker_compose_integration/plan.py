@@ -21,8 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ...core.errors import HookError
-from .args import StartAction, StartArgs, StopAction, StopArgs
+from runway_ext.core.errors import HookError
+from runway_ext.hooks.docker_compose_integration.args import StartAction, StartArgs, StopAction, StopArgs
 
 READY_STATES = frozenset({"healthy", "running"})
 """Service states that count as up: healthy, or running without a healthcheck."""

@@ -19,7 +19,7 @@ ECR repository records it like a push, so ``${ecr_image}`` in the target environ
 was tested. Modules: :mod:`.args` (args and result), :mod:`.plan` (the decisions), :mod:`.hook` (the body).
 """
 
-from .args import DockerPromoteArgs, DockerPromoteResult
-from .hook import COMMAND, cfngin_hook
+from runway_ext.hooks.docker_promote.args import DockerPromoteArgs, DockerPromoteResult
+from runway_ext.hooks.docker_promote.hook import COMMAND, cfngin_hook
 
 __all__ = ["COMMAND", "DockerPromoteArgs", "DockerPromoteResult", "cfngin_hook"]

@@ -10,9 +10,9 @@ from typing import Annotated
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator
 
-from ...core.args import HookArgs, Region
-from ...core.image_refs import account_problem, registry_problem, repository_problem, tag_problem
-from ..docker_build_push.args import ECR_KEYWORD
+from runway_ext.core.args import HookArgs, Region
+from runway_ext.core.image_refs import account_problem, registry_problem, repository_problem, tag_problem
+from runway_ext.hooks.docker_build_push.args import ECR_KEYWORD
 
 
 def _image_reference(value: str) -> str:

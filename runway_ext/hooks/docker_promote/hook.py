@@ -12,17 +12,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from ...core.errors import HookError
-from ...core.hook import HookContext, hook
-from ...core.image_index import is_index_media_type, parse_index, platform_digests
-from ...core.image_refs import digest_uri, image_uri, registry_problem
-from ..docker_build_push.args import ECR_KEYWORD
-from ..docker_build_push.docker_cli import DockerCli, docker_environment
-from ..docker_build_push.ecr import EcrRepository, ensure_repository, find_image, get_manifest, login_credentials, put_tags, record_untagged
-from ..docker_build_push.plan import REGISTRY_VARIABLE
-from ..docker_build_push.registry import RegistryClient, read_manifest, registry_credentials, registry_holds
-from .args import DockerPromoteArgs, DockerPromoteResult
-from .plan import check_same_digest, copy_command, plan_promotion
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, hook
+from runway_ext.core.image_index import is_index_media_type, parse_index, platform_digests
+from runway_ext.core.image_refs import digest_uri, image_uri, registry_problem
+from runway_ext.hooks.docker_build_push.args import ECR_KEYWORD
+from runway_ext.hooks.docker_build_push.docker_cli import DockerCli, docker_environment
+from runway_ext.hooks.docker_build_push.ecr import (
+    EcrRepository,
+    ensure_repository,
+    find_image,
+    get_manifest,
+    login_credentials,
+    put_tags,
+    record_untagged,
+)
+from runway_ext.hooks.docker_build_push.plan import REGISTRY_VARIABLE
+from runway_ext.hooks.docker_build_push.registry import RegistryClient, read_manifest, registry_credentials, registry_holds
+from runway_ext.hooks.docker_promote.args import DockerPromoteArgs, DockerPromoteResult
+from runway_ext.hooks.docker_promote.plan import check_same_digest, copy_command, plan_promotion
 
 HOOK_NAME = "docker_promote"
 

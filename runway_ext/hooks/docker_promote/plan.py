@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ...core.errors import HookError
-from ..docker_build_push.ecr import EcrImage
+from runway_ext.core.errors import HookError
+from runway_ext.hooks.docker_build_push.ecr import EcrImage
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ Modules: :mod:`.args` (arguments and result), :mod:`.dotenv_format` (quoting, pu
 :mod:`.plan` (what to do, pure), :mod:`.env_file` (reading and writing the file), :mod:`.hook`.
 """
 
-from .args import EnvFileArgs, EnvFileResult
-from .hook import COMMAND, cfngin_hook
+from runway_ext.hooks.env_file_generator.args import EnvFileArgs, EnvFileResult
+from runway_ext.hooks.env_file_generator.hook import COMMAND, cfngin_hook
 
 __all__ = ["COMMAND", "EnvFileArgs", "EnvFileResult", "cfngin_hook"]

@@ -11,8 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 
-from ...core.args import HookArgs
-from .dotenv_format import VARIABLE_NAME, UnrepresentableValue, as_text, render_body
+from runway_ext.core.args import HookArgs
+from runway_ext.hooks.env_file_generator.dotenv_format import VARIABLE_NAME, UnrepresentableValue, as_text, render_body
 
 Outcome = Literal["created", "updated", "unchanged", "up-to-date"]
 """``created``, ``updated``, ``unchanged`` (same variables already there), ``up-to-date`` (check mode, no drift)."""

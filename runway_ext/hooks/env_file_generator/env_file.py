@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ...core.errors import HookError
-from ...core.files import atomic_write, backup_file
+from runway_ext.core.errors import HookError
+from runway_ext.core.files import atomic_write, backup_file
 
 FILE_MODE = 0o600
 """Permissions of the written file and of its backup: readable by its owner only."""

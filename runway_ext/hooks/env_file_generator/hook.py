@@ -6,12 +6,12 @@ the result in one place.
 
 from __future__ import annotations
 
-from ...core.errors import HookError
-from ...core.hook import HookContext, describe_os_error, hook
-from ...core.log import MASK, looks_secret, register_secrets
-from .args import EnvFileArgs, EnvFileResult
-from .env_file import read_existing, write_env_file
-from .plan import make_header, outcome, plan_env_file
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, describe_os_error, hook
+from runway_ext.core.log import MASK, looks_secret, register_secrets
+from runway_ext.hooks.env_file_generator.args import EnvFileArgs, EnvFileResult
+from runway_ext.hooks.env_file_generator.env_file import read_existing, write_env_file
+from runway_ext.hooks.env_file_generator.plan import make_header, outcome, plan_env_file
 
 
 @hook("env_file_generator", EnvFileArgs, summary="Write a .env file from variables (atomic, 0600, backed up).")

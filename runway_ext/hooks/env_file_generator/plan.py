@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Literal
 
-from ... import __version__
-from .args import EnvFileArgs, Outcome
-from .dotenv_format import render_file, strip_header
+from runway_ext import __version__
+from runway_ext.hooks.env_file_generator.args import EnvFileArgs, Outcome
+from runway_ext.hooks.env_file_generator.dotenv_format import render_file, strip_header
 
 PlanAction = Literal["create", "replace", "unchanged", "refuse", "drift"]
 

@@ -25,7 +25,7 @@ Modules: ``args`` (arguments, result), ``source_hash``, ``npm`` (package.json, e
 :mod:`runway_ext.static_site`.
 """
 
-from .args import CacheRuleArg, NpmBuildArgs, NpmBuildResult
-from .hook import COMMAND, build_and_sync_app
+from runway_ext.hooks.npm_build.args import CacheRuleArg, NpmBuildArgs, NpmBuildResult
+from runway_ext.hooks.npm_build.hook import COMMAND, build_and_sync_app
 
 __all__ = ["COMMAND", "CacheRuleArg", "NpmBuildArgs", "NpmBuildResult", "build_and_sync_app"]

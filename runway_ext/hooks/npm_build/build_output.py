@@ -28,12 +28,11 @@ from typing import Any
 
 from runway_ext.core.errors import HookError
 from runway_ext.core.hashing import hash_file
+from runway_ext.hooks.npm_build.local_cache import DigestCache, stat_key
+from runway_ext.hooks.npm_build.npm import NEXT_CONFIGS, declared_dependencies, is_nextjs
+from runway_ext.hooks.npm_build.source_hash import OUTPUT_FOLDER_CANDIDATES
 from runway_ext.static_site.inplace import LocalFile
 from runway_ext.static_site.objects import MD5_LIMIT
-
-from .local_cache import DigestCache, stat_key
-from .npm import NEXT_CONFIGS, declared_dependencies, is_nextjs
-from .source_hash import OUTPUT_FOLDER_CANDIDATES
 
 PARALLEL_HASH_MIN = 1024**2
 """Files from this size on that are not in the digest cache are hashed in parallel (:data:`HASH_WORKERS` at once)."""

@@ -22,6 +22,11 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, hook
+from runway_ext.hooks.npm_build.args import NpmBuildArgs, NpmBuildResult
+from runway_ext.hooks.npm_build.build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
+from runway_ext.hooks.npm_build.local_cache import DigestCache
+from runway_ext.hooks.npm_build.npm import copy_env_file, read_package, run_build
+from runway_ext.hooks.npm_build.source_hash import build_environment_digest, combine, hash_app_sources
 from runway_ext.static_site.atomic import AtomicPlanError
 from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, plan_next, read_site, release_problems
 from runway_ext.static_site.inplace import (
@@ -43,12 +48,6 @@ from runway_ext.static_site.previews import PreviewPointerStore, deploy_preview,
 from runway_ext.static_site.record import record_release
 from runway_ext.static_site.s3 import S3Site, format_bytes
 from runway_ext.static_site.store import ReleaseStore
-
-from .args import NpmBuildArgs, NpmBuildResult
-from .build_output import expected_output_dir, ignored_output_folders, resolve_output_dir, scan_build
-from .local_cache import DigestCache
-from .npm import copy_env_file, read_package, run_build
-from .source_hash import build_environment_digest, combine, hash_app_sources
 
 HOOK_NAME = "npm_build"
 """The hook's name: its hook_data key (``runway_ext.npm_build``) and CLI command (``runway-ext npm-build``)."""

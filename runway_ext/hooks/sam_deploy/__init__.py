@@ -34,8 +34,8 @@ I/O in :mod:`.inputs` (local files), :mod:`.stack` (CloudFormation), :mod:`.sam_
 :mod:`.hook` (the bodies).
 """
 
-from .args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
-from .hook import COMMAND, cfngin_delete_hook, cfngin_hook
+from runway_ext.hooks.sam_deploy.args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
+from runway_ext.hooks.sam_deploy.hook import COMMAND, cfngin_delete_hook, cfngin_hook
 
 __all__ = [
     "COMMAND",

@@ -12,9 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field, field_validator, model_validator
 
-from ...core.args import HookArgs, Region
-from .parameters import ParameterError, check_parameter, parameter_text
-from .plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction
+from runway_ext.core.args import HookArgs, Region
+from runway_ext.hooks.sam_deploy.parameters import ParameterError, check_parameter, parameter_text
+from runway_ext.hooks.sam_deploy.plan import CAPABILITIES, LOGICAL_ID, STACK_NAME, DeployAction
 
 
 def _check_stack_name(value: str) -> str:

@@ -32,11 +32,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ...core.hashing import CHUNK_SIZE
-from .args import SamDeployArgs
-from .inputs import SAMCONFIG_NAMES, DeployInputs
-from .skip_record import RECORD_VERSION
-from .template import artifact_paths, load_template_document
+from runway_ext.core.hashing import CHUNK_SIZE
+from runway_ext.hooks.sam_deploy.args import SamDeployArgs
+from runway_ext.hooks.sam_deploy.inputs import SAMCONFIG_NAMES, DeployInputs
+from runway_ext.hooks.sam_deploy.skip_record import RECORD_VERSION
+from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
 
 IGNORED_DIRS = frozenset({".aws-sam", "__pycache__"})
 IGNORED_SUFFIXES = (".pyc",)

@@ -11,18 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ...core.errors import HookError
-from ...core.hook import HookContext, HookGroup, hook
-from ...core.log import register_secrets
-from ...core.waiting import Deadline
-from .args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
-from .commands import DeployTarget, SamCommonOptions, build_command, build_layout, delete_command, deploy_command
-from .fingerprint import fingerprint_inputs, sam_identity
-from .inputs import read_deploy_inputs, read_samconfig_tags
-from .plan import deploy_outcome, outputs_dict, plan_delete, plan_deploy, plan_retain_retry, retains_resources
-from .sam_cli import SamRun, find_sam, locate_sam, session_credentials
-from .skip_record import CHANGING_INPUTS, plan_skip, record_tag, unchanged_by_others
-from .stack import (
+from runway_ext.core.errors import HookError
+from runway_ext.core.hook import HookContext, HookGroup, hook
+from runway_ext.core.log import register_secrets
+from runway_ext.core.waiting import Deadline
+from runway_ext.hooks.sam_deploy.args import SamDeleteArgs, SamDeleteResult, SamDeployArgs, SamDeployResult
+from runway_ext.hooks.sam_deploy.commands import DeployTarget, SamCommonOptions, build_command, build_layout, delete_command, deploy_command
+from runway_ext.hooks.sam_deploy.fingerprint import fingerprint_inputs, sam_identity
+from runway_ext.hooks.sam_deploy.inputs import read_deploy_inputs, read_samconfig_tags
+from runway_ext.hooks.sam_deploy.plan import deploy_outcome, outputs_dict, plan_delete, plan_deploy, plan_retain_retry, retains_resources
+from runway_ext.hooks.sam_deploy.sam_cli import SamRun, find_sam, locate_sam, session_credentials
+from runway_ext.hooks.sam_deploy.skip_record import CHANGING_INPUTS, plan_skip, record_tag, unchanged_by_others
+from runway_ext.hooks.sam_deploy.stack import (
     change_set_ids,
     delete_stack_and_wait,
     describe_stack,

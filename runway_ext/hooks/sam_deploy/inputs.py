@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ...core.errors import HookError
-from .args import SamDeployArgs
-from .parameters import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
-from .skip_record import samconfig_tags
+from runway_ext.core.errors import HookError
+from runway_ext.hooks.sam_deploy.args import SamDeployArgs
+from runway_ext.hooks.sam_deploy.parameters import ParameterError, merge_parameters, parse_param_file, secret_parameter_names
+from runway_ext.hooks.sam_deploy.skip_record import samconfig_tags
 
 SAMCONFIG_NAMES = ("samconfig.toml", "samconfig.yaml", "samconfig.yml")
 """The samconfig files sam looks for in its working folder, in its order."""

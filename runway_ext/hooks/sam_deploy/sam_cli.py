@@ -17,13 +17,20 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ...core.errors import HookError
-from ...core.files import atomic_write
-from ...core.log import register_secret
-from ...core.process import find_executable, run_process
-from ...core.waiting import Deadline
-from .commands import Credentials, app_dir_metadata, parse_sam_version, sam_environment, sam_version_problem, version_text
-from .parameters import overrides_document
+from runway_ext.core.errors import HookError
+from runway_ext.core.files import atomic_write
+from runway_ext.core.log import register_secret
+from runway_ext.core.process import find_executable, run_process
+from runway_ext.core.waiting import Deadline
+from runway_ext.hooks.sam_deploy.commands import (
+    Credentials,
+    app_dir_metadata,
+    parse_sam_version,
+    sam_environment,
+    sam_version_problem,
+    version_text,
+)
+from runway_ext.hooks.sam_deploy.parameters import overrides_document
 
 if TYPE_CHECKING:
     import boto3

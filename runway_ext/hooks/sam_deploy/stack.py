@@ -11,11 +11,11 @@ import logging
 import os
 from typing import Any
 
-from ...core.aws import aws_errors, error_message, is_client_error
-from ...core.errors import HookError
-from ...core.waiting import Deadline, wait_until
-from .plan import StackCondition, classify_stack, describe_failures, newest_available_change_set
-from .skip_record import NEW_STACK_MARKER, event_marker, operations_since
+from runway_ext.core.aws import aws_errors, error_message, is_client_error
+from runway_ext.core.errors import HookError
+from runway_ext.core.waiting import Deadline, wait_until
+from runway_ext.hooks.sam_deploy.plan import StackCondition, classify_stack, describe_failures, newest_available_change_set
+from runway_ext.hooks.sam_deploy.skip_record import NEW_STACK_MARKER, event_marker, operations_since
 
 MAX_EVENT_PAGES = 20
 """Most ``DescribeStackEvents`` pages read looking for a recorded deploy (100 events each)."""

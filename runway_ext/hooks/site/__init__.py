@@ -7,6 +7,15 @@ retained copies — and purge paths published by mistake. Modules: ``plan`` (the
 ``rollback`` (the rollback), ``forget`` (forgetting paths), ``args``, ``hook`` (the commands). The records, the release store and the S3 wrapper are :mod:`runway_ext.static_site`.
 """
 
-from .hook import COMMAND, diff_hook, forget_hook, preview_delete_hook, previews_hook, promote_hook, releases_hook, rollback_hook
+from runway_ext.hooks.site.hook import (
+    COMMAND,
+    diff_hook,
+    forget_hook,
+    preview_delete_hook,
+    previews_hook,
+    promote_hook,
+    releases_hook,
+    rollback_hook,
+)
 
 __all__ = ["COMMAND", "diff_hook", "forget_hook", "preview_delete_hook", "previews_hook", "promote_hook", "releases_hook", "rollback_hook"]

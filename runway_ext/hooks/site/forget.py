@@ -16,6 +16,7 @@ from dataclasses import replace
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
+from runway_ext.hooks.site.args import ForgetArgs, ForgetResult
 from runway_ext.static_site.containment import ContainmentError, check_record_keys
 from runway_ext.static_site.forget import PURGERS, ForgetError, plan_forget, rewrite_records
 from runway_ext.static_site.layout import release_key
@@ -24,8 +25,6 @@ from runway_ext.static_site.manifest import SiteManifest
 from runway_ext.static_site.records import Release, ReleaseError, parse_release
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
-
-from .args import ForgetArgs, ForgetResult
 
 WRITTEN_BY = f"runway_ext {__version__} site forget"
 
@@ -107,8 +106,7 @@ def _invalidate(args: ForgetArgs, ctx: HookContext, keys: list[str]) -> tuple[st
     from runway_ext.core.waiting import Deadline
     from runway_ext.hooks.cloudfront_invalidation.cloudfront import create_invalidation
     from runway_ext.hooks.cloudfront_invalidation.plan import caller_reference, plan_invalidation
-
-    from .rollback import origin_path_of, viewer_keys
+    from runway_ext.hooks.site.rollback import origin_path_of, viewer_keys
 
     assert args.distribution_id is not None
     client = ctx.client("cloudfront")

@@ -12,12 +12,7 @@ from typing import Any
 
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext, HookGroup, hook
-from runway_ext.static_site.records import ReleaseError, changed_paths, diff_objects
-from runway_ext.static_site.s3 import S3Site
-from runway_ext.static_site.store import ReleaseStore
-from runway_ext.static_site.switches import JournalFile
-
-from .args import (
+from runway_ext.hooks.site.args import (
     DiffArgs,
     DiffResult,
     ForgetArgs,
@@ -28,8 +23,8 @@ from .args import (
     RollbackArgs,
     RollbackResult,
 )
-from .plan import find_release
-from .previews import (
+from runway_ext.hooks.site.plan import find_release
+from runway_ext.hooks.site.previews import (
     PreviewDeleteArgs,
     PreviewDeleteResult,
     PreviewsArgs,
@@ -40,6 +35,10 @@ from .previews import (
     render_previews,
     render_promote,
 )
+from runway_ext.static_site.records import ReleaseError, changed_paths, diff_objects
+from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.store import ReleaseStore
+from runway_ext.static_site.switches import JournalFile
 
 
 def _store(args: ReleasesArgs | DiffArgs, ctx: HookContext) -> ReleaseStore:
@@ -164,7 +163,7 @@ def render_rollback(result: dict[str, Any]) -> str:
 )
 def rollback_hook(args: RollbackArgs, ctx: HookContext) -> RollbackResult:
     """Roll the site back to ``to`` (or ``steps`` releases back, default 1)."""
-    from .rollback import rollback
+    from runway_ext.hooks.site.rollback import rollback
 
     return rollback(args, ctx)
 
@@ -191,7 +190,7 @@ def render_forget(result: dict[str, Any]) -> str:
 )
 def forget_hook(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
     """Forget ``paths``: no release can publish their bytes again."""
-    from .forget import forget
+    from runway_ext.hooks.site.forget import forget
 
     return forget(args, ctx)
 
@@ -199,7 +198,7 @@ def forget_hook(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
 @hook("site_previews", PreviewsArgs, summary="List an atomic site's previews (name, release, when, by whom, URL).", render=render_previews)
 def previews_hook(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
     """The site's previews."""
-    from .previews import list_site_previews
+    from runway_ext.hooks.site.previews import list_site_previews
 
     return list_site_previews(args, ctx)
 
@@ -213,7 +212,7 @@ def previews_hook(args: PreviewsArgs, ctx: HookContext) -> PreviewsResult:
 )
 def promote_hook(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
     """Promote preview ``name``."""
-    from .previews import promote
+    from runway_ext.hooks.site.previews import promote
 
     return promote(args, ctx)
 
@@ -227,7 +226,7 @@ def promote_hook(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
 )
 def preview_delete_hook(args: PreviewDeleteArgs, ctx: HookContext) -> PreviewDeleteResult:
     """Delete preview ``name``."""
-    from .previews import delete
+    from runway_ext.hooks.site.previews import delete
 
     return delete(args, ctx)
 

@@ -15,14 +15,13 @@ from pydantic import BaseModel, Field, field_validator
 
 from runway_ext import __version__
 from runway_ext.core.hook import HookContext
+from runway_ext.hooks.site.args import SiteArgs, SiteResult, _release_id
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicSettings
 from runway_ext.static_site.pointer import KeyValueStoreArn
 from runway_ext.static_site.records import DEFAULT_KEEP
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
-
-from .args import SiteArgs, SiteResult, _release_id
 
 
 class PreviewArgs(SiteArgs):
@@ -191,9 +190,8 @@ def render_promote(result: dict[str, Any]) -> str:
 
 def promote(args: PromoteArgs, ctx: HookContext) -> PromoteResult:
     """Promote preview ``name``."""
+    from runway_ext.hooks.site.rollback import verify_release
     from runway_ext.static_site.previews import preview_url, promote_preview
-
-    from .rollback import verify_release
 
     site, live = _site(args, ctx, args.workers)
     # the releases a pinned tab may still reach after the switch: as many as a deploy with the default rule keeps

@@ -24,6 +24,8 @@ from typing import Any
 from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
+from runway_ext.hooks.site.args import RollbackArgs, RollbackResult
+from runway_ext.hooks.site.plan import RollbackPlan, choose_target, pages_last, plan_rollback
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, finish_switch, read_site, switch_to
 from runway_ext.static_site.containment import ContainmentError, check_record_keys, neighbours
@@ -45,9 +47,6 @@ from runway_ext.static_site.records import (
 )
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
-
-from .args import RollbackArgs, RollbackResult
-from .plan import RollbackPlan, choose_target, pages_last, plan_rollback
 
 WRITTEN_BY = f"runway_ext {__version__} site rollback"
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pytest
 
 from runway_ext.local.moto_server import MotoServer
-
-from .moto_cloudfront import create_distribution
+from tests.hooks.cloudfront_invalidation.moto_cloudfront import create_distribution
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from runway_ext.core.hook import HookContext
 from runway_ext.core.waiting import Deadline
 from runway_ext.hooks.cloudfront_invalidation import CloudFrontInvalidationArgs, cfngin_hook
 from runway_ext.hooks.cloudfront_invalidation.cloudfront import await_completion, create_invalidation, failure_for, is_retryable
-
-from .moto_cloudfront import aws_error, invalidations, report_in_progress
+from tests.hooks.cloudfront_invalidation.moto_cloudfront import aws_error, invalidations, report_in_progress
 
 LOG = logging.getLogger("runway_ext.hooks.cloudfront_invalidation.tests")
 

@@ -18,8 +18,7 @@ from runway_ext.hooks.cloudfront_invalidation import cfngin_hook
 from runway_ext.hooks.cloudfront_invalidation.plan import caller_reference
 from runway_ext.local.moto_server import MotoServer
 from runway_ext.testing.runway_cli import run_runway
-
-from .moto_cloudfront import invalidations, sent_paths
+from tests.hooks.cloudfront_invalidation.moto_cloudfront import invalidations, sent_paths
 
 HOOK_PATH = "runway_ext.hooks.cloudfront_invalidation.cfngin_hook"
 MODULE = "runway_ext.hooks.cloudfront_invalidation"

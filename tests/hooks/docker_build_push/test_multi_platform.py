@@ -29,9 +29,8 @@ from runway_ext.hooks.docker_build_push import cfngin_hook
 from runway_ext.local.moto_server import MotoServer
 from runway_ext.lookups.ecr_image import EcrImageLookup
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.hooks.docker_build_push.test_hook import DockerCalls, docker_calls, unique_repository  # noqa: F401 - the shim fixture
 from tests.support.docker_engine import DockerEngine, multiarch_unavailable_reason
-
-from .test_hook import DockerCalls, docker_calls, unique_repository  # noqa: F401 - the shim fixture
 
 pytestmark = pytest.mark.docker
 

@@ -26,9 +26,8 @@ import pytest
 from runway_ext.hooks.docker_build_push import cfngin_hook
 from runway_ext.local.moto_server import MotoServer
 from runway_ext.testing.cfngin import make_cfngin_context
+from tests.hooks.docker_build_push.test_hook import DockerCalls, docker_calls, make_app, registry_digest, registry_json, unique_repository
 from tests.reliability.faults import Fault, session_with, use_session
-
-from .test_hook import DockerCalls, docker_calls, make_app, registry_digest, registry_json, unique_repository
 
 __all__ = ["docker_calls"]  # the fixture, re-used from the hook suite
 pytestmark = pytest.mark.docker

@@ -14,9 +14,8 @@ import pytest
 from runway_ext.core.errors import HookError
 from runway_ext.hooks.docker_compose_integration.args import StartArgs
 from runway_ext.hooks.docker_compose_integration.compose import connect, locate_project
+from tests.hooks.docker_compose_integration.projects import stand_in_docker, write_project
 from tests.support.docker_engine import compose_unavailable_reason
-
-from .projects import stand_in_docker, write_project
 
 
 class TestLocateProject:

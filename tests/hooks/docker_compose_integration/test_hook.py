@@ -24,9 +24,8 @@ from runway_ext.hooks.docker_compose_integration.hook import render_start, rende
 from runway_ext.hooks.docker_compose_integration.plan import project_name_from_folder
 from runway_ext.local.moto_server import MotoServer
 from runway_ext.testing.runway_cli import run_runway
+from tests.hooks.docker_compose_integration.projects import NEVER_HEALTHY, stand_in_docker, write_project
 from tests.support.docker_engine import DockerEngine, compose_unavailable_reason
-
-from .projects import NEVER_HEALTHY, stand_in_docker, write_project
 
 MODULE = "runway_ext.hooks.docker_compose_integration"
 HOOKS = f"{MODULE}"

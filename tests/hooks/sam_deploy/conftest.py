@@ -18,8 +18,7 @@ import boto3
 import pytest
 
 from runway_ext.local.moto_server import MotoServer
-
-from .sam_app import ARTIFACTS, FIXTURE_APP, REGION
+from tests.hooks.sam_deploy.sam_app import ARTIFACTS, FIXTURE_APP, REGION
 
 
 @pytest.fixture

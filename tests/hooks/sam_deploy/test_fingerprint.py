@@ -14,8 +14,7 @@ import pytest
 
 from runway_ext.hooks.sam_deploy import SamDeployArgs
 from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
-
-from .sam_app import digest_of, watched_deploy
+from tests.hooks.sam_deploy.sam_app import digest_of, watched_deploy
 
 MAKEFILE_APP = """\
 AWSTemplateFormatVersion: "2010-09-09"

@@ -38,8 +38,7 @@ from runway_ext.hooks.sam_deploy.plan import outputs_dict, parameters_dict
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
 from runway_ext.testing.cfngin import make_cfngin_context
 from runway_ext.testing.runway_cli import run_runway
-
-from .sam_app import ARTIFACTS, REGION, REPO
+from tests.hooks.sam_deploy.sam_app import ARTIFACTS, REGION, REPO
 
 TRICKY_GREETING = "say \"hi\" to a=b, it's 5 o'clock"
 

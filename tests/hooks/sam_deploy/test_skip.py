@@ -32,8 +32,7 @@ from runway_ext.hooks.sam_deploy.skip_record import (
 )
 from runway_ext.hooks.sam_deploy.template import artifact_paths, load_template_document
 from runway_ext.local.moto_server import ACCOUNT_ID, MotoServer
-
-from .sam_app import REGION, cfn, deploy, digest_of, watched_deploy
+from tests.hooks.sam_deploy.sam_app import REGION, cfn, deploy, digest_of, watched_deploy
 
 DIGEST = "a" * 64
 
