@@ -483,7 +483,7 @@ def test_cli_as_the_seed_shows_it(app: Path, s3: Any, aws: Any) -> None:
 def test_cli_bad_input_exits_non_zero_with_one_line(app: Path, s3: Any, aws: Any) -> None:
     bad = run_cli(["--bucket-name", "x", "--app-path", "./app"], aws, app.parent)
     assert bad.returncode == 1
-    assert bad.stderr.strip() == f"error: bucket_name: {bucket_name_problem('x')}"
+    assert bad.stderr.strip() == f"error: --bucket-name: {bucket_name_problem('x')}"
     assert "Traceback" not in bad.stderr
 
 
