@@ -311,6 +311,15 @@ class S3Site:
         return site
 
     # -- reading ---------------------------------------------------------------------------------
+    def check_bucket(self) -> None:
+        """Learn, by one HeadBucket, that the bucket exists and this account may use it; else a :class:`HookError` naming ``bucket_name``."""
+        try:
+            self.client.head_bucket(Bucket=self.bucket)
+        except aws_errors() as error:
+            if is_client_error(error) and error_code(error) in ("404", "NotFound", "NoSuchBucket"):
+                raise HookError(f"bucket_name: bucket {self.bucket!r} does not exist") from None
+            raise self.error("reach the bucket", error) from None
+
     def read_manifest(self) -> SiteManifest | None:
         """The site manifest (``None``: none yet, or not ours); remembers its ETag and time for conditional writes."""
         return self.manifest_from(self.fetch_manifest())

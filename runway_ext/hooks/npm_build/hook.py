@@ -99,9 +99,9 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     """Build the app at ``app_path`` and sync its output to ``bucket_name``."""
     started = time.monotonic()
     region = ctx.region(args.region)
-    package = prepare_app(args, ctx)
     if args.preview is not None and args.key_value_store_arn is None:
         raise HookError("preview: a preview is an atomic release: set key_value_store_arn too; nothing was changed")
+    package = prepare_app(args, ctx, region)
     if args.key_value_store_arn is not None:
         return _deploy_atomic(args, ctx, region, package, started)
     expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
@@ -317,14 +317,17 @@ def _deploy_preview(
     )
 
 
-def prepare_app(args: NpmBuildArgs, ctx: HookContext) -> dict[str, Any]:
+def prepare_app(args: NpmBuildArgs, ctx: HookContext, region: str) -> dict[str, Any]:
     """Check the app folder and read its package.json; when building, copy the environment's env file first.
 
-    Without ``build`` the folder must exist but package.json is optional (``{}`` when absent).
+    Without ``build`` the folder must exist but package.json is optional (``{}`` when absent). Before
+    anything in the app folder is written, the bucket is proven to exist and be usable (one HeadBucket):
+    a deploy to a missing bucket leaves the app folder as it was.
     """
     if not args.build:
         return read_package(args.app_path, required=False)
     package = read_package(args.app_path)
+    S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=1, region=region).check_bucket()
     copy_env_file(args.app_path, args.environment, required=args.require_env_file, log=ctx.log)
     return package
 

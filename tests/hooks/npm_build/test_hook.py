@@ -381,6 +381,29 @@ def test_bad_input_is_one_clear_line(app: Path, s3: Any, log: pytest.LogCaptureF
     assert bucket_state(s3) == {}
 
 
+def app_folder_state(app: Path) -> dict[str, bytes]:
+    """Every file of the app folder with its bytes: equal snapshots mean nothing in it was written, renamed or added."""
+    return {path.relative_to(app).as_posix(): path.read_bytes() for path in sorted(app.rglob("*")) if path.is_file()}
+
+
+@pytest.mark.parametrize("layout", ["in-place", "atomic", "preview"])
+def test_a_missing_bucket_is_learned_before_anything_in_the_app_folder_is_written(
+    app: Path, s3: Any, log: pytest.LogCaptureFixture, layout: str
+) -> None:
+    (app / ".env.local").write_text("NEXT_PUBLIC_API_URL=http://localhost:3000\n")
+    before = app_folder_state(app)
+    assert before[".env.prod"] != before[".env.local"]
+    args: dict[str, Any] = {}
+    if layout != "in-place":
+        args["key_value_store_arn"] = boto3.client("cloudfront").create_key_value_store(Name="site-releases")["KeyValueStore"]["ARN"]
+    if layout == "preview":
+        args["preview"] = "pr-7"
+    assert deploy(app, bucket_name="missing-bucket", environment="prod", **args) is False
+    errors = [record.getMessage() for record in log.records if record.levelno >= logging.ERROR]
+    assert len(errors) == 1 and errors[0].endswith("bucket_name: bucket 'missing-bucket' does not exist")
+    assert app_folder_state(app) == before, "a deploy to a missing bucket changed the app folder"
+
+
 def test_an_app_path_without_package_json_is_refused(tmp_path: Path, s3: Any, log: pytest.LogCaptureFixture) -> None:
     assert deploy(tmp_path) is False
     assert f"app_path: no package.json in {tmp_path}" in log.text
