@@ -107,12 +107,23 @@ def page(browser: Browser) -> Iterator[Page]:
         yield fresh
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``.ci/test`` runs two workers), every test of the private Docker engine runs on one worker.
+def uses_the_engine(item: pytest.Item) -> bool:
+    """Whether a test needs the private Docker engine (directly or through a fixture that does)."""
+    return "docker_engine" in getattr(item, "fixturenames", ())
 
-    One engine runs per host (:mod:`tests.support.docker_engine` serialises them with a lock), so a second
-    worker starting its own engine would wait for the first worker's whole session.
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """``RUNWAY_EXT_TEST_PART=engine`` keeps only the tests of the private Docker engine, ``rest`` all the others.
+
+    ``.ci/test`` runs ``rest`` on two pytest-xdist workers, then ``engine`` in one process: one engine runs per host
+    (:mod:`tests.support.docker_engine` serialises them with a lock), so those tests share one session's engine.
+    Without the variable every test runs.
     """
-    for item in items:
-        if "docker_engine" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("docker-engine"))
+    part = os.environ.get("RUNWAY_EXT_TEST_PART", "")
+    if part not in ("engine", "rest"):
+        return
+    keep = [item for item in items if uses_the_engine(item) == (part == "engine")]
+    dropped = [item for item in items if uses_the_engine(item) != (part == "engine")]
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = keep

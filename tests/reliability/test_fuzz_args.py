@@ -181,7 +181,9 @@ def names_a_field(rest: str, hook: Hook[Any], args: dict[str, Any]) -> bool:
 
     A problem of several fields together starts with all of them: ``paths, paths_from_hook_data: …``.
     """
-    names = set(hook.args_model.model_fields) | {redact(shown_name(str(name))) for name in args}
+    fields = set(hook.args_model.model_fields)
+    cli_spellings = {"--" + field.replace("_", "-") for field in fields} | {field.upper() for field in fields}  # flag or metavar
+    names = fields | cli_spellings | {redact(shown_name(str(name))) for name in args}
     head = rest.split(": ", 1)[0]
     if ", " in head and all(part in hook.args_model.model_fields for part in head.split(", ")):
         return True

@@ -328,7 +328,7 @@ def test_errors_are_one_line_before_any_work(docker_env: DockerEngine, aws: Moto
     assert lines[0].startswith("error: dockerfile_path: file ") and lines[0].endswith("nope/Dockerfile not found")
 
     code, lines = cli_error(["rwx-bad-tag", "--dockerfile-path", "docker/Dockerfile", "--image-tag", "v1:oops"], app, env)
-    assert code == 1 and len(lines) == 1 and "image_tag: invalid image tag 'v1:oops'" in lines[0]
+    assert code == 1 and len(lines) == 1 and "--image-tag: invalid image tag 'v1:oops'" in lines[0]
 
     socket_path = tmp_path / "no-such-engine.sock"
     code, lines = cli_error(

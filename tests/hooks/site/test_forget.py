@@ -82,8 +82,8 @@ def test_cli_forget_prints_what_was_purged_and_refuses_bad_paths(s3: Any, tmp_pa
     environment = {**os.environ, **aws.environment(), "PYTHONPATH": str(REPO)}
     base = [sys.executable, "-m", "runway_ext", "site", "forget"]
     for argv, needle in [
-        ([], "paths:"),
-        (["../x", "--bucket-name", BUCKET], "paths:"),
+        ([], "PATHS: field required"),
+        (["../x", "--bucket-name", BUCKET], "PATHS:"),
         (["nope.json", "--bucket-name", BUCKET], "named by no kept"),
     ]:
         run = subprocess.run([*base, *argv], env=environment, capture_output=True, text=True, timeout=120)

@@ -244,9 +244,9 @@ def test_cli_refuses_bad_input_in_one_line(aws: Any) -> None:
     for argv, needle in [
         (["--bucket", BUCKET, "--to", "r1", "--steps", "1"], "either to or steps"),
         (["--bucket", BUCKET, "--to", "latest"], "is not a release id"),
-        (["--bucket", "Bad_Bucket"], "bucket_name:"),
-        (["--bucket-name", "Bad_Bucket"], "bucket_name:"),
-        (["--bucket", BUCKET, "--distribution-id", "nope"], "distribution_id:"),
+        (["--bucket", "Bad_Bucket"], "--bucket-name:"),  # the alias is named by the flag it stands for
+        (["--bucket-name", "Bad_Bucket"], "--bucket-name:"),
+        (["--bucket", BUCKET, "--distribution-id", "nope"], "--distribution-id:"),
     ]:
         run = subprocess.run(
             [sys.executable, "-m", "runway_ext", "site", "rollback", *argv], env=environment, capture_output=True, text=True, timeout=60
