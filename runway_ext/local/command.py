@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import tempfile
 import threading
@@ -31,7 +30,7 @@ from runway_ext.core.errors import HookError
 from runway_ext.core.log import get_logger
 from runway_ext.local.console import journal_file_for, journal_folder, journals_in, start_console
 from runway_ext.local.moto_invalidations import DEFAULT_INVALIDATION_SECONDS
-from runway_ext.local.run_guard import GuardedRun, run_guarded
+from runway_ext.local.run_guard import GuardedRun, StopSignals, run_guarded
 from runway_ext.local.runway_cli import runway_executable
 from runway_ext.local.runway_output import TracebackFolder, failure_cause, step_verdicts
 from runway_ext.local.runway_watch import RunwayWatch
@@ -296,6 +295,7 @@ def local_run(
         elif serve_after:
             from runway_ext.local.edge_fleet import EdgeFleet
 
+            waiter = StopSignals(also=stop).install()  # from here a signal stops the serve below, and its cleanup runs
             fleet = EdgeFleet(aws.endpoint).start()
             stack.callback(fleet.stop)
             start_console(
@@ -327,21 +327,13 @@ def local_run(
         show(summary)
         if serve_after and session is None:
             show(f"serving the sites above and the local AWS at {aws.endpoint} until Ctrl-C")
-            (stop or _stop_on_signals()).wait()
+            waiter.wait()
     return code
 
 
 def registry_of(tools: LocalTools) -> str | None:
     """The local registry images go to, when containers are on."""
     return tools.environment.get("RUNWAY_EXT_REGISTRY") if tools.environment.get("RUNWAY_EXT_CONTAINERS") == "true" else None
-
-
-def _stop_on_signals() -> threading.Event:
-    """An event set by SIGINT/SIGTERM."""
-    stop = threading.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signal_number, lambda *_: stop.set())
-    return stop
 
 
 def serve(
@@ -355,7 +347,7 @@ def serve(
     from runway_ext.local.serve_session import remove_session, write_session
     from runway_ext.local.session import quiet_moto
 
-    stop = stop or _stop_on_signals()
+    waiter = StopSignals(also=stop).install()
     install()
     install_invalidation_delay(invalidation_seconds)
     quiet_moto()
@@ -401,7 +393,7 @@ def serve(
         for notice in tools.notices:
             show(f"not available here: {notice}")
         show("sites: each CloudFront distribution is served at its own http://127.0.0.1 port once deployed (Ctrl-C stops everything)")
-        stop.wait()
+        waiter.wait()
     return 0
 
 

@@ -235,3 +235,34 @@ def run_guarded(
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+
+
+class StopSignals:
+    """SIGINT/SIGTERM (or an optional event) as a request to stop, waited for by :meth:`wait`.
+
+    The handlers only append to a list: they take no lock. (``threading.Event.set`` from a handler deadlocks
+    when the signal lands while the main thread holds that event's lock, inside ``Event.wait`` itself.)
+    Install before announcing anything a caller may answer with a signal.
+    """
+
+    def __init__(self, also: threading.Event | None = None, poll_seconds: float = 0.1) -> None:
+        """``also``: an event that stops the wait too (set from another thread)."""
+        self.received: list[str] = []
+        self.also = also
+        self.poll_seconds = poll_seconds
+
+    def install(self) -> StopSignals:
+        """Route SIGINT and SIGTERM here, from now on (main thread only; elsewhere only ``also`` stops the wait)."""
+        if threading.current_thread() is threading.main_thread():
+            for number, name in ((signal.SIGINT, "Ctrl-C"), (signal.SIGTERM, "SIGTERM")):
+                signal.signal(number, lambda *_, name=name: self.received.append(name))
+        return self
+
+    def stopped(self) -> bool:
+        """Whether a stop was asked for (reads a flag; takes no lock)."""
+        return bool(self.received) or (self.also is not None and self.also.is_set())
+
+    def wait(self) -> None:
+        """Return once a signal arrived or ``also`` was set."""
+        while not self.stopped():
+            time.sleep(self.poll_seconds)
