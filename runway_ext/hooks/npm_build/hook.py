@@ -104,9 +104,7 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     package = prepare_app(args, ctx, region)
     if args.key_value_store_arn is not None:
         return _deploy_atomic(args, ctx, region, package, started)
-    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
-    remembered = DigestCache.for_app(args.app_path).remembered_output if args.output_dir is None and expected is None else ""
-    ignored = ignored_output_folders(args.output_dir, expected, remembered)
+    ignored = _hash_ignored(args, package)
 
     # Without a build the output folder is final now: it is scanned while the bucket is listed.
     output_dir = None if args.build else resolve_output_dir(args.app_path, args.output_dir, package)
@@ -178,9 +176,7 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
     )
     if args.preview is not None and not args.dry_run:
         return _deploy_preview(args, ctx, region, package, started, site, pointer, options, settings)
-    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
-    ignored = ignored_output_folders(args.output_dir, expected, "")
-    source_hash = _source_hash(args, ignored)[0] if args.build else None
+    source_hash = _source_hash(args, _hash_ignored(args, package))[0] if args.build else None
     state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
     live = state.live
     if (
@@ -330,6 +326,14 @@ def prepare_app(args: NpmBuildArgs, ctx: HookContext, region: str) -> dict[str, 
     S3Site(ctx.session(region), args.bucket_name, args.prefix, log=ctx.log, workers=1, region=region).check_bucket()
     copy_env_file(args.app_path, args.environment, required=args.require_env_file, log=ctx.log)
     return package
+
+
+def _hash_ignored(args: NpmBuildArgs, package: dict[str, Any]) -> list[str]:
+    """The output folder, left out of the source hash: ``output_dir``, the build tool's folder, else the folder this
+    app's build wrote last time on this machine (so the previous build's output never counts as a source)."""
+    expected = expected_output_dir(args.app_path, package) if args.output_dir is None else None
+    remembered = DigestCache.for_app(args.app_path).remembered_output if args.output_dir is None and expected is None else ""
+    return ignored_output_folders(args.output_dir, expected, remembered)
 
 
 def _source_hash(args: NpmBuildArgs, ignored: list[str]) -> tuple[str, int]:

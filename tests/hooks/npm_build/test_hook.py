@@ -149,6 +149,20 @@ def test_first_deploy_uploads_everything_with_the_right_headers(app: Path, s3: A
 
 
 @needs_npm
+@pytest.mark.parametrize("layout", ["in-place", "atomic"])
+def test_the_last_builds_output_is_no_source_so_the_next_deploy_skips(app: Path, s3: Any, layout: str) -> None:
+    """The fixture's build script names no known tool: the output folder it wrote is remembered, not hashed."""
+    args: dict[str, Any] = {}
+    if layout == "atomic":
+        args["key_value_store_arn"] = boto3.client("cloudfront").create_key_value_store(Name="site-releases")["KeyValueStore"]["ARN"]
+    first = deploy(app, **args)
+    assert (app / "out" / "index.html").is_file()
+    second = deploy(app, **args)
+    assert second["source_hash"] == first["source_hash"]
+    assert (second["skipped"], second["built"], second["uploaded"]) == (True, False, 0)
+
+
+@needs_npm
 def test_rerun_with_unchanged_sources_skips_build_and_sync(app: Path, s3: Any, log: pytest.LogCaptureFixture) -> None:
     first = deploy(app)
     before = bucket_state(s3)
