@@ -10,7 +10,7 @@ from runway_ext.local.runway_output import StepVerdict
 
 _HOOK_FIELDS = {
     # layout and release: an atomic site names the release its deploy made live (release=r2)
-    "npm_build": ("uploaded", "deleted", "unchanged", "skipped", "copied", "layout", "release", "source_hash"),
+    "npm_build": ("uploaded", "deleted", "unchanged", "skipped", "copied", "layout", "release", "served_seconds", "source_hash"),
     "cloudfront_invalidation": ("distribution_id", "invalidation_id", "status", "skipped", "paths"),
     "docker_build_push": ("image_uri", "digest", "platforms", "skipped"),
     "env_file_generator": ("output_file", "action"),

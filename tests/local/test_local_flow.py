@@ -187,6 +187,7 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert headers["X-Cache"] == "Hit from cloudfront" and "s-maxage=31536000" in headers["Cache-Control"]
         assert header(headers, "x-runway-ext-release") == "r1"
         assert hook_line(first, "npm_build")["layout"] == "atomic" and hook_line(first, "npm_build")["release"] == "r1"
+        assert float(hook_line(first, "npm_build")["served_seconds"]) >= 0  # the serve's edge answered with r1 (time to served)
         assert "cloudfront_invalidation" not in first.split("hooks:\n", 1)[1]  # the sample has no invalidation step
         old_assets = [seen.url for seen in home.responses if "/_next/static/" in seen.url]
         assert old_assets
@@ -216,6 +217,7 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
         assert code == 0, second
         built = hook_line(second, "npm_build")
         assert built["layout"] == "atomic" and built["release"] == "r2" and built["uploaded"] != "0", built
+        assert float(built["served_seconds"]) >= 0, built
         after = look(page, site + "about/")  # the reload right after the deploy: no invalidation to wait for
         assert after.status == 200 and "Edited for the flow test." in after.text and after.failed == []
         status, headers, body = fetch(site + "about/")

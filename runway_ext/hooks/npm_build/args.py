@@ -136,6 +136,21 @@ class NpmBuildArgs(HookArgs):
     preview_domain: str | None = None
     """Previews: the domain previews are served under (the CDN's ``PreviewDomain``, e.g. ``preview.example.com``), so the result names the preview's URL."""
 
+    site_url: str | None = None
+    """Atomic releases: the URL viewers use (e.g. ``https://${output site.DistributionDomainName}/``); after the switch the hook polls it until its ``x-runway-ext-release`` header names the new release and reports the time to served (local mode: the local edge of a ``runway-ext local serve``)."""
+
+    served_timeout: float = Field(default=120, gt=0)
+    """Atomic releases: seconds to poll site_url for the new release before reporting it not served yet (the switch stands either way)."""
+
+    @field_validator("site_url")
+    @classmethod
+    def _site_url(cls, url: str | None) -> str | None:
+        from runway_ext.static_site.served import site_url_problem
+
+        if url is not None and (problem := site_url_problem(url)):
+            raise ValueError(problem)
+        return url
+
     @field_validator("preview")
     @classmethod
     def _preview(cls, name: str | None) -> str | None:
@@ -205,6 +220,10 @@ class NpmBuildResult(BaseModel):
     """Atomic: unchanged objects copied server side from an earlier release's folder."""
     switch_seconds: float | None = None
     """Atomic: seconds the pointer write and its read-back took (None: no switch)."""
+    site_url: str | None = None
+    """Atomic: the site_url polled for the new release."""
+    served_seconds: float | None = None
+    """Atomic with site_url: seconds until site_url answered with the new release (None: not measured or not within served_timeout)."""
     pruned: list[str] = Field(default_factory=list)
     drift: list[str] = Field(default_factory=list)
     preview: str | None = None

@@ -47,6 +47,7 @@ from runway_ext.static_site.pointer import KvsPointerStore
 from runway_ext.static_site.previews import PreviewPointerStore, deploy_preview, preview_releases, preview_url
 from runway_ext.static_site.record import record_release
 from runway_ext.static_site.s3 import S3Site, format_bytes
+from runway_ext.static_site.served import wait_until_served
 from runway_ext.static_site.store import ReleaseStore
 
 HOOK_NAME = "npm_build"
@@ -71,6 +72,8 @@ def render_result(result: dict[str, Any]) -> str:
         ]
         if result.get("switch_seconds") is not None:
             lines.append(f"switched to {result['release']} in {result['switch_seconds']:.2f} s")
+        if result.get("served_seconds") is not None:
+            lines.append(f"served at {result['site_url']} after {result['served_seconds']:.2f} s")
         if result.get("pruned"):
             lines.append(
                 f"pruned {', '.join(result['pruned'])}"
@@ -250,10 +253,37 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
         release=outcome.release,
         copied=outcome.copied,
         switch_seconds=outcome.switch_seconds if outcome.switched else None,
+        site_url=args.site_url,
+        served_seconds=_time_to_served(args, ctx, region, outcome.release) if outcome.switched else None,
         pruned=outcome.pruned,
         drift=outcome.drift,
         seconds=round(time.monotonic() - started, 3),
     )
+
+
+def _time_to_served(args: NpmBuildArgs, ctx: HookContext, region: str, release: str | None) -> float | None:
+    """Poll ``site_url`` until it answers with ``release`` (:mod:`runway_ext.static_site.served`); None when not measured."""
+    if args.site_url is None or release is None:
+        return None
+    from runway_ext.local.site_urls import served_url_finder
+
+    finder, why_not = served_url_finder(args.site_url, os.environ, lambda: ctx.session(region).client("cloudfront"))
+    if finder is None:
+        ctx.log.info("%s", why_not)
+        return None
+    served = wait_until_served(finder, release, timeout=args.served_timeout)
+    if served.seconds is None:
+        seen = f"still {served.last_seen}" if served.last_seen else "no release header"
+        ctx.log.warning(
+            "site_url: %s did not answer with release %s within %gs (%s); the switch stands",
+            args.site_url,
+            release,
+            args.served_timeout,
+            seen,
+        )
+        return None
+    ctx.log.info("%s served release %s %.2f s after the switch", args.site_url, release, served.seconds)
+    return served.seconds
 
 
 def _deploy_preview(
