@@ -38,7 +38,7 @@ from runway_ext.static_site.atomic import (
 from runway_ext.static_site.headers import CacheRule
 from runway_ext.static_site.inplace import LocalFile
 from runway_ext.static_site.layout import SHARED_FOLDER, atomic_key, release_folder
-from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.lock import check_lock, holding, new_lock, run_waiting_for_others
 from runway_ext.static_site.manifest import SiteManifest
 from runway_ext.static_site.objects import ObjectState
 from runway_ext.static_site.pointer import PointerStore, PointerValue, describe, timed_swap
@@ -83,6 +83,9 @@ class AtomicSettings:
     workers: int = 16
     pinned: Callable[[], Sequence[str]] | None = None
     """Releases other pointers name (the previews'), read when pruning: never pruned."""
+    lock_wait: float = 0.0
+    """Seconds a deploy waits for a run of another kind holding the site (a preview's, for a live deploy; see
+    :func:`~.lock.waits_for`) before refusing."""
 
 
 @dataclass
@@ -146,8 +149,45 @@ def deploy_release(
     log: logging.Logger,
     state: SiteState | None = None,
 ) -> AtomicOutcome:
-    """Steps 1 to 7 of the module docstring; returns what was done."""
-    state = state or read_site(site, pointer, take_over=settings.take_over, log=log)
+    """Steps 1 to 7 of the module docstring; returns what was done.
+
+    A preview's run holding the site is waited for (``settings.lock_wait``), then the site is read again.
+    """
+    return run_waiting_for_others(
+        site,
+        purpose="deploy",
+        timeout=settings.lock_wait,
+        log=log,
+        read=lambda: read_site(site, pointer, take_over=settings.take_over, log=log),
+        attempt=lambda read: _deploy_release_once(
+            site,
+            pointer,
+            local,
+            output_dir,
+            read,
+            source_hash=source_hash,
+            settings_hash=settings_hash,
+            settings=settings,
+            written_by=written_by,
+            log=log,
+        ),
+        state=state,
+    )
+
+
+def _deploy_release_once(
+    site: S3Site,
+    pointer: PointerStore,
+    local: Mapping[str, LocalFile],
+    output_dir: Path,
+    state: SiteState,
+    *,
+    source_hash: str,
+    settings_hash: str,
+    settings: AtomicSettings,
+    written_by: str,
+    log: logging.Logger,
+) -> AtomicOutcome:
     store = ReleaseStore(site)
     newest = state.newest
     plan = plan_next(state, local, prefix=site.prefix, settings=settings)
@@ -163,7 +203,9 @@ def deploy_release(
         log.info("%s already serves release %s, the build of these sources: nothing to do", site.where, reuse.id)
         return AtomicOutcome(reuse.id, unchanged=len(reuse.objects), nothing_to_do=True)
 
-    marker = SiteManifest(source_hash, settings_hash, {}, state="syncing", lock=new_lock(ttl=settings.lock_timeout), vouched_at=None)
+    marker = SiteManifest(
+        source_hash, settings_hash, {}, state="syncing", lock=new_lock(ttl=settings.lock_timeout, purpose="deploy"), vouched_at=None
+    )
     with holding(site, marker, written_by=written_by, ttl=settings.lock_timeout) as lease:
         if reuse is not None:
             log.info(

@@ -110,6 +110,7 @@ class LockDocument(_Strict):
     ttl: float
     boot_id: Annotated[str, StringConstraints(max_length=64)] = ""
     pid_ns: Annotated[str, StringConstraints(max_length=64)] = ""
+    purpose: Annotated[str, StringConstraints(max_length=64)] = ""
 
     @field_validator("ttl")
     @classmethod

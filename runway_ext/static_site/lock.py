@@ -34,13 +34,19 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, TypeVar
 
 from runway_ext.core.errors import HookError
 from runway_ext.static_site.manifest import SiteLock, SiteManifest, render_manifest
-from runway_ext.static_site.s3 import S3Site
+from runway_ext.static_site.s3 import ManifestConflict, S3Site
 
 LockState = Literal["free", "stale", "held"]
+StateT = TypeVar("StateT")
+ResultT = TypeVar("ResultT")
+
+
+class LockTaken(ManifestConflict):
+    """Taking the lock failed: another run wrote the site manifest since this one read it."""
 
 
 @dataclass(frozen=True)
@@ -167,13 +173,108 @@ def user_name() -> str:
         return "unknown"
 
 
-def new_lock(*, ttl: float, what: str = "") -> SiteLock:
-    """A lock for a run of this process: ``user@host pid N`` (plus `` (what)``), a fresh run id."""
+def new_lock(*, ttl: float, what: str = "", purpose: str = "") -> SiteLock:
+    """A lock for a run of this process: ``user@host pid N`` (plus `` (what)``), a fresh run id; ``purpose``: see
+    :attr:`~.manifest.SiteLock.purpose` (default: ``what``)."""
     this = this_identity()
     owner = f"{user_name()}@{this.host} pid {os.getpid()}" + (f" ({what})" if what else "")
     return SiteLock(
-        owner=owner, host=this.host, pid=os.getpid(), run_id=uuid.uuid4().hex, ttl=ttl, boot_id=this.boot_id, pid_ns=this.pid_ns
+        owner=owner,
+        host=this.host,
+        pid=os.getpid(),
+        run_id=uuid.uuid4().hex,
+        ttl=ttl,
+        boot_id=this.boot_id,
+        pid_ns=this.pid_ns,
+        purpose=purpose or what,
     )
+
+
+def waits_for(mine: str, theirs: str) -> bool:
+    """Whether a run doing ``mine`` waits for a run doing ``theirs`` to finish, rather than refuse the site. Pure.
+
+    Previews and the live site never fail each other: a live deploy waits for a preview's run, a preview for
+    the live site's runs and other previews'. Two runs of one kind (two live deploys, two deploys of one preview)
+    still race: one wins, the other is refused. A lock that does not say what it does (an older version's) is
+    never waited for.
+    """
+    if not theirs or not mine:
+        return False
+    if mine == "deploy":
+        return theirs.startswith("preview:")
+    if mine.startswith("preview:"):
+        return theirs != mine
+    return False
+
+
+WAIT_POLL_SECONDS = 2.0
+"""How often a waiting run reads the site manifest again."""
+
+
+def holder_to_wait_for(site: S3Site, purpose: str) -> SiteLock | None:
+    """The live lock on the site (read now) of a run a run doing ``purpose`` waits for (:func:`waits_for`), or None."""
+    manifest = site.read_manifest()
+    status = lock_status(
+        manifest, manifest_time=site.manifest_time, server_now=site.server_time, this_host=this_identity(), is_alive=is_alive
+    )
+    lock = manifest.lock if manifest is not None else None
+    return lock if status.state == "held" and lock is not None and waits_for(purpose, lock.purpose) else None
+
+
+def wait_for_other_runs(
+    site: S3Site,
+    *,
+    purpose: str,
+    timeout: float,
+    log: logging.Logger,
+    poll_seconds: float = WAIT_POLL_SECONDS,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> None:
+    """Wait (at most ``timeout`` seconds) while the site is held by a run :func:`waits_for` says to wait for.
+
+    Returns once the site is free, stale, held by a run not to wait for, or the time is up; the caller then reads
+    the site and checks its lock as usual (:func:`check_lock` refuses what is still held).
+    """
+    started = clock()
+    said = ""
+    while True:
+        lock = holder_to_wait_for(site, purpose)
+        if lock is None or clock() - started >= timeout:
+            return
+        if said != lock.run_id:
+            said = lock.run_id
+            log.info("%s: waiting for the %s run of %s to finish (at most %gs)", site.where, lock.purpose, lock.owner, timeout)
+        sleep(poll_seconds)
+
+
+def run_waiting_for_others(
+    site: S3Site,
+    *,
+    purpose: str,
+    timeout: float,
+    log: logging.Logger,
+    read: Callable[[], StateT],
+    attempt: Callable[[StateT], ResultT],
+    state: StateT | None = None,
+) -> ResultT:
+    """``attempt(read())``, waiting first for a run of another kind (:func:`waits_for`) that holds the site.
+
+    When the attempt's lock is taken by such a run between the read and the lock (:class:`LockTaken`), this run
+    waits for it, reads the site again (new release ids, index and pointer) and attempts again, all within
+    ``timeout`` seconds; a lock taken by a run of its own kind fails as before. ``state``: a read already made.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        if state is None:
+            wait_for_other_runs(site, purpose=purpose, timeout=max(0.0, deadline - time.monotonic()), log=log)
+            state = read()
+        try:
+            return attempt(state)
+        except LockTaken:
+            if time.monotonic() >= deadline or holder_to_wait_for(site, purpose) is None:
+                raise
+            state = None
 
 
 class SiteLease:
@@ -191,7 +292,10 @@ class SiteLease:
         self.written_by = written_by
         self.ttl = ttl
         self._body = render_manifest(marker, written_by=written_by)
-        site.put_manifest(self._body)
+        try:
+            site.put_manifest(self._body)
+        except ManifestConflict as error:
+            raise LockTaken(str(error)) from None
         self._renewed = time.monotonic()
         self._lost: str | None = None
         self._lock = threading.Lock()

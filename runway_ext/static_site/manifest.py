@@ -40,6 +40,8 @@ class SiteLock:
     """The owner's boot id (``/proc/sys/kernel/random/boot_id``; empty when unknown)."""
     pid_ns: str = ""
     """The owner's pid namespace (the inode of ``/proc/self/ns/pid``; empty when unknown)."""
+    purpose: str = ""
+    """What the owner does: ``deploy``, ``preview:NAME``, ``promote``, ``rollback``, ``forget`` (empty: not said)."""
 
 
 @dataclass(frozen=True)

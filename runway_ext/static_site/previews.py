@@ -30,7 +30,7 @@ from runway_ext.static_site.atomic import pointer_for
 from runway_ext.static_site.atomic_deploy import AtomicSettings, SiteState, _write, plan_next, read_site, switch_to
 from runway_ext.static_site.inplace import LocalFile
 from runway_ext.static_site.kvs import CAS_ATTEMPTS, KvsClient, KvsError, ReleasePointer, preview_key, preview_name_problem
-from runway_ext.static_site.lock import holding, new_lock
+from runway_ext.static_site.lock import holding, new_lock, run_waiting_for_others
 from runway_ext.static_site.manifest import SiteManifest
 from runway_ext.static_site.pointer import KvsPointerStore, PointerConflict, PointerValue
 from runway_ext.static_site.records import Release, ReleaseIndex, ReleaseSummary, deployed_by
@@ -66,6 +66,7 @@ class PreviewPointerStore(KvsPointerStore):
     def __init__(self, session: boto3.Session, arn: str, site_prefix: str, name: str) -> None:
         """The key of preview ``name`` of ``site_prefix`` in store ``arn``."""
         super().__init__(session, arn, site_prefix)
+        self.name = name
         self.key = preview_key(site_prefix, name)
 
 
@@ -94,12 +95,52 @@ def deploy_preview(
     written_by: str,
     log: logging.Logger,
 ) -> PreviewOutcome:
-    """Record the build as a new release and point the preview's key at it (module docstring); the live site is untouched."""
-    state = read_site(site, live, take_over=False, log=log)
+    """Record the build as a new release and point the preview's key at it (module docstring); the live site is untouched.
+
+    A run of the live site or of another preview holding the site is waited for (``settings.lock_wait``), then the
+    site is read again; a run of this same preview holding it fails this one (one of two wins).
+    """
     expected_raw, _ = preview.read()
+    return run_waiting_for_others(
+        site,
+        purpose=f"preview:{preview.name}",
+        timeout=settings.lock_wait,
+        log=log,
+        read=lambda: read_site(site, live, take_over=False, log=log),
+        attempt=lambda state: _deploy_preview_once(
+            site,
+            state,
+            preview,
+            expected_raw,
+            local,
+            output_dir,
+            source_hash=source_hash,
+            settings_hash=settings_hash,
+            settings=settings,
+            written_by=written_by,
+            log=log,
+        ),
+    )
+
+
+def _deploy_preview_once(
+    site: S3Site,
+    state: SiteState,
+    preview: PreviewPointerStore,
+    expected_raw: str | None,
+    local: Mapping[str, LocalFile],
+    output_dir: Path,
+    *,
+    source_hash: str,
+    settings_hash: str,
+    settings: AtomicSettings,
+    written_by: str,
+    log: logging.Logger,
+) -> PreviewOutcome:
     plan = plan_next(state, local, prefix=site.prefix, settings=settings)
     before = state.manifest
-    marker = SiteManifest(source_hash, settings_hash, {}, state="syncing", lock=new_lock(ttl=settings.lock_timeout, what="preview"))
+    lock = new_lock(ttl=settings.lock_timeout, what=f"preview {preview.name}", purpose=f"preview:{preview.name}")
+    marker = SiteManifest(source_hash, settings_hash, {}, state="syncing", lock=lock)
     with holding(site, marker, written_by=written_by, ttl=settings.lock_timeout) as lease:
         objects = _write(site, plan, local, output_dir, lease.check, workers=settings.workers, log=log)
         summary = ReleaseSummary(

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from runway_ext.static_site.lock import Identity, lock_status, this_identity
-from runway_ext.static_site.manifest import SiteLock, SiteManifest
+import json
+
+import pytest
+
+from runway_ext.static_site.lock import Identity, lock_status, new_lock, this_identity, waits_for
+from runway_ext.static_site.manifest import SiteLock, SiteManifest, parse_manifest, render_manifest
 
 HERE = Identity("runner", "boot-1", "4026531836")
 
@@ -41,3 +45,33 @@ def test_break_lock_must_name_the_owner() -> None:
 def test_this_identity_reads_the_boot_id_and_pid_namespace() -> None:
     here = this_identity()
     assert len(here.boot_id) == 36 and here.pid_ns.isdigit()
+
+
+@pytest.mark.parametrize(
+    ("mine", "theirs", "waits"),
+    [
+        ("deploy", "preview:pr-7", True),  # a live deploy waits for a preview's run
+        ("preview:pr-7", "deploy", True),  # and a preview for the live site's runs
+        ("preview:pr-7", "rollback", True),
+        ("preview:pr-7", "preview:pr-8", True),  # and for another preview
+        ("deploy", "deploy", False),  # one kind races: one of two wins
+        ("preview:pr-7", "preview:pr-7", False),
+        ("deploy", "rollback", False),
+        ("deploy", "", False),  # a lock that does not say what it does (an older version's)
+        ("", "preview:pr-7", False),
+    ],
+)
+def test_which_runs_wait_for_which(mine: str, theirs: str, waits: bool) -> None:
+    assert waits_for(mine, theirs) is waits
+
+
+def test_a_locks_purpose_is_written_and_read_back_and_an_older_lock_reads_as_not_saying() -> None:
+    lock = new_lock(ttl=60, what="preview pr-7", purpose="preview:pr-7")
+    manifest = SiteManifest("s", "t", {}, state="syncing", lock=lock)
+    back = parse_manifest(render_manifest(manifest, written_by="test"))
+    assert back is not None and back.lock is not None and back.lock.purpose == "preview:pr-7"
+    assert back.lock.owner.endswith("(preview pr-7)")
+    older = json.loads(render_manifest(manifest, written_by="test"))
+    del older["lock"]["purpose"]
+    old = parse_manifest(json.dumps(older).encode())
+    assert old is not None and old.lock is not None and old.lock.purpose == ""

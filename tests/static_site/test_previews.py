@@ -8,6 +8,7 @@ documented KVS behaviour (one ETag per store, ``IfMatch`` on UpdateKeys), driven
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import signal
 import subprocess
@@ -22,9 +23,11 @@ import pytest
 from runway_ext.cli import main
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.site import preview_delete_hook, previews_hook, promote_hook
+from runway_ext.static_site import atomic_deploy
 from runway_ext.static_site.kvs import KvsClient
 from runway_ext.static_site.pointer import KvsPointerStore, PointerConflict, PointerValue
 from runway_ext.static_site.previews import GuardedLivePointer
+from runway_ext.static_site.s3 import S3Site
 
 BUCKET = "preview-site"
 
@@ -302,3 +305,98 @@ def test_after_a_promote_a_tab_pinned_to_the_release_live_before_may_still_reach
     deploy(tmp_path, store, "<h1>reviewed</h1>", preview="pr-7")
     promote_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, name="pr-7")
     assert json.loads(key(store, "live") or "") == {"v": 1, "r": "r2", "s": ["assets/"], "k": ["r1"]}
+
+
+class _OnMessage(logging.Handler):
+    """Sets ``event`` when a log line containing ``text`` is emitted."""
+
+    def __init__(self, text: str, event: threading.Event) -> None:
+        super().__init__(logging.INFO)
+        self.text, self.event = text, event
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.event.set()
+
+
+@pytest.fixture
+def preview_paused_in_its_upload(monkeypatch: pytest.MonkeyPatch) -> tuple[threading.Event, threading.Event]:
+    """(holds, go): the first release upload of the thread named ``preview`` sets ``holds`` (the preview holds the
+    site lock) and waits for ``go``. The uploads run in worker threads, so the deploy's thread is told by a flag."""
+    holds, go = threading.Event(), threading.Event()
+    upload = S3Site.put_release_object
+
+    def paused(self: S3Site, *args: Any, **kwargs: Any) -> Any:
+        if getattr(self, "paused_preview", False) and not holds.is_set():
+            holds.set()
+            assert go.wait(60), "the live deploy never waited for the preview"
+        return upload(self, *args, **kwargs)
+
+    monkeypatch.setattr(S3Site, "put_release_object", paused)
+    site_init = S3Site.__init__
+
+    def marked(self: S3Site, *args: Any, **kwargs: Any) -> None:
+        site_init(self, *args, **kwargs)
+        self.paused_preview = threading.current_thread().name == "preview"  # type: ignore[attr-defined]
+
+    monkeypatch.setattr(S3Site, "__init__", marked)
+    return holds, go
+
+
+def run_in_thread(results: dict[str, Any], label: str, target: Any) -> threading.Thread:
+    def run() -> None:
+        results[label] = target()
+
+    thread = threading.Thread(target=run, name=label)
+    thread.start()
+    return thread
+
+
+@pytest.mark.parametrize("live_read_first", [False, True], ids=["preview-locked-first", "preview-locks-between-live-read-and-lock"])
+def test_a_live_deploy_and_a_preview_deploy_at_once_both_succeed(
+    store: str,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+    preview_paused_in_its_upload: tuple[threading.Event, threading.Event],
+    live_read_first: bool,
+) -> None:
+    """The live deploy waits for the preview's run (it logs so), reads the site again and releases after it."""
+    caplog.set_level(logging.INFO)
+    deploy(tmp_path / "first", store, "<h1>v1</h1>")
+    holds, go = preview_paused_in_its_upload
+    handler = _OnMessage("waiting for the preview:pr-7 run", go)
+    logging.getLogger().addHandler(handler)
+    live_read = threading.Event()
+    if live_read_first:  # the live deploy has read the site (release id chosen) when the preview takes the lock
+        plan = atomic_deploy.plan_next
+
+        def planned_then_held(*args: Any, **kwargs: Any) -> Any:
+            if not live_read.is_set():
+                live_read.set()
+                assert holds.wait(60)
+            return plan(*args, **kwargs)
+
+        monkeypatch.setattr(atomic_deploy, "plan_next", planned_then_held)
+    results: dict[str, Any] = {}
+    try:
+        threads = []
+        if live_read_first:
+            threads.append(run_in_thread(results, "live", lambda: deploy(tmp_path / "live", store, "<h1>v2</h1>")))
+            assert live_read.wait(60)
+        threads.append(run_in_thread(results, "preview", lambda: deploy(tmp_path / "pr", store, "<h1>pr</h1>", preview="pr-7")))
+        assert holds.wait(60)
+        if not live_read_first:
+            threads.append(run_in_thread(results, "live", lambda: deploy(tmp_path / "live", store, "<h1>v2</h1>")))
+        for thread in threads:
+            thread.join(120)
+    finally:
+        go.set()
+        logging.getLogger().removeHandler(handler)
+    assert results["live"] is not False and results["preview"] is not False, caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert results["preview"]["release"] != results["live"]["release"]
+    assert json.loads(key(store, "preview/pr-7") or "")["r"] == results["preview"]["release"]
+    assert json.loads(key(store, "live") or "")["r"] == results["live"]["release"]
+    live_page = boto3.client("s3").get_object(Bucket=BUCKET, Key=f".runway-ext-releases/{results['live']['release']}/index.html")
+    assert live_page["Body"].read() == b"<h1>v2</h1>"

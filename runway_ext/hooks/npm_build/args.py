@@ -88,6 +88,9 @@ class NpmBuildArgs(HookArgs):
     lock_timeout: float = Field(default=900, ge=10, le=86400)
     """Seconds after which the lock of a deploy that stopped renewing it (killed on another machine) may be taken over."""
 
+    lock_wait: float = Field(default=600, ge=0, le=86400)
+    """Atomic releases: seconds a live deploy waits for a preview's deploy holding the site to finish (and a preview deploy for the live site's runs and other previews'), instead of refusing; 0 refuses at once. Two runs of one kind never wait: one wins."""
+
     break_lock: str | None = Field(default=None, max_length=512)
     """Take over the site lock of a run known to be gone: its owner exactly as the refusal names it (``user@host pid N``)."""
 

@@ -40,7 +40,7 @@ from runway_ext.static_site.inplace import (
     plan_sync,
 )
 from runway_ext.static_site.layout import key_problem
-from runway_ext.static_site.lock import check_lock, holding, new_lock
+from runway_ext.static_site.lock import check_lock, holding, new_lock, wait_for_other_runs
 from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
 from runway_ext.static_site.objects import RemoteObject
 from runway_ext.static_site.pointer import KvsPointerStore
@@ -176,10 +176,13 @@ def _deploy_atomic(args: NpmBuildArgs, ctx: HookContext, region: str, package: d
         error_pages=tuple(args.error_pages),
         workers=args.workers,
         pinned=partial(preview_releases, pointer),
+        lock_wait=args.lock_wait,
     )
     if args.preview is not None and not args.dry_run:
         return _deploy_preview(args, ctx, region, package, started, site, pointer, options, settings)
     source_hash = _source_hash(args, _hash_ignored(args, package))[0] if args.build else None
+    if not args.dry_run:
+        wait_for_other_runs(site, purpose="deploy", timeout=args.lock_wait, log=ctx.log)
     state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
     live = state.live
     if (
