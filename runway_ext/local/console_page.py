@@ -40,6 +40,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 .ok { color: var(--ok); }
 .bad { color: var(--bad); font-weight: 600; }
 .live { color: var(--live); font-weight: 600; }
+.preview { color: var(--muted); font-weight: 600; }
 .site { border: 1px solid var(--line); border-radius: 6px; padding: 0.5rem 1rem; margin: 0.75rem 0; }
 .problem { color: var(--bad); }
 details summary { cursor: pointer; }
@@ -151,6 +152,9 @@ def _site(site: SiteView) -> str:
         rows = []
         for release in site.releases:
             marker = ' <span class="live">live</span>' if release.live else ""
+            marker += "".join(
+                f' <span class="preview" data-preview="{text(name)}">preview {text(name)}</span>' for name in release.previews
+            )
             restored = f" (restores {text(release.restored_from)})" if release.restored_from else ""
             if release.diff_total is None:
                 diff = '<span class="muted">first release</span>'

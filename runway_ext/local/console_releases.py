@@ -9,6 +9,7 @@ known here only.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,13 +35,22 @@ class ReleaseView:
     """(kind, key) pairs: ``added``/``removed``/``changed``/``headers``; at most :data:`MAX_DIFF_KEYS`."""
     diff_total: int | None
     """How many keys differ in all; ``None`` for the first release or when the previous record is gone."""
+    previews: tuple[str, ...] = ()
+    """The previews whose keys name this release."""
 
 
-def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logger) -> list[ReleaseView]:
-    """The newest :data:`MAX_RELEASES` releases of ``s3://bucket/prefix``, newest first, the live one marked.
+def site_releases(
+    s3_client: Any, bucket: str, prefix: str, *, log: logging.Logger, store_keys: Mapping[str, str] | None = None
+) -> list[ReleaseView]:
+    """The newest :data:`MAX_RELEASES` releases of ``s3://bucket/prefix``, newest first, the live one and previews marked.
 
-    Raises :class:`~runway_ext.core.errors.HookError` (one line) when a record cannot be read or parsed.
+    ``store_keys``: the keys of the site's KeyValueStore (atomic layout), which say what is live — the pointer,
+    as the edge reads it — and which release each preview serves. Without them (in place, or no store found) the
+    live release is the one the last switch or deploy recorded. Raises :class:`~runway_ext.core.errors.HookError`
+    (one line) when a record cannot be read or parsed.
     """
+    from runway_ext.static_site.kvs import pointer_key
+    from runway_ext.static_site.previews import previews_in, release_of
     from runway_ext.static_site.records import diff_objects
     from runway_ext.static_site.s3 import S3Site
     from runway_ext.static_site.store import ReleaseStore
@@ -53,6 +63,13 @@ def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logg
     if any(summary.layout == "atomic" for summary in index.releases):
         history = JournalFile(site).journal.history
         live = history[-1].release if history else live  # the release the last switch made live
+    previews: dict[str, list[str]] = {}
+    if store_keys is not None:
+        pointer = store_keys.get(pointer_key(prefix))
+        live = release_of(pointer) if pointer is not None else live
+        for preview in previews_in(store_keys, prefix, index):
+            if preview.release is not None:
+                previews.setdefault(preview.release, []).append(preview.name)
     summaries = index.releases[-(MAX_RELEASES + 1) :]
     releases = [store.read_release_or_none(summary.id) for summary in summaries]
     views: list[ReleaseView] = []
@@ -73,6 +90,7 @@ def site_releases(s3_client: Any, bucket: str, prefix: str, *, log: logging.Logg
                 restored_from=summary.restored_from,
                 diff=tuple((entry.kind, entry.key) for entry in (entries or [])[:MAX_DIFF_KEYS]),
                 diff_total=None if entries is None else len(entries),
+                previews=tuple(previews.get(summary.id, ())),
             )
         )
     return views[::-1]

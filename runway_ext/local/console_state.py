@@ -221,6 +221,23 @@ def read_stacks(cloudformation: Any) -> tuple[StackView, ...]:
     return tuple(sorted(found, key=lambda stack: stack.name))
 
 
+def _site_store_keys(cloudfront: Any, distribution_id: str) -> dict[str, str] | None:
+    """The keys of the KeyValueStore the distribution's viewer-request function reads (None: no function or store).
+
+    Read from the local data plane of the stand-in this process runs (the console runs beside it).
+    """
+    from runway_ext.local.edge_config import store_of, viewer_request_function_of
+    from runway_ext.local.moto_kvs import keys_of
+
+    config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
+    function = viewer_request_function_of(config)
+    if function is None:
+        return None
+    described = cloudfront.describe_function(Name=function.rsplit("function/", 1)[-1], Stage="LIVE")
+    store = store_of(described)
+    return keys_of(store) if store else None
+
+
 def read_sites(cloudfront: Any, s3: Any, served: dict[str, str]) -> tuple[SiteView, ...]:
     """Every distribution with its served URL, its newest invalidations and its releases."""
     from runway_ext.local.edge_config import bucket_of
@@ -242,8 +259,13 @@ def read_sites(cloudfront: Any, s3: Any, served: dict[str, str]) -> tuple[SiteVi
             except Exception as error:  # noqa: BLE001 - shown as a line of the site
                 problems.append(f"invalidations: {_one_line(error)}")
             if bucket:
+                store_keys = None
                 try:
-                    releases = tuple(site_releases(s3, bucket, prefix, log=_quiet_log(problems)))
+                    store_keys = _site_store_keys(cloudfront, distribution_id)
+                except Exception as error:  # noqa: BLE001 - shown as a line of the site; the releases are still listed
+                    problems.append(f"release pointer: {_one_line(error)}")
+                try:
+                    releases = tuple(site_releases(s3, bucket, prefix, log=_quiet_log(problems), store_keys=store_keys))
                 except Exception as error:  # noqa: BLE001 - shown as a line of the site
                     problems.append(f"releases: {_one_line(error)}")
             views.append(

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runway_ext.core.log import get_logger
-from runway_ext.local.edge_config import plan_edge
+from runway_ext.local.edge_config import plan_edge, store_of
 from runway_ext.local.edge_functions import FunctionRunner
 from runway_ext.local.edge_server import EdgeHttpServer, EdgeSite, OriginResponse
 from runway_ext.local.moto_server import DUMMY_CREDENTIALS
@@ -231,9 +231,7 @@ class EdgeFleet:
             code = self.cloudfront.get_function(Name=name, Stage="LIVE")["FunctionCode"].read().decode("utf-8")
         except self.cloudfront.exceptions.NoSuchFunctionExists:
             return LiveFunction()
-        stores = (described["FunctionSummary"].get("FunctionConfig") or {}).get("KeyValueStoreAssociations") or {}
-        arns = [str(item["KeyValueStoreARN"]) for item in stores.get("Items") or [] if item.get("KeyValueStoreARN")]
-        return LiveFunction(code, described.get("ETag"), arns[0] if arns else None)
+        return LiveFunction(code, described.get("ETag"), store_of(described))
 
     def applied_invalidations(self) -> dict[str, list[str]]:
         """{distribution id: ids of the completed invalidations applied to its cache}."""

@@ -110,6 +110,12 @@ def store_data(arn: str) -> StoreData:
     return data
 
 
+def keys_of(arn: str) -> dict[str, str]:
+    """A copy of every key and value of the store ``arn`` now (:class:`KvsError` when there is no such store)."""
+    with _LOCK:
+        return dict(store_data(arn).items)
+
+
 def _check_key(key: Any) -> str:
     if not isinstance(key, str) or not 1 <= len(key) <= KEY_MAX_CHARS:
         raise KvsError(400, "ValidationException", f"Key must be 1 to {KEY_MAX_CHARS} characters long")

@@ -206,19 +206,25 @@ def _preview_prefix(site_prefix: str) -> str:
 
 def list_previews(client: KvsClient, arn: str, site_prefix: str, index: ReleaseIndex) -> list[PreviewEntry]:
     """The site prefix's preview keys, sorted by name, each with the record of the release it names (None: pruned or unknown)."""
+    return previews_in(client.list_keys(arn), site_prefix, index)
+
+
+def previews_in(keys: Mapping[str, str], site_prefix: str, index: ReleaseIndex) -> list[PreviewEntry]:
+    """The previews of ``site_prefix`` among a store's ``keys`` (key → value), sorted by name. Pure."""
     folder = _preview_prefix(site_prefix)
     summaries = {summary.id: summary for summary in index.releases}
     entries: list[PreviewEntry] = []
-    for key, raw in sorted(client.list_keys(arn).items()):
+    for key, raw in sorted(keys.items()):
         name = key[len(folder) :]
         if not key.startswith(folder) or preview_name_problem(name):
             continue
-        release = _release_of(raw)
+        release = release_of(raw)
         entries.append(PreviewEntry(name, key, raw, release, summaries.get(release) if release else None))
     return entries
 
 
-def _release_of(raw: str) -> str | None:
+def release_of(raw: str) -> str | None:
+    """The release a pointer value names (None: a value the edge ignores). Pure."""
     try:
         return ReleasePointer.from_value(raw).r
     except ValueError:
@@ -233,7 +239,7 @@ def preview_releases(pointer: object) -> tuple[str, ...]:
     if not isinstance(pointer, KvsPointerStore):
         return ()
     folder = _preview_prefix(pointer.key[: -len("live")])
-    found = {_release_of(raw) for key, raw in pointer.client.list_keys(pointer.arn).items() if key.startswith(folder)}
+    found = {release_of(raw) for key, raw in pointer.client.list_keys(pointer.arn).items() if key.startswith(folder)}
     return tuple(sorted(release for release in found if release is not None))
 
 
@@ -316,7 +322,7 @@ def promote_preview(
     raw, _ = live.client.get_key(live.arn, key)
     if raw is None:
         raise HookError(f"name: there is no preview {name!r} of {site.where} (no key {key!r}); nothing was switched")
-    rid = _release_of(raw)
+    rid = release_of(raw)
     if rid is None:
         raise HookError(f"name: the key {key!r} holds a value the edge ignores; nothing was switched")
     if expect_release is not None and rid != expect_release:
@@ -360,4 +366,4 @@ def delete_preview(client: KvsClient, arn: str, site_prefix: str, name: str) -> 
         client.delete_key_if(arn, key, raw)
     except KvsError as error:
         raise HookError(f"name: {error}") from None
-    return True, _release_of(raw)
+    return True, release_of(raw)

@@ -427,3 +427,24 @@ def test_a_killed_serves_journal_folder_is_removed_by_the_next_serve() -> None:
     finally:
         shutil.rmtree(alive, ignore_errors=True)
         shutil.rmtree(left, ignore_errors=True)
+
+
+def test_with_the_sites_store_the_live_mark_is_the_pointers_and_previews_are_named(aws: MotoServer) -> None:
+    """The pointer says what the edge serves, even where the switch journal says otherwise (a run stopped after its write)."""
+    import logging
+
+    from runway_ext.local.console_page import render_main
+
+    s3 = client(aws, "s3")
+    s3.create_bucket(Bucket="site-bucket")
+    store = ReleaseStore(S3Site.with_client(s3, "site-bucket", "", log=logging.getLogger("test")))
+    for number in (1, 2, 3):
+        store.append(release(number, {"index.html": state(f"v{number}")}), keep=10, guard=lambda: None)
+    keys = {"live": '{"v":1,"r":"r2"}', "preview/pr-7": '{"v":1,"r":"r1"}', "preview/pr-8": '{"v":1,"r":"r1"}', "preview/BAD": '{"v":1,"r":"r3"}'}
+    views = console_state.site_releases(s3, "site-bucket", "", log=logging.getLogger("test"), store_keys=keys)
+    assert [(view.id, view.live, view.previews) for view in views] == [("r3", False, ()), ("r2", True, ()), ("r1", False, ("pr-7", "pr-8"))]
+    without = console_state.site_releases(s3, "site-bucket", "", log=logging.getLogger("test"))
+    assert [view.id for view in without if view.live] == ["r3"]  # no store: the newest record
+    site = console_state.SiteView("E1", "site", None, "site-bucket", "", releases=tuple(views))
+    rendered = render_main(console_state.ConsoleState(endpoint=aws.endpoint, registry=None, taken_at=0, sites=(site,)))
+    assert '<span class="preview" data-preview="pr-7">preview pr-7</span>' in rendered
