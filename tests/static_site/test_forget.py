@@ -95,3 +95,10 @@ def test_previews_are_served_like_the_live_release() -> None:
     plan = plan_forget(["config.json"], [r1, r2, r3], r2, previews={"pr-3": r3})
     assert plan.kept == {SECRET: ("copy.json",)} and plan.purged == frozenset()
     assert plan.marks == {"r1": {"config.json"}} and ".runway-ext-releases/r3/copy.json" not in plan.objects
+
+
+def test_an_atomic_record_reads_with_or_without_forgotten_paths() -> None:
+    plain = atomic(1, {"index.html": state(HOME)})
+    assert b"forgotten" not in render_release(plain) and parse_release(render_release(plain), "r1") == plain  # as older versions wrote it
+    marked = forgotten(atomic(1, {"config.json": state(SECRET), "index.html": state(HOME)}), {"config.json"})
+    assert parse_release(render_release(marked), "r1") == marked and dict(marked.forgotten) == {"config.json": SECRET}

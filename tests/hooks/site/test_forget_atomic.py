@@ -6,6 +6,10 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +21,6 @@ import runway_ext.static_site.atomic_deploy as atomic_deploy_module
 from runway_ext.cli import main
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.site import forget_hook, rollback_hook
-from runway_ext.static_site.forget import purge_copies, purge_versions
 from runway_ext.static_site.kvs import KvsClient
 from runway_ext.static_site.layout import release_key
 from runway_ext.static_site.records import parse_release
@@ -286,19 +289,72 @@ def test_a_record_changed_behind_its_back_stops_the_forget_before_any_purge(
     assert forget(store, "config.json") and holding(s3, SECRET) == []
 
 
-def test_a_forget_stopped_after_rewriting_the_records_purges_on_the_rerun(
-    s3: Any, tmp_path: Path, store: str, monkeypatch: pytest.MonkeyPatch
+PROCESS = Path(__file__).with_name("forget_process.py")
+
+
+@pytest.mark.parametrize("kill_at", ["records", "purge:1"])
+def test_a_forget_killed_between_its_record_rewrites_and_its_last_purge_is_finished_by_a_rerun(
+    s3: Any, tmp_path: Path, store: str, kill_at: str
 ) -> None:
-    secret_in_r1_removed_in_r2(s3, tmp_path, store)
-
-    def stopped(*_: Any) -> list[str]:
-        raise KeyboardInterrupt  # as an interrupt between the record rewrites and the atomic purge
-
-    purgers = forget_module.PURGERS
-    monkeypatch.setattr(forget_module, "PURGERS", (purge_copies, purge_versions, stopped))
-    with pytest.raises(KeyboardInterrupt):
-        forget(store, "config.json")
-    assert "config.json" in record(s3, "r1").forgotten and holding(s3, SECRET) == [f"{RELEASES}r1/config.json"]
-    monkeypatch.setattr(forget_module, "PURGERS", purgers)
-    rerun = forget(store, "config.json")
+    assert deploy(tmp_path, store, site(1, config_json=SECRET, assets__key_0123abcd_js=SECRET))
+    assert deploy(tmp_path, store, site(2))
+    assert holding(s3, SECRET) == [f"{RELEASES}r1/config.json", f"{RELEASES}shared/assets/key.0123abcd.js"]
+    argv = [sys.executable, str(PROCESS), "--kill-at", kill_at, "--", "config.json", "--bucket-name", BUCKET]
+    killed = subprocess.run([*argv, "--key-value-store-arn", store], capture_output=True, text=True, timeout=180, check=False)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert set(record(s3, "r1").forgotten) == {"config.json", "assets/key.0123abcd.js"}  # records first
+    assert len(holding(s3, SECRET)) == (2 if kill_at == "records" else 1)
+    rerun = forget(store, "config.json")  # the killed run's lock: a dead pid here, taken over at once
     assert rerun and rerun["records"] == [] and holding(s3, SECRET) == []
+
+
+@pytest.fixture
+def edge(aws: Any, tmp_path: Path) -> Iterator[dict[str, Any]]:
+    """The CDN blueprint's atomic stack (moto's CloudFormation) served by the local edge, its live functions in node."""
+    from runway_ext.local.edge_fleet import EdgeFleet
+    from runway_ext.local.moto_cloudformation import install
+    from runway_ext.local.moto_invalidations import install_invalidation_delay
+    from tests.local.test_edge_releases import create_stack
+
+    install()
+    install_invalidation_delay(0)
+    outputs = create_stack("atomic", tmp_path / "stack", BucketName=BUCKET)
+    fleet = EdgeFleet(aws.endpoint, poll_seconds=3600).start()
+    try:
+        yield {"fleet": fleet, "url": fleet.sites()[outputs["DistributionId"]], **outputs}
+    finally:
+        fleet.stop()
+
+
+def test_on_the_edge_the_cached_release_object_goes_with_its_rewritten_path_and_a_rollback_answers_404(
+    edge: dict[str, Any], tmp_path: Path
+) -> None:
+    from tests.local.test_edge_releases import NAVIGATION, SCRIPT, fetch
+
+    store, distribution, url = edge["KeyValueStoreArn"], edge["DistributionId"], edge["url"]
+    cached = [{"pattern": "*.json", "cache_control": "public, max-age=600"}]
+    assert deploy(tmp_path, store, site(1, config_json=SECRET), cache_rules=cached)
+    assert deploy(tmp_path, store, site(2), cache_rules=cached)
+    pinned = {**SCRIPT, "Cookie": "rwx-release=r1"}  # a tab still on r1 (the skew window) gets r1's objects
+    assert fetch(url + "config.json", pinned).body == SECRET
+    # invalidating the viewer path alone leaves the answer cached under the path the function rewrote it to
+    cloudfront = boto3.client("cloudfront")
+    cloudfront.create_invalidation(
+        DistributionId=distribution, InvalidationBatch={"Paths": {"Quantity": 1, "Items": ["/config.json"]}, "CallerReference": "viewer"}
+    )
+    edge["fleet"].poll_once()
+    again = fetch(url + "config.json", pinned)
+    assert (again.body, again.header("X-Cache")) == (SECRET, "Hit from cloudfront")
+
+    result = forget(store, "config.json", distribution_id=distribution)
+    assert result and f"/{RELEASES}r1/config.json" in result["invalidation_paths"]
+    edge["fleet"].poll_once()
+    gone = fetch(url + "config.json", pinned)
+    assert (gone.status, gone.body) == (404, b"<h1>missing</h1>")
+
+    back = rollback_hook(None, None, bucket_name=BUCKET, key_value_store_arn=store, to="r1")
+    assert back and back["left_out"] == ["config.json"]
+    assert fetch(url, NAVIGATION).body == b"<h1>home v1</h1>"
+    for headers in (NAVIGATION, SCRIPT):
+        answer = fetch(url + "config.json", headers)
+        assert (answer.status, answer.body) == (404, b"<h1>missing</h1>")
