@@ -3,7 +3,7 @@
 A record read back names the keys a rollback writes, so it is checked before anything is written: every key it
 names (objects and forgotten paths) must be the site's prefix followed by a plain relative path (no empty, ``.``
 or ``..`` segment, no leading ``/``, no control character, no ``.runway-ext`` segment: this tool's state folders
-are never a target), and must not lie in a **neighbour**: a prefix below the site's that holds another site's
+are never a target; not under ``.runway-ext-releases/``: the atomic releases' objects are no site path), and must not lie in a **neighbour**: a prefix below the site's that holds another site's
 state folder (``docs/v2/`` next to ``docs/``, ``b/`` below a root site). A neighbour is never deleted nor
 overwritten by the outer site's deploys and rollbacks; a build with files there is refused.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from runway_ext.static_site.layout import STATE_FOLDER
+from runway_ext.static_site.layout import RELEASE_OBJECTS_FOLDER, STATE_FOLDER
 
 STATE_SEGMENT = STATE_FOLDER.rstrip("/")
 
@@ -37,6 +37,8 @@ def path_problem(path: str) -> str | None:
         return "holds a control character"
     if STATE_SEGMENT in segments:
         return f"is under a {STATE_FOLDER} state folder"
+    if path.startswith(RELEASE_OBJECTS_FOLDER):
+        return f"is under {RELEASE_OBJECTS_FOLDER}, where the atomic releases keep their objects"
     return None
 
 

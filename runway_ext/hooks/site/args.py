@@ -228,7 +228,11 @@ class ForgetArgs(SiteArgs):
     """The site paths to forget, as ``site diff`` prints them (``config.json``, ``private/keys.txt``); at least one."""
 
     distribution_id: str | None = None
-    """CloudFront distribution to invalidate the forgotten paths on afterwards (nothing when none is given)."""
+    """CloudFront distribution to invalidate the forgotten paths on afterwards (nothing when none is given); on an
+    atomic site also the release objects' paths the edge rewrote them to."""
+
+    key_value_store_arn: KeyValueStoreArn | None = None
+    """Atomic sites: the KeyValueStore holding the release pointer (as given to npm_build), to know the live release and the previews'."""
 
     lock_timeout: float = Field(default=900, ge=10, le=86400)
     """Seconds after which the site lock of a run that stopped renewing it may be taken over (as the sync's)."""
@@ -265,9 +269,9 @@ class ForgetResult(SiteResult):
     forgotten: list[str] = Field(default_factory=list)
     """The site paths forgotten."""
     purged: list[str] = Field(default_factory=list)
-    """Every retained copy and object version deleted (keys, with the version id)."""
+    """Every retained copy, object version and atomic release object deleted (keys, with the version id)."""
     kept: dict[str, list[str]] = Field(default_factory=dict)
-    """Contents of those paths the live release still serves under other paths (sha256 → those paths): kept."""
+    """Contents of those paths the live release (or a preview's) still serves under other paths (sha256 → those paths): kept."""
     records: list[str] = Field(default_factory=list)
     """The release records rewritten (their entries for those contents now marked forgotten)."""
     invalidation_id: str | None = None

@@ -3,9 +3,16 @@
 The decisions and the purgers are :mod:`runway_ext.static_site.forget`'s; this is the order of I/O:
 
 1. read the site manifest and check the lock (a live deploy or rollback: refuse); read the index and every kept
-   record (with its ETag) and plan — a refusal here writes nothing;
-2. take the site lock (the sync's protocol), rewrite the records concerned (``If-Match``), run every purger,
+   record (with its ETag); on an atomic site read the live pointer and the previews' keys; plan — a refusal here
+   writes nothing;
+2. take the site lock (the sync's protocol, conditional on the manifest read in 1: a deploy, rollback or forget
+   that ran meanwhile makes this one stop), rewrite the records concerned (``If-Match``), run every purger,
    write back the manifest as it was (vouching no later than it did), then invalidate the paths.
+
+Invalidated: the forgotten paths as viewers ask for them and, on an atomic site, every deleted release object's
+path. The edge's viewer-request function rewrites a URI to its release's object before the cache is looked up, so
+an answer from an atomic release is cached under that object's path (``/.runway-ext-releases/r3/config.json``);
+the viewer path is cached only by the root fallback (before the first switch, or a pointer the edge cannot read).
 """
 
 from __future__ import annotations
@@ -22,7 +29,8 @@ from runway_ext.static_site.forget import PURGERS, ForgetError, plan_forget, rew
 from runway_ext.static_site.layout import release_key
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest
-from runway_ext.static_site.records import Release, ReleaseError, parse_release
+from runway_ext.static_site.pointer import KvsPointerStore, describe
+from runway_ext.static_site.records import Release, ReleaseError, ReleaseIndex, parse_release
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
 
@@ -54,14 +62,14 @@ def forget(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
     check_lock(site, manifest, dry_run=False, log=ctx.log, break_lock=args.break_lock)
     index = store.read_index()
     records = read_records(site, store, [summary.id for summary in index.releases])
-    live = records[index.latest.id][0] if index.latest is not None else None
+    live, previews = served_releases(args, ctx, region, index, {rid: release for rid, (release, _) in records.items()})
     keys = [args.prefix + path for path in args.paths]
     try:
-        plan = plan_forget(keys, [release for release, _ in records.values()], live)
+        plan = plan_forget(keys, [release for release, _ in records.values()], live, previews=previews, prefix=args.prefix)
     except ForgetError as error:
         raise HookError(f"paths: {error}") from None
     for sha, users in plan.kept.items():
-        ctx.log.warning("content %s is still served by the live release at %s: kept", sha[:16], ", ".join(users))
+        ctx.log.warning("content %s is still served at %s: kept", sha[:16], ", ".join(users))
 
     complete = manifest is not None and manifest.state == "complete"
     marker = SiteManifest(
@@ -97,8 +105,44 @@ def forget(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
         records=rewritten,
     )
     if args.distribution_id:
-        result.invalidation_id, result.invalidation_paths = _invalidate(args, ctx, list(plan.keys))
+        result.invalidation_id, result.invalidation_paths = _invalidate(args, ctx, sorted({*plan.keys, *plan.objects}))
     return result
+
+
+def served_releases(
+    args: ForgetArgs, ctx: HookContext, region: str, index: ReleaseIndex, records: dict[str, Release]
+) -> tuple[Release | None, dict[str, Release]]:
+    """The live release and each preview's (name → release): the newest release in place; on an atomic site the
+    release the live pointer names (the newest one before a first switch) and those the preview keys name."""
+    latest = records[index.latest.id] if index.latest is not None else None
+    if not any(summary.layout == "atomic" for summary in index.releases):
+        return latest, {}
+    where = f"s3://{args.bucket_name}/{args.prefix}"
+    if args.key_value_store_arn is None:
+        raise HookError(f"key_value_store_arn: {where} is deployed as atomic releases; give the key value store its pointer is in")
+    from runway_ext.static_site.previews import list_previews
+
+    pointer = KvsPointerStore(ctx.session(region), args.key_value_store_arn, args.prefix)
+    raw, value = pointer.read()
+    if raw is not None and value is None:
+        raise HookError(
+            f"key_value_store_arn: the pointer {pointer.key!r} holds {describe(raw)}, which the edge cannot read (it serves the root); "
+            "deploy or roll back first; nothing was changed"
+        )
+    live = latest
+    if value is not None:
+        if value.release not in records:
+            raise HookError(
+                f"key_value_store_arn: the pointer {pointer.key!r} names release {value.release}, which has no record in {where}; "
+                "nothing was changed"
+            )
+        live = records[value.release]
+    previews = {
+        entry.name: records[entry.release]
+        for entry in list_previews(pointer.client, pointer.arn, args.prefix, index)
+        if entry.release is not None and entry.release in records
+    }
+    return live, previews
 
 
 def _invalidate(args: ForgetArgs, ctx: HookContext, keys: list[str]) -> tuple[str | None, list[str]]:

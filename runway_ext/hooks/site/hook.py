@@ -134,6 +134,8 @@ def render_rollback(result: dict[str, Any]) -> str:
             lines.append(
                 f"switched {where} from {result['previous']} to {result['target']} in {result['switch_seconds']:.2f} s (no object copied, nothing to invalidate)"
             )
+        if result.get("left_out"):
+            lines.append(f"left out (forgotten, answered 404): {', '.join(result['left_out'])}")
         return "\n".join(lines)
     if result.get("dry_run"):
         head = f"would roll {where} back to {result['target']}"

@@ -102,11 +102,7 @@ def rollback_in_place(args: RollbackArgs, ctx: HookContext, site: S3Site, region
     _refuse_neighbours(ctx, site, listing, target)
     current, remote = current_state(site, manifest, listing, target)
     plan = plan_rollback(target, current, live=live)
-    left_out = sorted(key[len(site.prefix) :] for key in target.forgotten)
-    if left_out:
-        ctx.log.warning(
-            "release %s: %d forgotten path(s) left out (their bytes were purged): %s", target.id, len(left_out), ", ".join(left_out)
-        )
+    left_out = forgotten_paths(ctx, site, target)
     _log_plan(ctx, store, target, live, plan)
     try:
         sources = store.sources(plan.restores, target)
@@ -170,6 +166,7 @@ def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: 
     if chosen.layout != "atomic":
         return _back_to_in_place(args, ctx, site, region, started, pointer, state.raw, chosen.id)
     target = state.records[chosen.id]
+    result.left_out = forgotten_paths(ctx, site, target)
     if not args.no_verify:
         checked = time.monotonic()
         problems = verify_release(site, target)
@@ -219,6 +216,18 @@ def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: 
         result.changed_paths = changed_paths(entry.key for entry in diff_objects(current.objects if current else {}, target.objects))
     result.seconds = round(time.monotonic() - started, 3)
     return result
+
+
+def forgotten_paths(ctx: HookContext, site: S3Site, target: Release) -> list[str]:
+    """The paths ``target``'s record marks forgotten (``site forget``), logged as left out: a rollback restores the
+    rest. In place they are neither restored nor deleted; on an atomic site the edge maps them to objects that are
+    gone, so the distribution answers 404."""
+    left_out = sorted(key[len(site.prefix) :] for key in target.forgotten)
+    if left_out:
+        ctx.log.warning(
+            "release %s: %d forgotten path(s) left out (their bytes were purged): %s", target.id, len(left_out), ", ".join(left_out)
+        )
+    return left_out
 
 
 def verify_release(site: S3Site, release: Release) -> list[str]:
