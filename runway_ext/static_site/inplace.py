@@ -15,6 +15,33 @@ copy onto itself), deletes (objects not in the build, only with ``delete`` and n
 ``max_delete`` objects nor more than ``max_delete_fraction`` of the site: above either cap nothing is
 deleted and the plan carries the refusal), and unchanged keys.
 
+**The order of the writes** (:attr:`SyncPlan.waves`). A viewer of an in-place site may load, at any moment,
+any URL the site had before the sync, and then every file that file references, recursively (a page, its
+stable-named ``/main.js``, the hashed chunk that imports, a sitemap and the pages it lists). The writes go in
+waves, each complete (every write in it finished successfully) before the next starts; a failed wave stops the
+sync before the next one:
+
+1. **new keys**: every key that does not exist yet, pages included;
+2. **overwritten files**: the other files whose bytes or headers change (metadata updates included);
+3. **overwritten pages**: HTML pages whose bytes or headers change (metadata updates included);
+4. **deletes**.
+
+Why no view misses a file, given that a build's files reference only keys of the same build (whatever the
+references: pages, scripts, styles, a sitemap listing pages): until the deletes every key of the old build still
+exists, so whatever an old file references is there. No old file references a new key, so a view reaches a
+new-build file only through an overwritten key, written after wave 1 completed; by then every key the new build
+references exists (it existed before, or wave 1 wrote it). New pages go with the other new keys, so a file
+listing them (a sitemap, a feed, a script's router) never points at one not written yet; overwritten pages go
+after the other overwritten files, so a page a viewer gets anew loads the new bytes of the stable-named files it
+references (from the bucket).
+
+What no order can give in place is one build per view: an old page may load an overwritten file's new bytes,
+and a new file may load a stable-named file its sync has not overwritten yet. Ordering the overwritten files
+among themselves would need every reference read out of every file (dynamic imports are computed at run time)
+and breaks on cycles, and an edge cache may serve a file's old bytes for a while anyway: only the atomic layout
+switches every file at once. The deletes come last: they remove keys the old build references, which a view
+begun before them may still load.
+
 **What the site manifest vouches for.** A manifest entry describes a key only while the listing
 shows the same ETag and size *and* the object was last modified no later than the manifest's
 ``vouched_at`` time (S3's clock, whole seconds): an object deleted, overwritten with other bytes, or
@@ -43,6 +70,8 @@ COPY_LIMIT = 5 * 1024**3
 
 
 UploadReason = Literal["new", "changed", "unverified"]
+
+WaveKind = Literal["new keys", "overwritten files", "overwritten pages", "deletes"]
 
 
 class SyncPlanError(ValueError):
@@ -80,6 +109,18 @@ class MetadataUpdate:
 
 
 @dataclass(frozen=True)
+class Wave:
+    """One step of a sync: its writes run in parallel, and all of them finish before the next wave starts.
+
+    A ``deletes`` wave carries keys to delete; every other wave carries transfers (uploads and metadata updates).
+    """
+
+    kind: WaveKind
+    transfers: tuple[Upload | MetadataUpdate, ...] = ()
+    deletes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SyncPlan:
     """What a sync does. ``deletes`` is empty whenever ``delete_refusal`` is set."""
 
@@ -110,9 +151,27 @@ class SyncPlan:
         return ["/" + key for key in self.changed_keys]
 
     @property
+    def waves(self) -> tuple[Wave, ...]:
+        """The writes in the order that keeps every view whole (module docstring); empty waves are left out."""
+        by_kind: dict[WaveKind, list[Upload | MetadataUpdate]] = {kind: [] for kind in _TRANSFER_WAVES}
+        transfers: list[Upload | MetadataUpdate] = [*self.uploads, *self.metadata_updates]
+        for transfer in sorted(transfers, key=lambda item: item.key):
+            if isinstance(transfer, Upload) and transfer.reason == "new":
+                by_kind["new keys"].append(transfer)
+            else:
+                by_kind["overwritten pages" if is_page(transfer.key) else "overwritten files"].append(transfer)
+        waves = [Wave(kind, transfers=tuple(items)) for kind, items in by_kind.items() if items]
+        if self.deletes:
+            waves.append(Wave("deletes", deletes=self.deletes))
+        return tuple(waves)
+
+    @property
     def is_noop(self) -> bool:
         """Whether the sync changes nothing in the bucket."""
         return not (self.uploads or self.metadata_updates or self.deletes)
+
+
+_TRANSFER_WAVES: tuple[WaveKind, ...] = ("new keys", "overwritten files", "overwritten pages")
 
 
 def _same_content(local: LocalFile, remote: RemoteObject) -> bool | None:
