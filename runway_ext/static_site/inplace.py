@@ -15,6 +15,13 @@ copy onto itself), deletes (objects not in the build, only with ``delete`` and n
 ``max_delete`` objects nor more than ``max_delete_fraction`` of the site: above either cap nothing is
 deleted and the plan carries the refusal), and unchanged keys.
 
+**What the site manifest vouches for.** A manifest entry describes a key only while the listing
+shows the same ETag and size *and* the object was last modified no later than the manifest's
+``vouched_at`` time (S3's clock, whole seconds): an object deleted, overwritten with other bytes, or
+rewritten (even with the same bytes and other headers) after that time is not vouched for, so it is
+compared again. A manifest in state ``syncing`` (a deploy started and has not finished, or died)
+vouches only for the keys that deploy did not plan to touch; see :mod:`.lock`.
+
 **The order of the writes** (:attr:`SyncPlan.waves`). A viewer of an in-place site may load, at any moment,
 any URL the site had before the sync, and then every file that file references, recursively (a page, its
 stable-named ``/main.js``, the hashed chunk that imports, a sitemap and the pages it lists). The writes go in
@@ -41,13 +48,6 @@ among themselves would need every reference read out of every file (dynamic impo
 and breaks on cycles, and an edge cache may serve a file's old bytes for a while anyway: only the atomic layout
 switches every file at once. The deletes come last: they remove keys the old build references, which a view
 begun before them may still load.
-
-**What the site manifest vouches for.** A manifest entry describes a key only while the listing
-shows the same ETag and size *and* the object was last modified no later than the manifest's
-``vouched_at`` time (S3's clock, whole seconds): an object deleted, overwritten with other bytes, or
-rewritten (even with the same bytes and other headers) after that time is not vouched for, so it is
-compared again. A manifest in state ``syncing`` (a deploy started and has not finished, or died)
-vouches only for the keys that deploy did not plan to touch; see :mod:`.lock`.
 """
 
 from __future__ import annotations

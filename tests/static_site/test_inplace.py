@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -205,9 +206,8 @@ def test_the_writes_go_new_keys_then_overwritten_files_then_pages_then_deletes()
         about.path: synced(about),  # same bytes, other headers: a metadata update of a page
         LOGO.path: synced(LOGO),  # same bytes, other headers: a metadata update of a file
         data.path: listed(data, etag="0" * 32 + "-2"),  # content unknown: uploaded again, an overwrite
-        "c1.js": listed(local_file("c1.js", b"chunk 1")),
     }
-    plan = plan_sync(local, remote, rules=rules, delete=True)
+    plan = dataclasses.replace(plan_sync(local, remote, rules=rules), deletes=("c1.js",))  # which keys go is not the order's matter
     assert {u.key: u.reason for u in plan.uploads}["data.json"] == "unverified"
     assert [m.key for m in plan.metadata_updates] == ["about.html", LOGO.path]
     assert kinds_and_keys(plan) == [
@@ -223,16 +223,15 @@ def test_empty_waves_are_left_out() -> None:
     changed = local_file("index.html", b"<h1>HOME</h1>")
     assert kinds_and_keys(plan_sync({changed.path: changed}, {INDEX.path: synced(INDEX)})) == [("overwritten pages", ["index.html"])]
     assert kinds_and_keys(plan_sync({APP_JS.path: APP_JS}, {})) == [("new keys", [APP_JS.path])]
-    gone = {APP_JS.path: synced(APP_JS), "old.css": listed(local_file("old.css", b"x"))}
-    assert kinds_and_keys(plan_sync({APP_JS.path: APP_JS}, gone, delete=True)) == [("deletes", ["old.css"])]
-    assert plan_sync({APP_JS.path: APP_JS}, gone).waves == ()  # delete off: nothing to do
+    only_deletes = dataclasses.replace(plan_sync({APP_JS.path: APP_JS}, {APP_JS.path: synced(APP_JS)}), deletes=("old.css",))
+    assert kinds_and_keys(only_deletes) == [("deletes", ["old.css"])]
 
 
 Refs = dict[str, tuple[str, ...]]
 """A build as the viewer model sees it: each key and the keys its file references."""
 
 
-def missing_reference(live: dict[str, Refs], entries: set[str]) -> str | None:
+def missing_reference(live: Refs, entries: set[str]) -> str | None:
     """A reference that answers 404 for a viewer who opens any of ``entries`` and loads everything from there, recursively.
 
     ``live`` holds, per key in the bucket, what its current bytes reference.
@@ -284,7 +283,8 @@ def test_no_view_misses_a_file_at_any_point_of_a_sync_whatever_the_references(bu
     old, new, unchanged = builds
     old_files = local_build(old, "old")
     new_files = {**local_build(new, "new"), **{key: old_files[key] for key in unchanged}}
-    plan = plan_sync(new_files, {key: synced(file) for key, file in old_files.items()}, delete=True, max_delete=100)
+    plan = plan_sync(new_files, {key: synced(file) for key, file in old_files.items()})
+    plan = dataclasses.replace(plan, deletes=tuple(sorted(old.keys() - new.keys())))  # deleting all that left: the order's worst case
     live, waves = dict(old), plan.waves
     for number, wave in enumerate(waves, 1):
         if wave.kind == "deletes":
