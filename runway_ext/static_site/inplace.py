@@ -47,14 +47,14 @@ and a new file may load a stable-named file its sync has not overwritten yet. Or
 among themselves would need every reference read out of every file (dynamic imports are computed at run time)
 and breaks on cycles, and an edge cache may serve a file's old bytes for a while anyway: only the atomic layout
 switches every file at once. The deletes come last: they remove keys the old build references, which a view
-begun before them may still load.
+begun before them may still load. An in-place rollback writes in the same waves (:func:`in_waves`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from runway_ext.static_site.containment import STATE_SEGMENT, in_neighbour, neighbours
 from runway_ext.static_site.headers import CacheRule, ObjectHeaders, headers_for
@@ -70,6 +70,8 @@ COPY_LIMIT = 5 * 1024**3
 
 
 UploadReason = Literal["new", "changed", "unverified"]
+
+ItemT = TypeVar("ItemT")
 
 WaveKind = Literal["new keys", "overwritten files", "overwritten pages", "deletes"]
 
@@ -153,14 +155,9 @@ class SyncPlan:
     @property
     def waves(self) -> tuple[Wave, ...]:
         """The writes in the order that keeps every view whole (module docstring); empty waves are left out."""
-        by_kind: dict[WaveKind, list[Upload | MetadataUpdate]] = {kind: [] for kind in _TRANSFER_WAVES}
         transfers: list[Upload | MetadataUpdate] = [*self.uploads, *self.metadata_updates]
-        for transfer in sorted(transfers, key=lambda item: item.key):
-            if isinstance(transfer, Upload) and transfer.reason == "new":
-                by_kind["new keys"].append(transfer)
-            else:
-                by_kind["overwritten pages" if is_page(transfer.key) else "overwritten files"].append(transfer)
-        waves = [Wave(kind, transfers=tuple(items)) for kind, items in by_kind.items() if items]
+        ordered = in_waves(transfers, key=lambda item: item.key, new=lambda item: isinstance(item, Upload) and item.reason == "new")
+        waves = [Wave(kind, transfers=tuple(items)) for kind, items in ordered]
         if self.deletes:
             waves.append(Wave("deletes", deletes=self.deletes))
         return tuple(waves)
@@ -171,7 +168,20 @@ class SyncPlan:
         return not (self.uploads or self.metadata_updates or self.deletes)
 
 
-_TRANSFER_WAVES: tuple[WaveKind, ...] = ("new keys", "overwritten files", "overwritten pages")
+WRITE_WAVES: tuple[WaveKind, ...] = ("new keys", "overwritten files", "overwritten pages")
+"""The waves of an in-place change's writes (uploads, copies), in order; its deletes come after them."""
+
+
+def in_waves(items: Iterable[ItemT], *, key: Callable[[ItemT], str], new: Callable[[ItemT], bool]) -> list[tuple[WaveKind, list[ItemT]]]:
+    """``items`` (writes of one key each) in the waves of the module docstring, in order, each sorted by key; no empty wave.
+
+    ``new``: whether an item writes a key that holds no object yet. The rule of every in-place write: a sync's
+    (:attr:`SyncPlan.waves`) and an in-place rollback's.
+    """
+    by_kind: dict[WaveKind, list[ItemT]] = {kind: [] for kind in WRITE_WAVES}
+    for item in sorted(items, key=key):
+        by_kind["new keys" if new(item) else "overwritten pages" if is_page(key(item)) else "overwritten files"].append(item)
+    return [(kind, found) for kind, found in by_kind.items() if found]
 
 
 def _same_content(local: LocalFile, remote: RemoteObject) -> bool | None:
