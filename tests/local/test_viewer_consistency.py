@@ -155,6 +155,14 @@ class Viewer:
         while self.count(phase) < views and time.monotonic() < deadline and self.thread.is_alive():
             time.sleep(0.02)
 
+    def wait_for_build(self, phase: str, build: str, timeout: float = 30) -> None:
+        """Until a view of ``phase`` shows ``build`` (an edge cache may serve the page before it for a while)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.thread.is_alive():
+            if any(view.phase == phase and view.build == build for view in list(self.views)):
+                return
+            time.sleep(0.02)
+
     def _run(self) -> None:
         started = time.monotonic()
         while not self.stop.is_set() and len(self.views) < MAX_VIEWS and time.monotonic() - started < MAX_SECONDS:
@@ -394,6 +402,7 @@ def test_a_viewer_of_the_in_place_layout_never_misses_a_file_during_a_deploy(
         times = [(start, end) for _, start, end in slow_hashed_uploads if start >= started]
         writing[phase] = (min(start for start, _ in times), max(end for _, end in times))
         viewer.wait_for(phase, MIN_VIEWS)
+        viewer.wait_for_build(phase, f"b{n}")
     views = viewer.finish()
 
     assert len(views) < MAX_VIEWS, "the viewer stopped at its bound before the end"
