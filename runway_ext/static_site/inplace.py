@@ -21,13 +21,40 @@ shows the same ETag and size *and* the object was last modified no later than th
 rewritten (even with the same bytes and other headers) after that time is not vouched for, so it is
 compared again. A manifest in state ``syncing`` (a deploy started and has not finished, or died)
 vouches only for the keys that deploy did not plan to touch; see :mod:`.lock`.
+
+**The order of the writes** (:attr:`SyncPlan.waves`). A viewer of an in-place site may load, at any moment,
+any URL the site had before the sync, and then every file that file references, recursively (a page, its
+stable-named ``/main.js``, the hashed chunk that imports, a sitemap and the pages it lists). The writes go in
+waves, each complete (every write in it finished successfully) before the next starts; a failed wave stops the
+sync before the next one:
+
+1. **new keys**: every key that does not exist yet, pages included;
+2. **overwritten files**: the other files whose bytes or headers change (metadata updates included);
+3. **overwritten pages**: HTML pages whose bytes or headers change (metadata updates included);
+4. **deletes**.
+
+Why no view misses a file, given that a build's files reference only keys of the same build (whatever the
+references: pages, scripts, styles, a sitemap listing pages): until the deletes every key of the old build still
+exists, so whatever an old file references is there. No old file references a new key, so a view reaches a
+new-build file only through an overwritten key, written after wave 1 completed; by then every key the new build
+references exists (it existed before, or wave 1 wrote it). New pages go with the other new keys, so a file
+listing them (a sitemap, a feed, a script's router) never points at one not written yet; overwritten pages go
+after the other overwritten files, so a page a viewer gets anew loads the new bytes of the stable-named files it
+references (from the bucket).
+
+What no order can give in place is one build per view: an old page may load an overwritten file's new bytes,
+and a new file may load a stable-named file its sync has not overwritten yet. Ordering the overwritten files
+among themselves would need every reference read out of every file (dynamic imports are computed at run time)
+and breaks on cycles, and an edge cache may serve a file's old bytes for a while anyway: only the atomic layout
+switches every file at once. The deletes come last: they remove keys the old build references, which a view
+begun before them may still load. An in-place rollback writes in the same waves (:func:`in_waves`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, TypeVar
 
 from runway_ext.static_site.containment import STATE_SEGMENT, in_neighbour, neighbours
 from runway_ext.static_site.headers import CacheRule, ObjectHeaders, headers_for
@@ -43,6 +70,10 @@ COPY_LIMIT = 5 * 1024**3
 
 
 UploadReason = Literal["new", "changed", "unverified"]
+
+ItemT = TypeVar("ItemT")
+
+WaveKind = Literal["new keys", "overwritten files", "overwritten pages", "deletes"]
 
 
 class SyncPlanError(ValueError):
@@ -80,6 +111,18 @@ class MetadataUpdate:
 
 
 @dataclass(frozen=True)
+class Wave:
+    """One step of a sync: its writes run in parallel, and all of them finish before the next wave starts.
+
+    A ``deletes`` wave carries keys to delete; every other wave carries transfers (uploads and metadata updates).
+    """
+
+    kind: WaveKind
+    transfers: tuple[Upload | MetadataUpdate, ...] = ()
+    deletes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class SyncPlan:
     """What a sync does. ``deletes`` is empty whenever ``delete_refusal`` is set."""
 
@@ -110,9 +153,35 @@ class SyncPlan:
         return ["/" + key for key in self.changed_keys]
 
     @property
+    def waves(self) -> tuple[Wave, ...]:
+        """The writes in the order that keeps every view whole (module docstring); empty waves are left out."""
+        transfers: list[Upload | MetadataUpdate] = [*self.uploads, *self.metadata_updates]
+        ordered = in_waves(transfers, key=lambda item: item.key, new=lambda item: isinstance(item, Upload) and item.reason == "new")
+        waves = [Wave(kind, transfers=tuple(items)) for kind, items in ordered]
+        if self.deletes:
+            waves.append(Wave("deletes", deletes=self.deletes))
+        return tuple(waves)
+
+    @property
     def is_noop(self) -> bool:
         """Whether the sync changes nothing in the bucket."""
         return not (self.uploads or self.metadata_updates or self.deletes)
+
+
+WRITE_WAVES: tuple[WaveKind, ...] = ("new keys", "overwritten files", "overwritten pages")
+"""The waves of an in-place change's writes (uploads, copies), in order; its deletes come after them."""
+
+
+def in_waves(items: Iterable[ItemT], *, key: Callable[[ItemT], str], new: Callable[[ItemT], bool]) -> list[tuple[WaveKind, list[ItemT]]]:
+    """``items`` (writes of one key each) in the waves of the module docstring, in order, each sorted by key; no empty wave.
+
+    ``new``: whether an item writes a key that holds no object yet. The rule of every in-place write: a sync's
+    (:attr:`SyncPlan.waves`) and an in-place rollback's.
+    """
+    by_kind: dict[WaveKind, list[ItemT]] = {kind: [] for kind in WRITE_WAVES}
+    for item in sorted(items, key=key):
+        by_kind["new keys" if new(item) else "overwritten pages" if is_page(key(item)) else "overwritten files"].append(item)
+    return [(kind, found) for kind, found in by_kind.items() if found]
 
 
 def _same_content(local: LocalFile, remote: RemoteObject) -> bool | None:

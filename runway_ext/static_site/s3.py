@@ -2,9 +2,11 @@
 
 Every S3 request of the site code (the sync, the release store, rollbacks) goes through :class:`S3Site`, so one
 client, one error wording (naming ``bucket_name``) and one bounded thread pool (:func:`run_parallel`) serve them
-all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. Uploads and
-metadata updates run in a bounded thread pool — assets first, HTML pages last, so a visitor never gets
-a new page that points at an asset not yet uploaded — then deletes, in batches of 1,000 keys. The site
+all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. A sync plan
+is carried out wave by wave, in the order :attr:`~.inplace.SyncPlan.waves` gives (new keys, overwritten files,
+overwritten pages, deletes: the rule and why no view misses a file are in :mod:`.inplace`): the
+uploads and metadata updates of a wave run in a bounded thread pool, deletes in batches of 1,000 keys, and a
+wave starts only once every write of the one before has succeeded (a failure ends the sync there). The site
 manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
 ``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
 :class:`~.lock.SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.lock`).
@@ -43,7 +45,7 @@ from runway_ext.core.aws import aws_errors, client_config, error_code, error_mes
 from runway_ext.core.errors import HookError
 from runway_ext.static_site.checksums import full_object_sha256, sha256_base64
 from runway_ext.static_site.inplace import COPY_LIMIT, LocalFile, MetadataUpdate, SyncPlan, Upload
-from runway_ext.static_site.layout import SHA256_METADATA, STATE_FOLDER, is_page, manifest_key
+from runway_ext.static_site.layout import SHA256_METADATA, STATE_FOLDER, manifest_key
 from runway_ext.static_site.manifest import SiteManifest, parse_manifest, render_manifest
 from runway_ext.static_site.objects import MD5_LIMIT, ObjectState, RemoteObject, strip_etag
 
@@ -447,14 +449,14 @@ class S3Site:
     def apply(
         self, plan: SyncPlan, local: Mapping[str, LocalFile], output_dir: Path, *, guard: Callable[[], None] | None = None
     ) -> dict[str, str]:
-        """Upload, update metadata, then delete, as planned; returns the new ETag of each written key.
+        """Carry out the plan's waves in order, each complete before the next; returns the new ETag of each written key.
 
-        ``guard`` runs before every write and stops the sync by raising (the lease's check).
+        The first failed write raises once the writes of its wave that had started have ended: no later wave
+        starts. ``guard`` runs before every write and stops the sync by raising (the lease's check).
         """
         check = guard or (lambda: None)
-        transfers: list[Upload | MetadataUpdate] = [*plan.uploads, *plan.metadata_updates]
         total_bytes = sum(local[t.path].size for t in plan.uploads)
-        progress = Progress(self.log, len(transfers), total_bytes)
+        progress = Progress(self.log, len(plan.uploads) + len(plan.metadata_updates), total_bytes)
         etags: dict[str, str] = {}
 
         def transfer(item: Upload | MetadataUpdate) -> tuple[str, str]:
@@ -467,13 +469,15 @@ class S3Site:
                 progress.advance(0)
             return item.key, etag
 
-        assets = [t for t in transfers if not is_page(t.key)]
-        pages = [t for t in transfers if is_page(t.key)]
-        for wave in (assets, pages):
-            for key, etag in self.run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
+        waves = plan.waves
+        for number, wave in enumerate(waves, 1):
+            self.log.debug("wave %d of %d: %s (%d)", number, len(waves), wave.kind, len(wave.transfers) + len(wave.deletes))
+            if wave.deletes:
+                self.delete(wave.deletes, check)
+                continue
+            for key, etag in self.run_parallel(wave.transfers, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
                     etags[key] = etag
-        self.delete(plan.deletes, check)
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from typing import Any
 
@@ -184,6 +185,124 @@ def test_prefix_goes_on_keys_while_rules_see_the_site_path() -> None:
 def test_changed_paths_are_keys_with_a_leading_slash_not_encoded() -> None:
     page = local_file("café/a b.html", b"x")
     assert plan_sync({page.path: page}, {}).changed_paths == ["/café/a b.html"]
+
+
+# -- the order of the writes ---------------------------------------------------------------------
+def kinds_and_keys(plan: Any) -> list[tuple[str, list[str]]]:
+    return [(wave.kind, [t.key for t in wave.transfers] or list(wave.deletes)) for wave in plan.waves]
+
+
+def test_the_writes_go_new_keys_then_overwritten_files_then_pages_then_deletes() -> None:
+    rules = (CacheRule("*.svg", "public, max-age=60"), CacheRule("about.html", "public, max-age=5"))
+    old_main, new_main = local_file("main.js", b"import './c1.js'"), local_file("main.js", b"import './c2.js'")
+    old_index, new_index = local_file("index.html", b"<script src=/main.js>1"), local_file("index.html", b"<script src=/main.js>2")
+    about = local_file("about.html", b"<h1>about</h1>")
+    data = local_file("data.json", b"[1]")
+    local = {f.path: f for f in (new_main, new_index, about, LOGO, data)}
+    local.update({f.path: f for f in (local_file("c2.js", b"chunk 2"), local_file("blog/new.html", b"<h1>new</h1>"))})
+    remote = {
+        old_main.path: synced(old_main),
+        old_index.path: synced(old_index),
+        about.path: synced(about),  # same bytes, other headers: a metadata update of a page
+        LOGO.path: synced(LOGO),  # same bytes, other headers: a metadata update of a file
+        data.path: listed(data, etag="0" * 32 + "-2"),  # content unknown: uploaded again, an overwrite
+    }
+    plan = dataclasses.replace(plan_sync(local, remote, rules=rules), deletes=("c1.js",))  # which keys go is not the order's matter
+    assert {u.key: u.reason for u in plan.uploads}["data.json"] == "unverified"
+    assert [m.key for m in plan.metadata_updates] == ["about.html", LOGO.path]
+    assert kinds_and_keys(plan) == [
+        ("new keys", ["blog/new.html", "c2.js"]),
+        ("overwritten files", ["data.json", LOGO.path, "main.js"]),
+        ("overwritten pages", ["about.html", "index.html"]),
+        ("deletes", ["c1.js"]),
+    ]
+
+
+def test_empty_waves_are_left_out() -> None:
+    assert plan_sync({INDEX.path: INDEX}, {INDEX.path: synced(INDEX)}).waves == ()
+    changed = local_file("index.html", b"<h1>HOME</h1>")
+    assert kinds_and_keys(plan_sync({changed.path: changed}, {INDEX.path: synced(INDEX)})) == [("overwritten pages", ["index.html"])]
+    assert kinds_and_keys(plan_sync({APP_JS.path: APP_JS}, {})) == [("new keys", [APP_JS.path])]
+    only_deletes = dataclasses.replace(plan_sync({APP_JS.path: APP_JS}, {APP_JS.path: synced(APP_JS)}), deletes=("old.css",))
+    assert kinds_and_keys(only_deletes) == [("deletes", ["old.css"])]
+
+
+Refs = dict[str, tuple[str, ...]]
+"""A build as the viewer model sees it: each key and the keys its file references."""
+
+
+def missing_reference(live: Refs, entries: set[str]) -> str | None:
+    """A reference that answers 404 for a viewer who opens any of ``entries`` and loads everything from there, recursively.
+
+    ``live`` holds, per key in the bucket, what its current bytes reference.
+    """
+    seen, queue = set(entries), list(entries)
+    while queue:
+        for reference in live[queue.pop()]:
+            if reference not in live:
+                return reference
+            if reference not in seen:
+                seen.add(reference)
+                queue.append(reference)
+    return None
+
+
+def local_build(build: Refs, label: str) -> dict[str, LocalFile]:
+    """The files of ``build``: a file's bytes are its references, plus ``label`` when it changes in this build."""
+    return {key: local_file(key, f"{refs} {label}".encode()) for key, refs in build.items()}
+
+
+def test_the_viewer_model_catches_a_stable_name_written_before_its_new_chunk() -> None:
+    old: Refs = {"index.html": ("main.js",), "main.js": ("c1.js",), "c1.js": ()}
+    new: Refs = {"index.html": ("main.js",), "main.js": ("c2.js",), "c2.js": ()}
+    # one unordered wave of files: main.js's new bytes live before c2.js exists
+    live = {**old, "main.js": new["main.js"]}
+    assert missing_reference(live, set(old)) == "c2.js"
+    assert missing_reference({**live, "c2.js": ()}, set(old)) is None
+
+
+KEYS = ["index.html", "a/index.html", "b.html", "main.js", "style.css", "c1.js", "c2.js", "img.svg", "sitemap.xml"]
+
+
+@st.composite
+def two_builds(draw: st.DrawFn) -> tuple[Refs, Refs, set[str]]:
+    """An old and a new build: any keys (one page at least), each file referencing any keys of its own build."""
+
+    def build() -> Refs:
+        keys = draw(st.sets(st.sampled_from(KEYS), min_size=1).map(lambda chosen: sorted({"index.html", *chosen})))
+        return {key: tuple(draw(st.sets(st.sampled_from(keys)).map(sorted))) for key in keys}
+
+    old, new = build(), build()
+    unchanged = {key for key in old.keys() & new.keys() if old[key] == new[key] and draw(st.booleans())}
+    return old, new, unchanged
+
+
+@settings(max_examples=400, deadline=None)
+@given(builds=two_builds(), data=st.data())
+def test_no_view_misses_a_file_at_any_point_of_a_sync_whatever_the_references(builds: tuple[Refs, Refs, set[str]], data: Any) -> None:
+    old, new, unchanged = builds
+    old_files = local_build(old, "old")
+    new_files = {**local_build(new, "new"), **{key: old_files[key] for key in unchanged}}
+    plan = plan_sync(new_files, {key: synced(file) for key, file in old_files.items()})
+    plan = dataclasses.replace(plan, deletes=tuple(sorted(old.keys() - new.keys())))  # deleting all that left: the order's worst case
+    live, waves = dict(old), plan.waves
+    for number, wave in enumerate(waves, 1):
+        if wave.kind == "deletes":
+            assert number == len(waves)
+            break
+        # a wave's writes finish in any order: after each one, every view from any old URL is whole
+        for transfer in data.draw(st.permutations(wave.transfers)):
+            live[transfer.key] = new[transfer.key]
+            assert missing_reference(live, set(old)) is None, (wave.kind, transfer.key, live)
+    for key in plan.deletes:
+        del live[key]
+    assert live == new
+    assert missing_reference(live, set(new)) is None
+    written = [t.key for wave in waves for t in wave.transfers]
+    assert sorted(written) == sorted([u.key for u in plan.uploads] + [m.key for m in plan.metadata_updates])
+    order = ["new keys", "overwritten files", "overwritten pages", "deletes"]
+    kinds = [wave.kind for wave in waves]
+    assert kinds == sorted(kinds, key=order.index) and len(set(kinds)) == len(kinds)
 
 
 @pytest.mark.parametrize("bad", ["../escape.html", "/abs.html", "a//b.html", "./x.html", MANIFEST_NAME])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -12,10 +13,12 @@ import pytest
 import runway_ext.static_site.s3 as s3_site
 from runway_ext.core.errors import HookError
 from runway_ext.hooks.npm_build.build_output import scan_build
+from runway_ext.static_site.headers import CacheRule, headers_for
 from runway_ext.static_site.inplace import keys_to_inspect, manifest_after_sync, plan_sync
-from runway_ext.static_site.layout import is_page, manifest_key
+from runway_ext.static_site.layout import manifest_key
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
 from runway_ext.static_site.s3 import Progress, S3Site, format_bytes
+from tests.reliability.faults import Fault, session_with
 
 BUCKET = "site-bucket"
 LOG = logging.getLogger("runway_ext.hooks.npm_build")
@@ -53,13 +56,13 @@ def site(prefix: str = "", *, bucket: str = BUCKET, workers: int = 4) -> S3Site:
     return S3Site(boto3.Session(), bucket, prefix, log=LOG, workers=workers, region="us-east-1")
 
 
-def sync(target: S3Site, out: Path, *, delete: bool = False) -> Any:
+def sync(target: S3Site, out: Path, *, delete: bool = False, rules: tuple[CacheRule, ...] = ()) -> Any:
     """One complete sync as the hook does it; returns the plan."""
     manifest = target.read_manifest()
     local = scan_build(out)
     remote = with_manifest_state(target.list_objects(), manifest)
     remote.update(target.inspect(keys_to_inspect(local, remote, prefix=target.prefix)))
-    plan = plan_sync(local, remote, prefix=target.prefix, delete=delete)
+    plan = plan_sync(local, remote, prefix=target.prefix, delete=delete, rules=rules)
     etags = target.apply(plan, local, out)
     target.write_manifest(
         SiteManifest("src", "cfg", manifest_after_sync(plan, local, remote, etags, prefix=target.prefix)), written_by="test"
@@ -94,15 +97,94 @@ def test_inspect_reads_s3s_sha256_and_the_headers(s3: Any, out: Path) -> None:
     )
 
 
-def test_assets_are_uploaded_before_pages(s3: Any, out: Path) -> None:
-    target = site(workers=1)
-    order: list[str] = []
-    target.client.meta.events.register("provide-client-params.s3.PutObject", lambda params, **_: order.append(params["Key"]))
-    sync(target, out)
-    written = [key for key in order if key != manifest_key("")]
-    pages = [key for key in written if is_page(key)]
-    assert sorted(pages) == ["about/index.html", "index.html"]
-    assert written[-len(pages) :] == pages and order[-1] == manifest_key("")
+OLD_BUILD = {
+    "index.html": b"<script src=/main.js></script> 1",
+    "about.html": b"<h1>about</h1>",
+    "main.js": b"console.log('build 1')",
+    "style.css": b"body {}",
+    "old.html": b"<h1>old</h1>",
+}
+NEW_BUILD = {
+    "index.html": b"<script src=/main.js></script> 2",  # overwritten page
+    "about.html": b"<h1>about</h1>",  # same bytes, other headers (a rule): a page's metadata update
+    "main.js": b"import './chunk-2.js'; import './chunk-3.js'",  # overwritten file
+    "style.css": b"body {}",  # same bytes, other headers: a file's metadata update
+    "chunk-2.js": b"chunk 2",  # new keys
+    "chunk-3.js": b"chunk 3",
+    "blog/new.html": b"<h1>new</h1>",
+}
+NEW_RULES = (CacheRule("about.html", "public, max-age=5"), CacheRule("*.css", "public, max-age=60"))
+
+
+def write_tree(folder: Path, files: dict[str, bytes]) -> Path:
+    for name, content in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(content)
+    return folder
+
+
+class Writes:
+    """The site's writes in the order S3 saw them: ("start"|"end", key), recorded by botocore events of the site's client."""
+
+    def __init__(self, target: S3Site) -> None:
+        self.events: list[tuple[str, str]] = []
+        self._lock = threading.Lock()
+        for operation in ("PutObject", "CopyObject", "DeleteObjects"):
+            target.client.meta.events.register(f"provide-client-params.s3.{operation}", self._start)
+            target.client.meta.events.register(f"after-call.s3.{operation}", self._end)
+
+    def _start(self, params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        keys = [item["Key"] for item in params["Delete"]["Objects"]] if "Delete" in params else [params["Key"]]
+        context["written_keys"] = keys
+        with self._lock:
+            self.events += [("start", key) for key in keys]
+
+    def _end(self, context: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            self.events += [("end", key) for key in context["written_keys"]]
+
+    def site_events(self) -> list[tuple[str, str]]:
+        return [(what, key) for what, key in self.events if key != manifest_key("")]
+
+
+def test_each_wave_is_complete_before_the_next_starts(s3: Any, tmp_path: Path) -> None:
+    sync(site(), write_tree(tmp_path / "old", OLD_BUILD))
+    target = site(workers=8)
+    writes = Writes(target)
+    plan = sync(target, write_tree(tmp_path / "new", NEW_BUILD), delete=True, rules=NEW_RULES)
+    waves = [(wave.kind, sorted([t.key for t in wave.transfers] or wave.deletes)) for wave in plan.waves]
+    assert waves == [
+        ("new keys", ["blog/new.html", "chunk-2.js", "chunk-3.js"]),
+        ("overwritten files", ["main.js", "style.css"]),
+        ("overwritten pages", ["about.html", "index.html"]),
+        ("deletes", ["old.html"]),
+    ]
+    events = writes.site_events()
+    assert sorted(key for what, key in events if what == "end") == sorted(key for _, keys in waves for key in keys)
+    position = {event: number for number, event in enumerate(events)}
+    for (_, earlier), (kind, later) in zip(waves, waves[1:], strict=False):
+        last_end = max(position[("end", key)] for key in earlier)
+        first_start = min(position[("start", key)] for key in later)
+        assert last_end < first_start, (kind, events)
+    assert s3.get_object(Bucket=BUCKET, Key="about.html")["CacheControl"] == "public, max-age=5"
+    assert s3.get_object(Bucket=BUCKET, Key="style.css")["CacheControl"] == "public, max-age=60"
+
+
+def test_a_failed_wave_stops_the_sync_before_the_next(s3: Any, tmp_path: Path) -> None:
+    sync(site(), write_tree(tmp_path / "old", OLD_BUILD))
+    fault = Fault(code="BadDigest", protocol="rest-xml", status=400, only=lambda request: request.url.endswith("/chunk-3.js"))
+    target = S3Site(session_with("before-send.s3.PutObject", fault), BUCKET, "", log=LOG, workers=8, region="us-east-1")
+    writes = Writes(target)
+    with pytest.raises(HookError, match=r"^could not upload chunk-3.js in s3://site-bucket: .*injected BadDigest"):
+        sync(target, write_tree(tmp_path / "new", NEW_BUILD), delete=True, rules=NEW_RULES)
+    assert fault.injected >= 1
+    started = {key for what, key in writes.site_events() if what == "start"}
+    assert started <= {"blog/new.html", "chunk-2.js", "chunk-3.js"}  # nothing of a later wave was even tried
+    stored = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert "chunk-3.js" not in stored and "old.html" in stored  # the failed upload, and no delete
+    for key in ("index.html", "about.html", "main.js", "style.css"):  # no overwrite of a file nor of a page
+        assert s3.get_object(Bucket=BUCKET, Key=key)["Body"].read() == OLD_BUILD[key], key
+    assert s3.head_object(Bucket=BUCKET, Key="about.html")["CacheControl"] == headers_for("about.html").cache_control
 
 
 def test_the_manifest_is_read_as_written_and_not_rewritten_when_unchanged(s3: Any, out: Path, log: pytest.LogCaptureFixture) -> None:

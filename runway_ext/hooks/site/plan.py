@@ -7,10 +7,9 @@ Comparing releases (``diff``) lives with the records, in :mod:`runway_ext.static
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from runway_ext.static_site.layout import is_page
 from runway_ext.static_site.objects import ObjectState
 from runway_ext.static_site.records import Release, ReleaseError, ReleaseIndex, ReleaseSummary
 
@@ -103,9 +102,3 @@ def plan_rollback(
         owned = set(live.objects) if live is not None else set()
         extra = [key for key in extra if key in owned]
     return RollbackPlan(tuple(restores), tuple(reheaders), tuple(extra), tuple(unchanged))
-
-
-def pages_last(keys: Sequence[str]) -> tuple[list[str], list[str]]:
-    """Assets, then HTML pages: a page is written after the assets it may reference."""
-    pages = [key for key in keys if is_page(key)]
-    return [key for key in keys if key not in set(pages)], pages

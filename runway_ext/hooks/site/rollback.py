@@ -7,7 +7,8 @@ In this order, so that nothing is written unless all of it can be:
 2. read the release index, choose the target, read it and the newest release; plan (:func:`.plan.plan_rollback`);
 3. find where every restored key's bytes come from (an object version, or a retained copy): one missing
    refuses the whole rollback in one line, before any write;
-4. take the site lock (the sync's :class:`SiteLease`, same manifest protocol), copy the assets, then the pages,
+4. take the site lock (the sync's :class:`SiteLease`, same manifest protocol), copy in the waves of an in-place
+   write (keys that are gone, then overwritten files, then overwritten pages: :func:`~runway_ext.static_site.inplace.in_waves`),
    then delete, then record the rollback as a release and write the ``complete`` manifest of the target's build;
 5. invalidate exactly the paths that differ (the CloudFront invalidation hook's planner and API calls).
 
@@ -25,10 +26,11 @@ from runway_ext import __version__
 from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
 from runway_ext.hooks.site.args import RollbackArgs, RollbackResult
-from runway_ext.hooks.site.plan import RollbackPlan, choose_target, pages_last, plan_rollback
+from runway_ext.hooks.site.plan import RollbackPlan, choose_target, plan_rollback
 from runway_ext.static_site.atomic import DEFAULT_KEEP_DAYS
 from runway_ext.static_site.atomic_deploy import AtomicOutcome, AtomicSettings, finish_switch, read_site, switch_to
 from runway_ext.static_site.containment import ContainmentError, check_record_keys, neighbours
+from runway_ext.static_site.inplace import in_waves
 from runway_ext.static_site.layout import atomic_key, site_keys
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
@@ -353,8 +355,9 @@ def _write(
     remote: Mapping[str, RemoteObject],
     guard: Callable[[], None],
 ) -> dict[str, str]:
-    """Restore (each source only while it holds the bytes proven: its ETag) and re-header, assets first, then pages;
-    returns the new ETag of each written key."""
+    """Restore (each source only while it holds the bytes proven: its ETag) and re-header, wave by wave (keys the
+    site lacks, overwritten files, overwritten pages: :func:`~runway_ext.static_site.inplace.in_waves`), each wave
+    complete before the next; returns the new ETag of each written key."""
     restores = set(plan.restores)
 
     def write(key: str) -> tuple[str, str]:
@@ -365,8 +368,8 @@ def _write(
         return key, store.reheader(key, state, remote[key].etag)
 
     etags: dict[str, str] = {}
-    for wave in pages_last([*plan.restores, *plan.reheaders]):
-        etags.update(store.site.run_parallel(sorted(wave), write, what="restore", describe=str))
+    for _, keys in in_waves([*plan.restores, *plan.reheaders], key=str, new=lambda key: key not in remote):
+        etags.update(store.site.run_parallel(keys, write, what="restore", describe=str))
     return etags
 
 

@@ -445,3 +445,42 @@ def test_of_two_concurrent_rollbacks_one_wins_cleanly(s3: Any, tmp_path: Path, a
     assert snapshot(s3) == v1
     assert [row["id"] for row in releases_hook(None, None, bucket=BUCKET)["releases"]] == ["r1", "r2", "r3", "r4"]
     assert rollback(to="r2") and snapshot(s3) == v2  # the loser, rerun, ends exact
+
+
+# -- order: a viewer of the site never misses a file mid-rollback ----------------------------------------
+def test_a_rollback_writes_keys_the_site_lacks_then_overwritten_files_then_pages(
+    s3: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rolling back to v1 brings back its chunk (deleted by v2) before ``main.js``, which imports it, is overwritten."""
+    deploy(
+        tmp_path, {"index.html": b"<script src=/main.js> v1", "main.js": b"import './chunk-1.js'", "chunk-1.js": b"1", "style.css": b"a"}
+    )
+    deploy(
+        tmp_path,
+        {"index.html": b"<script src=/main.js> v2", "main.js": b"import './chunk-2.js'", "chunk-2.js": b"2", "style.css": b"a"},
+        cache_rules=LONG_CACHE,
+    )
+    import botocore.client
+
+    events: list[tuple[str, str]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def spy(self: Any, operation: str, params: dict[str, Any]) -> Any:
+        site_write = operation == "CopyObject" and ".runway-ext/" not in params["Key"]
+        if site_write:
+            events.append(("start", params["Key"]))
+        try:
+            return original(self, operation, params)
+        finally:
+            if site_write:
+                events.append(("end", params["Key"]))
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", spy)
+    assert rollback(steps=1)
+    waves = [["chunk-1.js"], ["main.js", "style.css"], ["index.html"]]  # restored, restored + re-headered, page
+    assert sorted(key for what, key in events if what == "end") == sorted(key for wave in waves for key in wave)
+    position = {event: number for number, event in enumerate(events)}
+    for earlier, later in zip(waves, waves[1:], strict=False):
+        assert max(position[("end", key)] for key in earlier) < min(position[("start", key)] for key in later), events
+    assert s3.get_object(Bucket=BUCKET, Key="main.js")["Body"].read() == b"import './chunk-1.js'"
+    assert s3.head_object(Bucket=BUCKET, Key="style.css")["CacheControl"] != LONG_CACHE[0]["cache_control"]
