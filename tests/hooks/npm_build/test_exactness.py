@@ -12,7 +12,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -23,6 +22,7 @@ import pytest
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.static_site.layout import MANIFEST_NAME
 from runway_ext.static_site.manifest import parse_manifest
+from tests.support.cli_process import finish, start_driver, wait_ready
 
 FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "static_app"
 PROCESS = Path(__file__).with_name("deploy_process.py")
@@ -93,27 +93,8 @@ def manifest(s3: Any, prefix: str = "") -> Any:
     return parse_manifest(s3.get_object(Bucket=BUCKET, Key=prefix + MANIFEST_NAME)["Body"].read())
 
 
-def cli(
-    aws: Any, arguments: list[str], *, cwd: Path, wrapper: list[str] | None = None, env: dict[str, str] | None = None
-) -> subprocess.Popen[str]:
-    environment = {**os.environ, **aws.environment(), "PYTHONPATH": str(REPO), **(env or {})}
-    command = [sys.executable, str(PROCESS), *(wrapper or []), "--", *arguments]
-    return subprocess.Popen(command, cwd=cwd, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def finish(process: subprocess.Popen[str]) -> tuple[int, str, str]:
-    stdout, stderr = process.communicate(timeout=240)
-    return process.returncode, stdout, stderr
-
-
-def wait_ready(flag: Path, process: subprocess.Popen[str]) -> None:
-    ready = Path(str(flag) + ".ready")
-    deadline = time.monotonic() + 120
-    while not ready.exists():
-        if process.poll() is not None:
-            raise AssertionError(f"the process ended early: {process.communicate()}")
-        assert time.monotonic() < deadline, "the process never reached its pause"
-        time.sleep(0.02)
+def cli(aws: Any, arguments: list[str], *, cwd: Path, wrapper: list[str] | None = None) -> subprocess.Popen[str]:
+    return start_driver(PROCESS, wrapper or [], arguments, env=aws.environment(), cwd=cwd)
 
 
 # -- 1. new output never deployed ------------------------------------------------------------------
