@@ -16,41 +16,17 @@ import time
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.static_site.layout import MANIFEST_NAME
 from runway_ext.static_site.manifest import parse_manifest
+from tests.hooks.npm_build.conftest import BUCKET
 from tests.support.cli_process import finish, start_driver, wait_ready
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "static_app"
 PROCESS = Path(__file__).with_name("deploy_process.py")
-BUCKET = "site-bucket"
-REPO = Path(__file__).resolve().parents[3]
 
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-
-
-@pytest.fixture
-def log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
-    monkeypatch.setattr(logging.getLogger("runway_ext"), "propagate", True)
-    caplog.set_level(logging.DEBUG, logger="runway_ext")
-    return caplog
-
-
-@pytest.fixture
-def s3(aws: Any) -> Any:
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    return client
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    target = tmp_path / "app"
-    shutil.copytree(FIXTURE, target)
-    return target
 
 
 def deploy(app: Path, **args: Any) -> Any:

@@ -32,13 +32,6 @@ def app(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
-    monkeypatch.setattr(logging.getLogger("runway_ext"), "propagate", True)
-    caplog.set_level(logging.DEBUG, logger="runway_ext")
-    return caplog
-
-
 # -- package.json --------------------------------------------------------------------------------
 def test_read_package(app: Path) -> None:
     assert read_package(app)["name"] == "app"
