@@ -22,7 +22,7 @@ from unittest import mock
 
 from dotenv import dotenv_values
 
-from runway_ext.lookups.dotenv_file import read_dotenv
+from runway_ext.core.dotenv_file import read_dotenv
 
 
 def generated_file(lines: int) -> str:

@@ -2,7 +2,7 @@
 
 ``${NAME}`` in a value expands from the file's own earlier keys only, unless
 ``expand_environment=true`` asks for the process environment too (never in single quotes): see
-:mod:`runway_ext.lookups.dotenv_file`.
+:mod:`runway_ext.core.dotenv_file`.
 
 The arguments are the fields of :class:`DotenvArgs` (plus Runway's common ones, see
 :mod:`runway_ext.lookups.args`); an unknown one is refused. ``file`` defaults to ``.env``; a
@@ -24,8 +24,8 @@ from pydantic import Field
 from runway.lookups.handlers.base import LookupHandler
 
 from runway_ext.core.args import refused_by
+from runway_ext.core.dotenv_file import UnreadableDotenvFile, read_dotenv
 from runway_ext.lookups.args import LookupArgs, parse_lookup
-from runway_ext.lookups.dotenv_file import UnreadableDotenvFile, read_dotenv
 
 __all__ = ["DEFAULT_FILE", "DotenvArgs", "DotenvLookup", "UnreadableDotenvFile", "base_folder", "read_dotenv"]
 

@@ -10,7 +10,10 @@ UpdateKeys with ``IfMatch``). That API is signed with SigV4A, which botocore onl
   has one ETag for all its keys, so a write can fail (``ConflictException``) because another key of the
   same store changed (another site, a preview): then this key is read again and, when it still holds what
   the caller expected, the write is retried with the new ETag (at most :data:`CAS_ATTEMPTS` times); when
-  this key changed, the write fails in one line saying what it found.
+  this key changed, the write fails in one line saying what it found;
+- :meth:`KvsClient.put_key_if_match`: one write of ONE key naming the store ETag the caller read (with
+  :meth:`KvsClient.get_key`, of this key or of another one that guards it); ``None`` when the store changed
+  since, for the caller to read again and decide. No retry: what to compare is the caller's.
 
 Every failure is a :class:`KvsError` with one line naming the store or key: a store that does not exist, a
 store ARN of another account than the credentials' (compared with STS before the first call), a value too
@@ -313,6 +316,20 @@ class KvsClient:
         _check_key(key)
         return self._swap(arn, key, expected_value, {"Deletes": [{"Key": key}]})
 
+    def put_key_if_match(self, arn: str, key: str, value: str, etag: str) -> str | None:
+        """Set ``key`` to ``value`` if the store's ETag is still ``etag``: the new ETag, or ``None`` (nothing written) when any key changed since."""
+        _check_key(key)
+        _check_value(key, value)
+        return self._update_if_match(arn, etag, {"Puts": [{"Key": key, "Value": value}]})
+
+    def _update_if_match(self, arn: str, etag: str, change: dict[str, Any]) -> str | None:
+        try:
+            return str(self._call(arn, "update_keys", IfMatch=etag, **change)["ETag"])
+        except Exception as error:
+            if error_code(error) != "ConflictException":
+                raise
+            return None
+
     def _swap(self, arn: str, key: str, expected_value: str | None, change: dict[str, Any]) -> str:
         for _attempt in range(CAS_ATTEMPTS):
             current, etag = self.get_key(arn, key)
@@ -321,11 +338,9 @@ class KvsClient:
                     f"key value store {arn}: key {key!r} holds {_shown(current)}, not the expected {_shown(expected_value)}:"
                     " someone else changed it; read it again before writing"
                 )
-            try:
-                return str(self._call(arn, "update_keys", IfMatch=etag, **change)["ETag"])
-            except Exception as error:
-                if error_code(error) != "ConflictException":
-                    raise
+            written = self._update_if_match(arn, etag, change)
+            if written is not None:
+                return written
         raise KvsError(f"key value store {arn}: other keys kept changing; key {key!r} not written after {CAS_ATTEMPTS} attempts")
 
 

@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from runway_ext.core.aws import error_code
 from runway_ext.core.errors import HookError
 from runway_ext.static_site.atomic import pointer_for
 from runway_ext.static_site.atomic_deploy import AtomicSettings, SiteState, _write, plan_next, read_site, switch_to
@@ -281,13 +280,8 @@ class GuardedLivePointer:
                 raise PointerConflict(f"key_value_store_arn: the live pointer {self.key!r} changed while promoting; nothing was switched")
             if etag != etag_after:
                 continue
-            try:
-                client._call(arn, "update_keys", IfMatch=etag, Puts=[{"Key": self.key, "Value": raw}])
-            except Exception as error:
-                if error_code(error) != "ConflictException":
-                    raise
-                continue
-            return str(raw)
+            if client.put_key_if_match(arn, self.key, raw, etag) is not None:
+                return str(raw)
         raise KvsError(f"key value store {arn}: other keys kept changing; the live pointer was not written after {CAS_ATTEMPTS} attempts")
 
 

@@ -239,7 +239,7 @@ def test_preview_domain_adds_the_wildcard_alias_and_routes_in_the_function(tmp_p
 def test_bad_preview_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
     with pytest.raises(Exception) as raised:
         render(CLASS_PATH, tmp_path, **variables)
-    assert message in str(raised.value) + str(raised.value.__cause__ or "")
+    assert message in str(raised.value)
 
 
 @pytest.mark.parametrize("directory_index", [True, False])
@@ -330,8 +330,7 @@ def test_logging_bucket_domain() -> None:
 def test_bad_variables_are_refused(variables: dict[str, Any], message: str, tmp_path: Path) -> None:
     with pytest.raises(Exception) as raised:  # Runway wraps validator errors in its own types
         render(CLASS_PATH, tmp_path, **variables)
-    text = str(raised.value) + str(raised.value.__cause__ or "")
-    assert message in text
+    assert message in str(raised.value)
 
 
 # -- the CloudFront Function, run by a real JavaScript engine ---------------------------------

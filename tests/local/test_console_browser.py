@@ -13,12 +13,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
-import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -26,11 +22,10 @@ from urllib.parse import urlparse
 import pytest
 from playwright.sync_api import Page
 
-from runway_ext.local.moto_server import free_port
+from tests.support.cli_process import RUNWAY_EXT, LocalServe, console_address
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample-project"
-RUNWAY_EXT = str(Path(sys.executable).parent / "runway-ext")
 pytestmark = [pytest.mark.runway]
 
 
@@ -48,51 +43,6 @@ def browser_page(page: Page) -> tuple[Page, list[str]]:
 
     page.context.route("**/*", only_loopback)
     return page, refused
-
-
-class Serve:
-    """``runway-ext local serve --docker off`` as a subprocess, its output kept."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.endpoint = f"http://127.0.0.1:{free_port()}"
-        self.process = subprocess.Popen(
-            [RUNWAY_EXT, "local", "serve", "--port", self.endpoint.rsplit(":", 1)[1], "--docker", "off", "--invalidation-seconds", "1"],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("sites:") for line in self.lines):
-            assert self.process.poll() is None, "serve exited:\n" + "\n".join(self.lines)
-            assert time.monotonic() < deadline, "serve did not come up:\n" + "\n".join(self.lines)
-            time.sleep(0.2)
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    @property
-    def console(self) -> str:
-        (line,) = [line for line in self.lines if line.startswith("console: ")]
-        url = line.split(" ", 1)[1]
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", url), line
-        return url
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
 
 
 def deploy(project: Path, endpoint: str, env: dict[str, str]) -> str:
@@ -119,9 +69,9 @@ def test_console_lists_the_sample_follows_a_redeploy_and_links_to_a_site_that_re
     path = os.pathsep.join(part for part in os.environ["PATH"].split(os.pathsep) if not (Path(part) / "sam").exists())
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_") and name != "RUNWAY_EXT_REGISTRY"}
     env["PATH"] = path
-    serve = Serve(env, tmp_path)
+    serve = LocalServe("--docker", "off", "--invalidation-seconds", "1", env=env, cwd=tmp_path)
     try:
-        page.goto(serve.console)
+        page.goto(console_address(serve))
         assert "No stacks yet" in page.inner_text("#stacks")
         deploy(project, serve.endpoint, env)
         page.reload()
@@ -164,6 +114,6 @@ def test_console_lists_the_sample_follows_a_redeploy_and_links_to_a_site_that_re
     finally:
         serve.stop()
     assert refused == [], f"the page asked for something beyond 127.0.0.1: {refused}"
-    console_port = int(urlparse(serve.console).port or 0)
+    console_port = int(urlparse(console_address(serve)).port or 0)
     with pytest.raises(OSError):  # the console ended with its serve
         socket.create_connection(("127.0.0.1", console_port), timeout=2).close()

@@ -17,10 +17,7 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
-import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -31,16 +28,15 @@ import boto3
 import pytest
 from playwright.sync_api import Page, expect
 
-from runway_ext.local.moto_server import free_port
 from runway_ext.local.serve_session import session_file
 from tests.support.browser import distinct_colours, look
+from tests.support.cli_process import RUNWAY_EXT, LocalServe
 from tests.support.host_state import host_network_state
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "sample-project"
 SCREENSHOT = REPO / "docs" / "images" / "local-edge.png"
 INVALIDATION_SECONDS = 4
-RUNWAY_EXT = str(Path(sys.executable).parent / "runway-ext")
 
 pytestmark = [pytest.mark.runway, pytest.mark.docker, pytest.mark.sam]
 
@@ -79,46 +75,6 @@ def hook_line(summary: str, hook: str) -> dict[str, str]:
     return dict(re.findall(r"(\w+)=([^,]*)", lines[-1]))
 
 
-class Serve:
-    """``runway-ext local serve`` as a subprocess; its output kept for the assertions."""
-
-    def __init__(self, env: dict[str, str], cwd: Path) -> None:
-        self.port = free_port()
-        self.endpoint = f"http://127.0.0.1:{self.port}"
-        self.process = subprocess.Popen(
-            [RUNWAY_EXT, "local", "serve", "--port", str(self.port), "--invalidation-seconds", str(INVALIDATION_SECONDS)],
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        self.lines: list[str] = []
-        threading.Thread(target=self._pump, daemon=True).start()
-        deadline = time.monotonic() + 120
-        while not any(line.startswith("sites:") for line in self.lines):
-            assert self.process.poll() is None, "serve exited:\n" + "\n".join(self.lines)
-            assert time.monotonic() < deadline, "serve did not come up:\n" + "\n".join(self.lines)
-            time.sleep(0.2)
-
-    def _pump(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def stop(self) -> int:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                return self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-        return self.process.returncode
-
-
 def run_cli(args: list[str], env: dict[str, str], cwd: Path) -> tuple[int, str]:
     done = subprocess.run(
         [RUNWAY_EXT, *args], cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=900, check=False
@@ -135,7 +91,7 @@ def test_documented_flow_serve_deploy_edit_redeploy_destroy_twice(tmp_path: Path
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_") and name != "RUNWAY_EXT_REGISTRY"}
     env.update(RUNWAY_EXT_BASE_IMAGE=docker_env.base_image, PATH=f"{Path(sam).parent}{os.pathsep}{os.environ['PATH']}")
     host_before = host_network_state()
-    serve = Serve(env, tmp_path)
+    serve = LocalServe("--invalidation-seconds", str(INVALIDATION_SECONDS), env=env, cwd=tmp_path)
     try:
         session = json.loads(session_file(serve.port).read_text())
         registry = session["registry"]

@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import subprocess
-import sys
-import threading
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
+from tests.support.cli_process import RUNWAY_EXT, ServedCli, console_address
+
 REPO = Path(__file__).resolve().parents[2]
-RUNWAY_EXT = str(Path(sys.executable).parent / "runway-ext")
 _BLOCK = re.compile(r"```yaml\n# my-project/(?P<path>\S+)\n(?P<body>.*?)```", re.DOTALL)
 
 pytestmark = [pytest.mark.runway]
@@ -123,31 +120,10 @@ def test_one_module_skipped_one_deployed_is_a_success_and_destroy_says_nothing_w
 def test_deploy_serve_starts_the_console_too(tmp_path: Path) -> None:
     project = readme_project(tmp_path)
     env = {name: value for name, value in os.environ.items() if not name.startswith("AWS_")}
-    process = subprocess.Popen(
-        [RUNWAY_EXT, "local", "deploy", str(project), "--serve", "--docker", "off"],
-        cwd=tmp_path,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    )
-    lines: list[str] = []
-
-    def pump() -> None:
-        assert process.stdout is not None
-        lines.extend(line.rstrip("\n") for line in process.stdout)
-
-    threading.Thread(target=pump, daemon=True).start()
+    served = ServedCli([RUNWAY_EXT, "local", "deploy", str(project), "--serve", "--docker", "off"], env=env, cwd=tmp_path)
     try:
-        deadline = time.monotonic() + 300
-        while not any(line.startswith("serving the sites above") for line in list(lines)):
-            assert process.poll() is None, "\n".join(lines)
-            assert time.monotonic() < deadline, "\n".join(lines)
-            time.sleep(0.2)
-        (console,) = [line.split(" ", 1)[1] for line in list(lines) if line.startswith("console: ")]
-        assert re.fullmatch(r"http://127\.0\.0\.1:\d+/", console)
+        served.wait_for_line("serving the sites above", timeout=300)
+        console = console_address(served)
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         with opener.open(console, timeout=30) as response:
             page = response.read().decode("utf-8")
@@ -155,11 +131,5 @@ def test_deploy_serve_starts_the_console_too(tmp_path: Path) -> None:
         assert 'data-hook="env_file_generator"' in page and "action=created" in page
         assert re.search(r'<a class="site-link" href="http://127\.0\.0\.1:\d+/">', page)
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-    assert process.returncode == 0
+        code = served.stop()
+    assert code == 0

@@ -10,8 +10,6 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from runway_ext.hooks.site import diff_hook, releases_hook, rollback_hook
 from runway_ext.static_site.layout import RELEASE_OBJECTS_FOLDER, index_key
 from runway_ext.static_site.records import parse_index
 from tests.static_site.fake_pointer import FakeFilePointerStore
+from tests.support.cli_process import finish, run_driver, start_driver, wait_ready
 
 BUCKET = "atomic-site"
 ARN = "arn:aws:cloudfront::123456789012:key-value-store/11111111-2222-3333-4444-555555555555"
@@ -210,10 +209,13 @@ def test_the_switch_loses_to_a_concurrent_switch_and_nothing_of_it_is_live(
 
 def run_process(pointer: FakeFilePointerStore, tmp_path: Path, files: dict[str, bytes], kill_at: str = "") -> subprocess.CompletedProcess[str]:
     app = write_site(tmp_path / "app", files)
-    argv = [sys.executable, str(PROCESS), str(pointer.path), *(["--kill-at", kill_at] if kill_at else []), "--"]
-    argv += ["--bucket-name", BUCKET, "--app-path", str(app), "--no-build", "--output-dir", "out"]
-    argv += ["--key-value-store-arn", ARN, "--shared-prefixes", "assets/"]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    return run_driver(PROCESS, [str(pointer.path), *(["--kill-at", kill_at] if kill_at else [])], cli_arguments(app))
+
+
+def cli_arguments(app: Path) -> list[str]:
+    """The npm-build CLI arguments of an atomic deploy of ``app``'s prebuilt ``out``."""
+    arguments = ["--bucket-name", BUCKET, "--app-path", str(app), "--no-build", "--output-dir", "out"]
+    return arguments + ["--key-value-store-arn", ARN, "--shared-prefixes", "assets/"]
 
 
 @pytest.mark.parametrize("kill_at", ["upload:1", "upload:2", "record", "journal"])
@@ -252,20 +254,12 @@ def test_two_deploys_racing_one_wins_the_other_fails_in_one_line(s3: Any, pointe
     assert run_process(pointer, tmp_path, site(1)).returncode == 0
     flag = tmp_path / "go"
     apps = [write_site(tmp_path / f"app{n}", site(n)) for n in (2, 3)]
-
-    def argv(app: Path, *extra: str) -> list[str]:
-        command = [sys.executable, str(PROCESS), str(pointer.path), *extra, "--", "--bucket-name", BUCKET, "--app-path", str(app)]
-        return command + ["--no-build", "--output-dir", "out", "--key-value-store-arn", ARN, "--shared-prefixes", "assets/"]
-
-    first = subprocess.Popen(argv(apps[0], "--pause-before-upload", str(flag)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 120
-    while not Path(str(flag) + ".ready").exists():
-        assert first.poll() is None and time.monotonic() < deadline, "the first deploy never reached its first upload"
-        time.sleep(0.02)
-    second = subprocess.run(argv(apps[1]), capture_output=True, text=True, timeout=180, check=False)
+    first = start_driver(PROCESS, [str(pointer.path), "--pause-before-upload", str(flag)], cli_arguments(apps[0]))
+    wait_ready(flag, first)
+    second = run_driver(PROCESS, [str(pointer.path)], cli_arguments(apps[1]))
     flag.touch()
-    out, err = first.communicate(timeout=180)
-    assert first.returncode == 0, err
+    code, _, err = finish(first)
+    assert code == 0, err
     assert second.returncode == 1
     errors = [line for line in second.stderr.splitlines() if line.startswith("error")]
     assert len(errors) == 1 and "Traceback" not in second.stderr, second.stderr
@@ -394,12 +388,11 @@ def test_a_rollback_killed_around_its_pointer_write_leaves_one_whole_release_liv
 ) -> None:
     deploy(tmp_path, site(1))
     deploy(tmp_path, site(2))
-    argv = [sys.executable, str(PROCESS), str(pointer.path), "--rollback", "--kill-at", kill_at, "--"]
-    argv += ["--bucket-name", BUCKET, "--key-value-store-arn", ARN, "--to", "r1"]
-    killed = subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    arguments = ["--bucket-name", BUCKET, "--key-value-store-arn", ARN, "--to", "r1"]
+    killed = run_driver(PROCESS, [str(pointer.path), "--rollback", "--kill-at", kill_at], arguments)
     assert killed.returncode == -9, killed.stderr
     assert live(pointer)["r"] == ("r2" if kill_at == "journal" else "r1")
-    rerun = subprocess.run([*argv[:3], "--rollback", "--", *argv[7:]], capture_output=True, text=True, timeout=180, check=False)
+    rerun = run_driver(PROCESS, [str(pointer.path), "--rollback"], arguments)
     assert rerun.returncode == 0, rerun.stderr
     assert live(pointer)["r"] == "r1"
     journal = json.loads(body(s3, ".runway-ext/switches.json"))

@@ -123,6 +123,20 @@ def test_this_key_changing_between_read_and_write_fails_in_one_line(store: str) 
     assert kvs.get_key(store, "live")[0] == POINTER.replace("r2", "r9")  # the other writer's value stands
 
 
+def test_a_write_naming_the_etag_read_succeeds_and_one_after_any_other_change_writes_nothing(store: str) -> None:
+    kvs, other = client(), raw()
+    kvs.put_key_if(store, "preview/pr-1", POINTER, None)
+    guard, etag = kvs.get_key(store, "preview/pr-1")  # the ETag read with another key guards this write
+    assert guard == POINTER
+    written = kvs.put_key_if_match(store, "live", POINTER, etag)
+    assert written is not None and written == kvs.describe(store) and kvs.get_key(store, "live")[0] == POINTER
+    other.update_keys(KvsARN=store, IfMatch=written, Puts=[{"Key": "docs/live", "Value": POINTER}])
+    assert kvs.put_key_if_match(store, "live", POINTER.replace("r2", "r3"), written) is None  # not retried: the caller reads again
+    assert kvs.get_key(store, "live")[0] == POINTER
+    with pytest.raises(KvsError, match="values are at most 1024"):
+        kvs.put_key_if_match(store, "live", "x" * 1025, kvs.describe(store))
+
+
 def test_a_store_that_never_stops_changing_is_given_up_on(store: str) -> None:
     kvs, other = client(), raw()
 

@@ -12,7 +12,6 @@ import logging
 import shutil
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from runway_ext.static_site.kvs import KvsClient
 from runway_ext.static_site.pointer import KvsPointerStore, PointerConflict, PointerValue
 from runway_ext.static_site.previews import GuardedLivePointer
 from runway_ext.static_site.s3 import S3Site
+from tests.support.cli_process import run_driver
 
 BUCKET = "preview-site"
 
@@ -270,9 +270,9 @@ def killed_preview_deploy(tmp_path: Path, arn: str, kill_at: str) -> subprocess.
         path = app / "out" / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
-    argv = [sys.executable, str(PROCESS), "--kill-at", kill_at, "--", "--bucket-name", BUCKET, "--app-path", str(app)]
-    argv += ["--no-build", "--output-dir", "out", "--key-value-store-arn", arn, "--shared-prefixes", "assets/", "--preview", "pr-7"]
-    return subprocess.run(argv, capture_output=True, text=True, timeout=180, check=False)
+    arguments = ["--bucket-name", BUCKET, "--app-path", str(app), "--no-build", "--output-dir", "out"]
+    arguments += ["--key-value-store-arn", arn, "--shared-prefixes", "assets/", "--preview", "pr-7"]
+    return run_driver(PROCESS, ["--kill-at", kill_at], arguments)
 
 
 def test_a_preview_deploy_killed_before_its_switch_changes_no_pointer_and_the_rerun_publishes(store: str, tmp_path: Path) -> None:

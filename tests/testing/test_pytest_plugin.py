@@ -15,10 +15,21 @@ from runway_ext.local.moto_server import MotoServer
 pytest_plugins = ["pytester"]
 
 
-def test_entry_point_registers_the_plugin_module(pytestconfig: pytest.Config) -> None:
+REGISTERED_TEST = """
+import runway_ext.testing.pytest_plugin as plugin
+
+def test_registered(pytestconfig):
+    assert pytestconfig.pluginmanager.get_plugin("runway_ext") is plugin
+"""
+
+
+@pytest.mark.usefixtures("inner_environment")
+def test_entry_point_registers_the_plugin_module(pytester: pytest.Pytester) -> None:
     (entry,) = [entry for entry in entry_points(group="pytest11") if entry.name == "runway_ext"]
     assert entry.value == "runway_ext.testing.pytest_plugin"
-    assert pytestconfig.pluginmanager.has_plugin("runway_ext") or pytestconfig.pluginmanager.has_plugin(entry.value)
+    pytester.makepyfile(test_registered=REGISTERED_TEST)
+    result = pytester.runpytest_subprocess("-p", "no:cacheprovider")
+    result.assert_outcomes(passed=1)
 
 
 def test_aws_fixture_points_clients_at_the_loopback_server(runway_ext_aws: MotoServer) -> None:

@@ -15,8 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from dotenv import dotenv_values
-
+from runway_ext.core.dotenv_file import read_dotenv
 from runway_ext.core.errors import HookError
 from runway_ext.core.files import atomic_write
 from runway_ext.core.log import register_secrets
@@ -86,7 +85,10 @@ def copy_env_file(app_path: Path, environment: str, *, required: bool, log: logg
         note = f"; the existing {ENV_LOCAL} is left as it is" if target.exists() else ""
         log.warning("no %s in %s: building without an environment file%s", source.name, app_path, note)
         return False
-    register_secrets(dotenv_values(source))
+    try:  # expanded as the build's own dotenv reads it: earlier keys of the file, then the environment
+        register_secrets(read_dotenv(source, environment=dict(os.environ)))
+    except ValueError as error:
+        raise HookError(f"environment: {error}") from None
     content = source.read_bytes()
     if target.is_file() and not target.is_symlink() and target.read_bytes() == content:
         log.info("%s already matches %s", ENV_LOCAL, source.name)

@@ -8,31 +8,19 @@ Usage: ``python deploy_process.py [--kill-after-uploads N] [--pause-after-lock F
 * ``--pause-after-listing FLAG``: after the bucket was listed (before taking the lock), create
   ``FLAG.ready`` and wait until ``FLAG`` exists.
 
-Nothing is mocked: the hook talks to the real S3 endpoint of its environment.
+Nothing is mocked: the hook talks to the real S3 endpoint of its environment. Started by
+:func:`tests.support.cli_process.start_driver`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
-import threading
-import time
 from pathlib import Path
-from typing import Any
 
 from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.static_site.s3 import S3Site
-
-
-def wait_for(flag: Path) -> None:
-    Path(str(flag) + ".ready").touch()
-    deadline = time.monotonic() + 120
-    while not flag.exists():
-        if time.monotonic() > deadline:
-            raise SystemExit(f"{flag} never appeared")
-        time.sleep(0.02)
+from tests.support.kill_points import die_after_calls, parse_driver_args, pause_after, pause_before
 
 
 def main() -> int:
@@ -40,33 +28,13 @@ def main() -> int:
     parser.add_argument("--kill-after-uploads", type=int)
     parser.add_argument("--pause-after-lock", type=Path)
     parser.add_argument("--pause-after-listing", type=Path)
-    options, rest = parser.parse_known_args()
-    if rest[:1] == ["--"]:
-        rest = rest[1:]
-    uploads = 0
-    lock = threading.Lock()
-    upload = S3Site._upload
-    listing = S3Site.list_objects
-
-    def counting_upload(self: S3Site, *args: Any, **kwargs: Any) -> str:
-        nonlocal uploads
-        if options.pause_after_lock is not None and uploads == 0:
-            wait_for(options.pause_after_lock)
-        etag = upload(self, *args, **kwargs)
-        with lock:
-            uploads += 1
-            if options.kill_after_uploads is not None and uploads >= options.kill_after_uploads:
-                os.kill(os.getpid(), signal.SIGKILL)
-        return etag
-
-    def pausing_listing(self: S3Site) -> Any:
-        objects = listing(self)
-        if options.pause_after_listing is not None:
-            wait_for(options.pause_after_listing)
-        return objects
-
-    S3Site._upload = counting_upload  # type: ignore[method-assign]
-    S3Site.list_objects = pausing_listing  # type: ignore[method-assign]
+    options, rest = parse_driver_args(parser)
+    if options.kill_after_uploads is not None:
+        die_after_calls(S3Site, "_upload", options.kill_after_uploads)
+    if options.pause_after_lock is not None:
+        pause_before(S3Site, "_upload", options.pause_after_lock)
+    if options.pause_after_listing is not None:
+        pause_after(S3Site, "list_objects", options.pause_after_listing)
     return build_and_sync_app.main(rest)
 
 

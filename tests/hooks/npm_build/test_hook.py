@@ -31,9 +31,8 @@ from runway_ext.static_site.manifest import parse_manifest
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.testing.cfngin import make_cfngin_context
 from runway_ext.testing.runway_cli import run_runway
+from tests.hooks.npm_build.conftest import BUCKET, FIXTURE
 
-FIXTURE = Path(__file__).resolve().parents[2] / "fixtures" / "static_app"
-BUCKET = "site-bucket"
 MODULE = "runway_ext.hooks.npm_build"
 BUILT_FILES = [
     "404.html",
@@ -52,28 +51,6 @@ BUILT_FILES = [
 ]
 
 needs_npm = pytest.mark.skipif(shutil.which("npm") is None, reason="npm is not installed")
-
-
-@pytest.fixture
-def log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
-    """The hook's log records (``log.text``), down to debug."""
-    monkeypatch.setattr(logging.getLogger("runway_ext"), "propagate", True)
-    caplog.set_level(logging.DEBUG, logger="runway_ext")
-    return caplog
-
-
-@pytest.fixture
-def app(tmp_path: Path) -> Path:
-    target = tmp_path / "app"
-    shutil.copytree(FIXTURE, target)
-    return target
-
-
-@pytest.fixture
-def s3(aws: Any) -> Any:
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    return client
 
 
 def deploy(app: Path, **args: Any) -> Any:

@@ -32,13 +32,6 @@ def app(tmp_path: Path) -> Path:
     return folder
 
 
-@pytest.fixture
-def log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
-    monkeypatch.setattr(logging.getLogger("runway_ext"), "propagate", True)
-    caplog.set_level(logging.DEBUG, logger="runway_ext")
-    return caplog
-
-
 # -- package.json --------------------------------------------------------------------------------
 def test_read_package(app: Path) -> None:
     assert read_package(app)["name"] == "app"
@@ -96,6 +89,23 @@ def test_the_env_file_is_copied_private_and_its_secrets_registered(app: Path, lo
     assert "copied .env.prod to .env.local" in log.text
     masked = redact(f"token tok-0123456789, url {password_url}, api https://api.example.com")
     assert "tok-0123456789" not in masked and "pw-4815162342" not in masked and "https://api.example.com" in masked
+
+
+def test_a_secret_the_env_file_takes_from_the_environment_is_masked_too(
+    app: Path, log: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CI_DEPLOY_TOKEN", "ci-9876543210")
+    (app / ".env.prod").write_text("API_TOKEN=${CI_DEPLOY_TOKEN}\n")
+    assert copy_env_file(app, "prod", required=False, log=LOG) is True
+    assert redact("token ci-9876543210") == "token ***"
+
+
+def test_an_env_file_that_is_not_utf8_is_one_line_and_nothing_is_copied(app: Path) -> None:
+    (app / ".env.prod").write_bytes(b"API_TOKEN=caf\xe9\n")
+    with pytest.raises(HookError) as refused:
+        copy_env_file(app, "prod", required=False, log=LOG)
+    assert str(refused.value) == f"environment: dotenv: file {app / '.env.prod'} is not UTF-8 text (byte 0xe9 at offset 13)"
+    assert not (app / ENV_LOCAL).exists()
 
 
 def test_an_env_local_that_already_matches_is_not_rewritten(app: Path, log: pytest.LogCaptureFixture) -> None:

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +22,7 @@ from runway_ext.hooks.npm_build import build_and_sync_app
 from runway_ext.hooks.site import diff_hook, releases_hook, rollback_hook
 from runway_ext.static_site.layout import OBJECTS_FOLDER, blob_key, index_key
 from runway_ext.static_site.records import parse_index
+from tests.support.cli_process import finish, run_driver, start_driver, wait_ready
 
 BUCKET = "release-bucket"
 REPO = Path(__file__).resolve().parents[3]
@@ -290,25 +290,9 @@ def test_the_11th_release_drops_the_oldest_and_its_unique_objects(s3: Any, tmp_p
 
 
 # -- kills and races ---------------------------------------------------------------------------------------
-def _process(aws: Any, script: Path, wrapper: list[str], arguments: list[str]) -> subprocess.Popen[str]:
-    environment = {**os.environ, **aws.environment(), "PYTHONPATH": str(REPO)}
-    command = [sys.executable, str(script), *wrapper, "--", *arguments]
-    return subprocess.Popen(command, env=environment, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def _wait_ready(flag: Path, process: subprocess.Popen[str]) -> None:
-    deadline = time.monotonic() + 120
-    while not Path(str(flag) + ".ready").exists():
-        if process.poll() is not None:
-            raise AssertionError(f"the process ended early: {process.communicate()}")
-        assert time.monotonic() < deadline, "the process never reached its pause"
-        time.sleep(0.02)
-
-
 def test_a_rollback_killed_mid_way_then_rerun_ends_exact(s3: Any, tmp_path: Path, aws: Any, distribution: str) -> None:
     v1, _, v3 = three_releases(s3, tmp_path)
-    killed = _process(aws, ROLLBACK_PROCESS, ["--kill-after-restores", "2"], ["--bucket", BUCKET, "--to", "r1", "--workers", "1"])
-    killed.communicate(timeout=120)
+    killed = run_driver(ROLLBACK_PROCESS, ["--kill-after-restores", "2"], ["--bucket", BUCKET, "--to", "r1", "--workers", "1"], env=aws.environment())
     assert killed.returncode == -9
     middle = snapshot(s3)
     assert middle != v1 and middle != v3  # half-written
@@ -329,15 +313,15 @@ def test_a_rollback_killed_mid_way_then_rerun_ends_exact(s3: Any, tmp_path: Path
 def test_a_deploy_racing_a_rollback_fails_cleanly(s3: Any, tmp_path: Path, aws: Any, caplog: pytest.LogCaptureFixture) -> None:
     v1, _, _ = three_releases(s3, tmp_path)
     flag = tmp_path / "go"
-    paused = _process(aws, ROLLBACK_PROCESS, ["--pause-after-lock", str(flag)], ["--bucket", BUCKET, "--to", "r1"])
-    _wait_ready(flag, paused)
+    paused = start_driver(ROLLBACK_PROCESS, ["--pause-after-lock", str(flag)], ["--bucket", BUCKET, "--to", "r1"], env=aws.environment())
+    wait_ready(flag, paused)
     app = write_site(tmp_path / "racer", version(9))
     with caplog.at_level("ERROR"):
         assert build_and_sync_app(None, None, bucket_name=BUCKET, app_path=str(app), build=False, output_dir="out", delete=True) is False
     assert "is syncing this site" in caplog.text and "nothing was changed" in caplog.text
     flag.touch()
-    _, stderr = paused.communicate(timeout=120)
-    assert paused.returncode == 0, stderr
+    code, _, stderr = finish(paused)
+    assert code == 0, stderr
     assert snapshot(s3) == v1
 
 
@@ -346,14 +330,14 @@ def test_a_rollback_racing_a_deploy_fails_cleanly(s3: Any, tmp_path: Path, aws: 
     app = write_site(tmp_path / "racer", version(9))
     flag = tmp_path / "go"
     arguments = ["--bucket-name", BUCKET, "--app-path", str(app), "--no-build", "--output-dir", "out", "--delete"]
-    paused = _process(aws, DEPLOY_PROCESS, ["--pause-after-lock", str(flag)], arguments)
-    _wait_ready(flag, paused)
+    paused = start_driver(DEPLOY_PROCESS, ["--pause-after-lock", str(flag)], arguments, env=aws.environment())
+    wait_ready(flag, paused)
     with caplog.at_level("ERROR"):
         assert rollback(to="r1") is False
     assert "is syncing this site" in caplog.text
     flag.touch()
-    _, stderr = paused.communicate(timeout=120)
-    assert paused.returncode == 0, stderr
+    code, _, stderr = finish(paused)
+    assert code == 0, stderr
     assert {key: value[0] for key, value in snapshot(s3).items()} == version(9)
     assert [row["id"] for row in releases_hook(None, None, bucket=BUCKET)["releases"]] == ["r1", "r2", "r3", "r4"]
 
@@ -433,15 +417,15 @@ def test_diff_cli_marks_each_path(s3_versioned: Any, tmp_path: Path, aws: Any) -
 def test_of_two_concurrent_rollbacks_one_wins_cleanly(s3: Any, tmp_path: Path, aws: Any, caplog: pytest.LogCaptureFixture) -> None:
     v1, v2, _ = three_releases(s3, tmp_path)
     flag = tmp_path / "go"
-    paused = _process(aws, ROLLBACK_PROCESS, ["--pause-after-lock", str(flag)], ["--bucket", BUCKET, "--to", "r1"])
-    _wait_ready(flag, paused)
+    paused = start_driver(ROLLBACK_PROCESS, ["--pause-after-lock", str(flag)], ["--bucket", BUCKET, "--to", "r1"], env=aws.environment())
+    wait_ready(flag, paused)
     with caplog.at_level("ERROR"):
         assert rollback(to="r2") is False
     errors = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
     assert len(errors) == 1 and "is syncing this site" in errors[0] and "nothing was changed" in errors[0], errors
     flag.touch()
-    _, stderr = paused.communicate(timeout=120)
-    assert paused.returncode == 0, stderr
+    code, _, stderr = finish(paused)
+    assert code == 0, stderr
     assert snapshot(s3) == v1
     assert [row["id"] for row in releases_hook(None, None, bucket=BUCKET)["releases"]] == ["r1", "r2", "r3", "r4"]
     assert rollback(to="r2") and snapshot(s3) == v2  # the loser, rerun, ends exact

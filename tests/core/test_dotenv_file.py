@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from runway.context import CfnginContext
 
+from runway_ext.core.dotenv_file import UnreadableDotenvFile, parse_dotenv_text, read_dotenv
 from runway_ext.lookups import DotenvLookup
-from runway_ext.lookups.dotenv_file import UnreadableDotenvFile, parse_dotenv_text, read_dotenv
 
 TOKEN = "ci-secret-token-value"
 

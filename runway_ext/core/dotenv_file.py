@@ -1,4 +1,4 @@
-"""Reading a .env file for ``${dotenv}``: python-dotenv parses, this module expands, in one linear pass.
+"""Reading a .env file (the one reader of the package: ``${dotenv}``, npm_build's secret masking): python-dotenv parses, this module expands, in one linear pass.
 
 python-dotenv's own expansion is not used, for two reasons. It expands ``${NAME}`` from the
 process environment, so a line like ``GREETING=hello-${CI_DEPLOY_TOKEN}`` (even single-quoted)
