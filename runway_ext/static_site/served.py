@@ -21,6 +21,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlparse
 
+from runway_ext.core.errors import HookError
+from runway_ext.core.waiting import wait_until
+
 RELEASE_HEADER = "x-runway-ext-release"
 """The response header naming the release a viewer got (set by the CDN stack's viewer-response function)."""
 REQUEST_TIMEOUT = 10.0
@@ -87,15 +90,17 @@ def wait_until_served(
 ) -> Served:
     """Poll ``where()`` until an answer names ``release``; see the module docstring."""
     started = clock()
-    last_seen: str | None = None
-    attempts = 0
-    while True:
+    seen: list[str | None] = []
+
+    def served() -> bool:
         url = where()
-        if url is not None:
-            attempts += 1
-            last_seen = fetch(url)
-            if last_seen == release:
-                return Served(round(clock() - started, 3), last_seen, attempts)
-        if clock() - started >= timeout:
-            return Served(None, last_seen, attempts)
-        sleep(poll_seconds)
+        if url is None:
+            return False
+        seen.append(fetch(url))
+        return seen[-1] == release
+
+    try:
+        wait_until(served, timeout=timeout, what=f"release {release}", interval=poll_seconds, sleep=sleep, clock=clock)
+    except HookError:
+        return Served(None, seen[-1] if seen else None, len(seen))
+    return Served(round(clock() - started, 3), release, len(seen))
