@@ -364,3 +364,62 @@ def test_a_browser_tab_keeps_its_release_across_a_switch(sites: dict[str, Any], 
     assert page.inner_text("body") == "r2"
     assert page.evaluate("document.cookie") == f"{RELEASE_COOKIE}=r2"
     assert page.evaluate("fetch('/main.js').then(r => r.text())") == "console.log('r2');"
+
+
+def write_build(folder: Path, version: str) -> Path:
+    """A build whose stable-named page and entry script load a chunk named by its content, as bundlers write."""
+    chunk = f"chunk-{version}.js"
+    files = {
+        "index.html": f'<h1 id="v">{version}</h1><script type="module" src="/main.js"></script>',
+        "main.js": f"import {{ mark }} from '/assets/{chunk}'; mark();",
+        f"assets/{chunk}": f"export function mark() {{ document.body.dataset.chunk = '{version}'; }}",
+        "404.html": "<h1>not here</h1>",
+    }
+    for name, text in files.items():
+        path = folder / "out" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
+def test_a_tab_open_across_a_real_deploy_and_rollback(aws: Any, tmp_path: Path, page: Any) -> None:
+    """Real Chromium on the local edge; the npm_build hook deploys, `runway-ext site rollback` rolls back (no
+    invalidation either way): the open tab's old chunk still loads, a reload shows the new release, and the first
+    reload after the rollback shows the old one again."""
+    from runway_ext.cli import main
+    from runway_ext.hooks.npm_build import build_and_sync_app
+
+    install()
+    install_invalidation_delay(0)
+    outputs = create_stack("deployed", tmp_path / "stack", BucketName="deployed-site")
+    store = outputs["KeyValueStoreArn"]
+
+    def deploy(version: str) -> Any:
+        app = write_build(tmp_path / version, version)
+        return build_and_sync_app(
+            None, None, bucket_name="deployed-site", app_path=str(app), build=False, output_dir="out", key_value_store_arn=store
+        )
+
+    assert deploy("v1")["release"] == "r1"
+    fleet = EdgeFleet(aws.endpoint, poll_seconds=3600).start()
+    try:
+        url = fleet.sites()[outputs["DistributionId"]]
+        page.goto(url)
+        page.wait_for_function("document.body.dataset.chunk === 'v1'")
+        assert page.inner_text("#v") == "v1"
+        second = deploy("v2")
+        assert (second["release"], second["changed_paths"] != []) == ("r2", True)
+        # the open tab (pinned to r1) still loads r1's chunk after the switch: the skew window
+        loaded = page.evaluate("import('/assets/chunk-v1.js').then(() => 'loaded', e => String(e))")
+        assert loaded == "loaded"
+        page.reload()
+        page.wait_for_function("document.body.dataset.chunk === 'v2'")
+        assert page.inner_text("#v") == "v2"
+        assert main(["site", "rollback", "--bucket-name", "deployed-site", "--key-value-store-arn", store, "--to", "r1"]) == 0
+        page.reload()  # the first reload after the rollback: nothing to invalidate, nothing to wait for
+        page.wait_for_function("document.body.dataset.chunk === 'v1'", timeout=2000)
+        assert page.inner_text("#v") == "v1"
+        distribution = outputs["DistributionId"]
+        assert boto3.client("cloudfront").list_invalidations(DistributionId=distribution)["InvalidationList"]["Quantity"] == 0
+    finally:
+        fleet.stop()
