@@ -226,15 +226,10 @@ def _site_store_keys(cloudfront: Any, distribution_id: str) -> dict[str, str] | 
 
     Read from the local data plane of the stand-in this process runs (the console runs beside it).
     """
-    from runway_ext.local.edge_config import store_of, viewer_request_function_of
     from runway_ext.local.moto_kvs import keys_of
+    from runway_ext.static_site.association import router_store
 
-    config = cloudfront.get_distribution_config(Id=distribution_id)["DistributionConfig"]
-    function = viewer_request_function_of(config)
-    if function is None:
-        return None
-    described = cloudfront.describe_function(Name=function.rsplit("function/", 1)[-1], Stage="LIVE")
-    store = store_of(described)
+    _, store = router_store(cloudfront, distribution_id)
     return keys_of(store) if store else None
 
 

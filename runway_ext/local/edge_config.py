@@ -13,7 +13,6 @@ instead (:attr:`EdgeConfig.refusal`).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -302,20 +301,3 @@ def plan_edge(
     if not _truthy(config.get("Enabled", True)):
         edge.refusal = "the distribution is disabled"
     return edge
-
-
-def store_of(described_function: Mapping[str, Any]) -> str | None:
-    """The KeyValueStore ARN a ``DescribeFunction`` answer associates with the function (None: none). Pure."""
-    config = (described_function.get("FunctionSummary") or {}).get("FunctionConfig") or {}
-    stores = config.get("KeyValueStoreAssociations") or {}
-    arns = [str(item["KeyValueStoreARN"]) for item in stores.get("Items") or [] if item.get("KeyValueStoreARN")]
-    return arns[0] if arns else None
-
-
-def viewer_request_function_of(distribution_config: Mapping[str, Any]) -> str | None:
-    """The ARN of the default behaviour's viewer-request CloudFront Function (None: none). Pure."""
-    behavior = distribution_config.get("DefaultCacheBehavior") or {}
-    for association in _items(behavior.get("FunctionAssociations")):
-        if association.get("EventType") == "viewer-request":
-            return str(association["FunctionARN"])
-    return None

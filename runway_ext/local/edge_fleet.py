@@ -20,10 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runway_ext.core.log import get_logger
-from runway_ext.local.edge_config import plan_edge, store_of
+from runway_ext.local.edge_config import plan_edge
 from runway_ext.local.edge_functions import FunctionRunner
 from runway_ext.local.edge_server import EdgeHttpServer, EdgeSite, OriginResponse
 from runway_ext.local.moto_server import DUMMY_CREDENTIALS
+from runway_ext.static_site.association import store_of
 
 LOG = get_logger("runway_ext.local.edge")
 POLL_SECONDS = 0.5

@@ -423,3 +423,41 @@ def test_a_tab_open_across_a_real_deploy_and_rollback(aws: Any, tmp_path: Path, 
         assert boto3.client("cloudfront").list_invalidations(DistributionId=distribution)["InvalidationList"]["Quantity"] == 0
     finally:
         fleet.stop()
+
+
+def test_a_rollback_given_a_distribution_whose_router_reads_another_store_is_refused(
+    aws: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stacks' real functions and associations (the blueprint on the stand-in); nothing is written on a refusal."""
+    from runway_ext.cli import main
+    from runway_ext.hooks.npm_build import build_and_sync_app
+
+    install()
+    ours = create_stack("ours", tmp_path / "ours", BucketName="ours-site")
+    other = create_stack("other", tmp_path / "other", BucketName="other-site")
+    in_place = create_stack("plain", tmp_path / "plain", BucketName="plain-site", AtomicReleases=False)
+    for version in ("v1", "v2"):
+        app = write_build(tmp_path / version, version)
+        build_and_sync_app(
+            None,
+            None,
+            bucket_name="ours-site",
+            app_path=str(app),
+            build=False,
+            output_dir="out",
+            key_value_store_arn=ours["KeyValueStoreArn"],
+        )
+    client = KvsClient.from_session(boto3.Session())
+    before = client.get_key(ours["KeyValueStoreArn"], "live")[0]
+    capsys.readouterr()  # what the deploys logged
+    argv = ["site", "rollback", "--bucket-name", "ours-site", "--key-value-store-arn", ours["KeyValueStoreArn"], "--to", "r1"]
+    for distribution, expected in (
+        (other["DistributionId"], f"reads key value store {other['KeyValueStoreArn']}, not {ours['KeyValueStoreArn']}"),
+        (in_place["DistributionId"], "is associated with no key value store"),
+    ):
+        assert main([*argv, "--distribution-id", distribution]) != 0
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and err[0].startswith("error: key_value_store_arn: ") and expected in err[0] and "nothing was changed" in err[0], err
+        assert client.get_key(ours["KeyValueStoreArn"], "live")[0] == before
+    assert main([*argv, "--distribution-id", ours["DistributionId"]]) == 0
+    assert json.loads(client.get_key(ours["KeyValueStoreArn"], "live")[0] or "")["r"] == "r1"

@@ -92,7 +92,7 @@ class RollbackArgs(SiteArgs):
     """Go back this many releases from the newest (1: the previous one). Give ``to`` or ``steps``, not both."""
 
     distribution_id: str | None = None
-    """CloudFront distribution to invalidate afterwards: exactly the paths that differ (nothing when none is given)."""
+    """CloudFront distribution to invalidate afterwards: exactly the paths that differ (nothing when none is given). Atomic: no invalidation; checked to read its pointer from key_value_store_arn before anything is written."""
 
     max_invalidation_paths: int = Field(default=100, ge=1, le=3000)
     """Most paths in the invalidation; more differing paths are compacted to ``dir/*`` wildcards that cover them all."""

@@ -149,6 +149,8 @@ def rollback_atomic(args: RollbackArgs, ctx: HookContext, site: S3Site, region: 
     """
     if args.key_value_store_arn is None:
         raise HookError(f"key_value_store_arn: {site.where} is deployed as atomic releases; give the key value store its pointer is in")
+    if args.distribution_id is not None:
+        require_router_reads(ctx.client("cloudfront"), args.distribution_id, args.key_value_store_arn)
     pointer = KvsPointerStore(ctx.session(region), args.key_value_store_arn, args.prefix)
     state = read_site(site, pointer, take_over=args.take_over, log=ctx.log, dry_run=args.dry_run)
     live = state.pointer.release if state.pointer is not None else None
@@ -380,6 +382,22 @@ def _differing(plan: RollbackPlan, live: Release | None, target: Release) -> lis
     if live is not None:
         keys.update(entry.key for entry in diff_objects(live.objects, target.objects))
     return sorted(keys)
+
+
+def require_router_reads(client: Any, distribution_id: str, store_arn: str) -> None:
+    """Refuse (one line, before anything is written) a store the distribution's router does not read."""
+    from runway_ext.hooks.cloudfront_invalidation.cloudfront import failure_for
+    from runway_ext.static_site.association import store_association_problem
+
+    try:
+        problem = store_association_problem(client, distribution_id, store_arn)
+    except Exception as error:
+        failure = failure_for(error, distribution_id)
+        if failure is None:
+            raise
+        raise failure from None
+    if problem is not None:
+        raise HookError(f"key_value_store_arn: {problem}: a pointer written there would change nothing viewers get; nothing was changed")
 
 
 def origin_path_of(client: Any, distribution_id: str, bucket: str) -> str:
