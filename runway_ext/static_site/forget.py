@@ -93,7 +93,7 @@ def forgotten(release: Release, keys: Iterable[str]) -> Release:
     gone = set(keys)
     objects = {key: state for key, state in release.objects.items() if key not in gone}
     marked = {key: release.objects[key].sha256 for key in gone if key in release.objects}
-    return Release(release.summary, objects, {**release.forgotten, **marked})
+    return Release(release.summary, objects, {**release.forgotten, **marked}, release.retired)
 
 
 def rewrite_records(site: S3Site, plan: ForgetPlan, releases: Mapping[str, tuple[Release, str]], guard: Callable[[], None]) -> list[str]:

@@ -4,7 +4,8 @@ Every S3 request of the site code (the sync, the release store, rollbacks) goes 
 client, one error wording (naming ``bucket_name``) and one bounded thread pool (:func:`run_parallel`) serve them
 all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. Uploads and
 metadata updates run in a bounded thread pool — assets first, HTML pages last, so a visitor never gets
-a new page that points at an asset not yet uploaded — then deletes, in batches of 1,000 keys. The site
+a new page that points at an asset not yet uploaded — then deletes, each only while the object has the ETag
+this site recorded (DeleteObject ``If-Match``): one changed behind the tool's back is kept and reported. The site
 manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
 ``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
 :class:`~.lock.SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.lock`).
@@ -473,7 +474,7 @@ class S3Site:
             for key, etag in self.run_parallel(wave, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
                     etags[key] = etag
-        self.delete(plan.deletes, check)
+        self.delete_unchanged(plan.deletes, plan.delete_etags, check)
         return etags
 
     def write_manifest(self, manifest: SiteManifest, *, written_by: str) -> None:
@@ -573,6 +574,25 @@ class S3Site:
                     f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
                 )
             self.log.info("deleted %d objects", min(start + DELETE_BATCH, len(keys)))
+
+    def delete_unchanged(self, keys: Sequence[str], etags: Mapping[str, str], check: Callable[[], None]) -> list[str]:
+        """Delete each key only while it has the ETag ``etags`` records for it (DeleteObject ``If-Match``, in parallel);
+        returns the keys kept because they changed since, named in one warning line."""
+
+        def remove(key: str) -> tuple[str, bool]:
+            check()
+            return key, self.delete_if(key, etags[key])
+
+        kept = sorted(key for key, deleted in self.run_parallel(keys, remove, what="delete", describe=str) if not deleted)
+        if keys:
+            self.log.info("deleted %d objects", len(keys) - len(kept))
+        if kept:
+            self.log.warning(
+                "kept %d object(s) that changed after this site recorded them (not deleted; now left to whoever changed them): %s",
+                len(kept),
+                ", ".join(kept[:5]) + (", ..." if len(kept) > 5 else ""),
+            )
+        return kept
 
     def run_parallel(self, items: Iterable[ItemT], action: Callable[[ItemT], T], *, what: str, describe: Callable[[ItemT], str]) -> list[T]:
         """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest and is raised.
