@@ -84,9 +84,13 @@ class ReleaseStore:
 
     def published(self, manifest_objects: Mapping[str, ObjectState] | None = None) -> Published:
         """What the site's in-place release records (and the site manifest's ``manifest_objects``) say it published
-        (:mod:`.published`); every record of the index is read (in parallel). A record that is missing or unreadable
-        makes it untracked: a warning, nothing is deleted and the next record tracks nothing."""
+        (:mod:`.published`). The newest record alone when it tracks retired keys (it then says everything: the
+        derivation forgets what came before it), else every record of the index (in parallel). A record that is
+        missing or unreadable makes it untracked: a warning, nothing is deleted and the next record tracks nothing."""
         summaries = [summary for summary in self.read_index().releases if summary.layout == "in-place"]
+        newest = self.read_release_or_none(summaries[-1].id) if summaries else None
+        if newest is not None and newest.retired is not None:
+            return published_keys([newest], manifest_objects)
         releases = self.site.run_parallel(
             summaries, lambda summary: self.read_release_or_none(summary.id), what="read", describe=lambda summary: f"release {summary.id}"
         )

@@ -88,3 +88,11 @@ def test_a_hostile_retired_entry_refuses_the_whole_record(field: str, value: obj
     document["retired"]["x.js"][field] = value
     with pytest.raises(ReleaseError, match="release r7: its record: retired.x.js"):
         parse_release(json.dumps(document).encode(), "r7")
+
+
+def test_a_tracking_record_says_everything_the_records_before_it_said() -> None:
+    """So a deploy reads only the newest record when it tracks retired keys."""
+    a, b, c = state("a"), state("b"), state("c")
+    older = [release(1, {"x.js": a, "y.js": b}), release(2, {"y.js": b})]
+    newest = release(3, {"z.js": c}, retired={"y.js": Retired(b, 3, "2026-11-03T10:00:00Z")})
+    assert published_keys([*older, newest]) == published_keys([newest])

@@ -4,7 +4,8 @@ The decisions and the purgers are :mod:`runway_ext.static_site.forget`'s; this i
 
 1. read the site manifest and check the lock (a live deploy or rollback: refuse); read the index and every kept
    record (with its ETag) and plan — a refusal here writes nothing;
-2. take the site lock (the sync's protocol), rewrite the records concerned (``If-Match``), run every purger,
+2. take the site lock (the sync's protocol), delete what the skew window still kept of the paths, rewrite the
+   records concerned (``If-Match``), run every purger,
    write back the manifest as it was (vouching no later than it did), then invalidate the paths.
 """
 
@@ -18,7 +19,7 @@ from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
 from runway_ext.hooks.site.args import ForgetArgs, ForgetResult
 from runway_ext.static_site.containment import ContainmentError, check_record_keys
-from runway_ext.static_site.forget import PURGERS, ForgetError, plan_forget, rewrite_records
+from runway_ext.static_site.forget import PURGERS, ForgetError, delete_retired, plan_forget, rewrite_records
 from runway_ext.static_site.layout import release_key
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest
@@ -74,6 +75,7 @@ def forget(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
     )
     purged: list[str] = []
     with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+        purged.extend(delete_retired(site, plan, lease.check))
         rewritten = rewrite_records(site, plan, records, lease.check)
         for purger in PURGERS:
             purged.extend(purger(site, plan, lease.check))
