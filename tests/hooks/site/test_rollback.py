@@ -445,3 +445,18 @@ def test_of_two_concurrent_rollbacks_one_wins_cleanly(s3: Any, tmp_path: Path, a
     assert snapshot(s3) == v1
     assert [row["id"] for row in releases_hook(None, None, bucket=BUCKET)["releases"]] == ["r1", "r2", "r3", "r4"]
     assert rollback(to="r2") and snapshot(s3) == v2  # the loser, rerun, ends exact
+
+
+def test_a_rollback_after_default_deploys_leaves_hand_uploaded_objects_alone(s3_versioned: Any, tmp_path: Path) -> None:
+    """In-place syncs delete only what the site published, so their releases do not own the prefix: neither does a rollback."""
+    deploy(tmp_path, version(1))
+    s3_versioned.put_object(Bucket=BUCKET, Key="downloads/report.pdf", Body=b"%PDF-1.7")
+    deploy(tmp_path, version(2))
+    assert rollback(steps=1)
+    assert {key for key in snapshot(s3_versioned) if not key.startswith("page-")} == {
+        "index.html",
+        "style.css",
+        "logo.svg",
+        "downloads/report.pdf",
+    }
+    assert {key for key in snapshot(s3_versioned) if key.startswith("page-")} == {key for key in version(1) if key.startswith("page-")}
