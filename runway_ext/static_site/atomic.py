@@ -22,6 +22,7 @@ from runway_ext.static_site.layout import atomic_key, is_shared, key_problem
 from runway_ext.static_site.objects import ObjectState
 from runway_ext.static_site.pointer import PointerValue
 from runway_ext.static_site.records import Release, ReleaseSummary
+from runway_ext.static_site.window import past_skew_window
 
 POINTER_MAX_BYTES = 1000
 """The pointer value's bound (compact JSON), as the contract between deploy and edge sets it."""
@@ -180,7 +181,7 @@ def plan_retention(
 
     A release stays while a pointer names it (``live``, ``pinned``), and after it was last live (``last_live``: the
     time it stopped being live; a release never live counts from its record's time, given there too) until it is
-    both more than ``keep_releases`` releases back and more than ``keep_days`` days old. Releases newer than the live
+    both more than ``keep_releases`` releases back and more than ``keep_days`` days old (:func:`~.window.past_skew_window`). Releases newer than the live
     one always stay (a rollback made them not live; a roll-forward may want them).
     """
     atomic = [summary for summary in releases if summary.layout == "atomic"]
@@ -193,7 +194,7 @@ def plan_retention(
         age_days = (now - last_live.get(summary.id, now)) / 86400
         if summary.id in named or (live_seq is not None and summary.seq > live_seq):
             retained.append(summary.id)
-        elif back > keep_releases and age_days > keep_days:
+        elif past_skew_window(releases_out=back, days_out=age_days, keep_releases=keep_releases, keep_days=keep_days):
             pruned.append(summary.id)
         else:
             retained.append(summary.id)

@@ -20,7 +20,6 @@ import logging
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 
 from runway_ext.core.errors import HookError
@@ -46,6 +45,7 @@ from runway_ext.static_site.records import Release, ReleaseIndex, ReleaseSummary
 from runway_ext.static_site.s3 import S3Site
 from runway_ext.static_site.store import ReleaseStore
 from runway_ext.static_site.switches import JournalFile, Switch, last_live_times
+from runway_ext.static_site.window import record_time
 
 KEEP_ALL = 1_000_000
 """The index keeps every atomic release; the prune rule, not a count, drops them."""
@@ -385,7 +385,7 @@ def finish_switch(
 
 
 def _retention(state: SiteState, *, live: str, settings: AtomicSettings, pinned: Sequence[str] = ()) -> RetentionPlan:
-    records = {rid: _record_time(release.summary.time) for rid, release in state.records.items()}
+    records = {rid: record_time(release.summary.time) for rid, release in state.records.items()}
     now = time.time()
     return plan_retention(
         state.index.releases,
@@ -396,13 +396,6 @@ def _retention(state: SiteState, *, live: str, settings: AtomicSettings, pinned:
         keep_releases=settings.keep_releases,
         keep_days=settings.keep_days,
     )
-
-
-def _record_time(text: str) -> float:
-    try:
-        return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
-    except ValueError:
-        return time.time()
 
 
 def prune(

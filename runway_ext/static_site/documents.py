@@ -61,6 +61,15 @@ class ObjectDocument(_Strict):
     """S3's full-object CRC64NVME, base64 (atomic releases)."""
 
 
+class RetiredDocument(ObjectDocument):
+    """A key the site published that has left its build and is kept for the skew window: its state, and since when."""
+
+    left_seq: Annotated[int, Field(ge=1, le=10**12)]
+    """The first release recorded without it."""
+    left_time: Annotated[str, StringConstraints(max_length=64)]
+    """That release's time."""
+
+
 class SummaryDocument(_Strict):
     """A release as the index lists it."""
 
@@ -90,6 +99,9 @@ class RecordDocument(SummaryDocument):
     objects: dict[Key, ObjectDocument] = Field(max_length=MAX_OBJECTS)
     forgotten: dict[Key, Sha256] = Field(default_factory=dict, max_length=MAX_OBJECTS)
     """Key → content whose bytes ``site forget`` purged (no longer among the objects: a rollback leaves them as they are)."""
+    retired: dict[Key, RetiredDocument] | None = Field(default=None, max_length=MAX_OBJECTS)
+    """In-place deploys: the keys the site published that left the build and are kept for the skew window (absent:
+    a record written before keys were tracked, or a rollback's)."""
 
 
 class IndexDocument(_Strict):
@@ -132,6 +144,9 @@ class ManifestDocument(_Strict):
     objects: dict[Key, ObjectDocument] = Field(default_factory=dict, max_length=MAX_OBJECTS)
     lock: LockDocument | None = None
     vouched_at: Annotated[float, Field(allow_inf_nan=False, ge=0, le=1e11)] | None = None
+    pending: dict[Key, ObjectDocument] = Field(default_factory=dict, max_length=MAX_OBJECTS)
+    """A ``syncing`` manifest: what the deploy holding it is writing (single-part uploads: the ETag is the MD5), so
+    objects of a deploy killed before it recorded them are still the site's."""
 
 
 def load(data: bytes, model: type[_Strict], what: str) -> _Strict:

@@ -8,7 +8,8 @@ version — and a rollback would publish them again. :func:`forget_paths`, under
    live release still serves under another path is **kept** (named, not purged: it is public anyway, and purging
    it would break the live release); every record entry holding a purged content is marked forgotten too (its
    bytes are gone);
-2. rewrites each record concerned (conditionally on the ETag read) so that those keys leave its objects for its
+2. deletes the current object of a path the skew window still kept in the bucket (it left the build, see
+   :mod:`.published`), then rewrites each record concerned (conditionally on the ETag read) so that those keys leave its objects for its
    ``forgotten`` list: a rollback to it restores the rest, leaves those paths as they are, and says so;
 3. runs every purger of :data:`PURGERS` (retained copies; the noncurrent versions of the paths and the versions
    the records name; the atomic layout's release objects, every version of each).
@@ -59,6 +60,9 @@ class ForgetPlan:
     objects: tuple[str, ...] = ()
     """Atomic layout: the objects holding the marked entries (release or shared folder; the plain keys of the
     forgotten paths once a pointer serves the site), each deleted with every version."""
+    retired: Mapping[str, str] = field(default_factory=dict)
+    """Forgotten keys still in the bucket for the skew window (the live record's ``retired``) → the recorded ETag: their
+    current object is deleted (only while it has that ETag) before anything else."""
 
 
 def plan_forget(
@@ -91,7 +95,13 @@ def plan_forget(
             )
     contents = {release.objects[key].sha256 for release in kept_releases for key in keys if key in release.objects}
     contents |= {release.forgotten[key] for release in kept_releases for key in keys if key in release.forgotten}  # a rerun
-    named = {key for release in kept_releases for key in keys if key in release.objects or key in release.forgotten}
+    contents |= {(release.retired or {})[key].state.sha256 for release in kept_releases for key in keys if key in (release.retired or {})}
+    named = {
+        key
+        for release in kept_releases
+        for key in keys
+        if key in release.objects or key in release.forgotten or key in (release.retired or {})
+    }
     unknown = sorted(set(keys) - named)
     if unknown:
         raise ForgetError(f"{unknown[0]} is named by no kept release record; nothing was changed")
@@ -107,6 +117,7 @@ def plan_forget(
     objects: set[str] = set()
     for release in kept_releases:
         hit = {key for key, state in release.objects.items() if key in keys or state.sha256 in purged}
+        hit |= {key for key in keys if key in (release.retired or {})}
         if hit:
             marks[release.id] = frozenset(hit)
         versions.update(
@@ -125,6 +136,7 @@ def plan_forget(
         marks=marks,
         versions=tuple(sorted(versions)),
         objects=tuple(sorted(objects)),
+        retired={key: item.state.etag for key, item in sorted(((live.retired or {}) if live is not None else {}).items()) if key in keys},
     )
 
 
@@ -136,11 +148,26 @@ def _release_object(release: Release, key: str, prefix: str) -> str:
 
 
 def forgotten(release: Release, keys: Iterable[str]) -> Release:
-    """``release`` with ``keys`` moved from its objects to its forgotten list."""
+    """``release`` with ``keys`` moved from its objects (and its retired keys) to its forgotten list."""
     gone = set(keys)
     objects = {key: state for key, state in release.objects.items() if key not in gone}
     marked = {key: release.objects[key].sha256 for key in gone if key in release.objects}
-    return Release(release.summary, objects, {**release.forgotten, **marked})
+    retired = None if release.retired is None else {key: item for key, item in release.retired.items() if key not in gone}
+    marked |= {key: item.state.sha256 for key, item in (release.retired or {}).items() if key in gone}
+    return Release(release.summary, objects, {**release.forgotten, **marked}, retired)
+
+
+def delete_retired(site: S3Site, plan: ForgetPlan, guard: Callable[[], None]) -> list[str]:
+    """Delete the current object of each forgotten key the skew window still kept, while it has the recorded ETag
+    (one changed since is kept, with a warning); first, so a run killed later still finds them in the records."""
+    deleted: list[str] = []
+    for key, etag in sorted(plan.retired.items()):
+        guard()
+        if site.delete_if(key, etag):
+            deleted.append(key)
+        else:
+            site.log.warning("%s changed after this site recorded it: kept (not the site's bytes any more)", key)
+    return deleted
 
 
 def rewrite_records(site: S3Site, plan: ForgetPlan, releases: Mapping[str, tuple[Release, str]], guard: Callable[[], None]) -> list[str]:

@@ -11,9 +11,19 @@ sha256, ETag, headers). An object is compared by **content**, never by size + mo
   never compared, the sha256 is.
 
 The plan lists uploads (new or changed bytes), metadata updates (same bytes, other headers: done by a
-copy onto itself), deletes (objects not in the build, only with ``delete`` and never more than
-``max_delete`` objects nor more than ``max_delete_fraction`` of the site: above either cap nothing is
-deleted and the plan carries the refusal), and unchanged keys.
+copy onto itself), deletes and unchanged keys.
+
+**Deletes: what this site published only.** An object under the prefix that the build lacks is deleted only
+when a recorded release of this site published it (:mod:`.published` derives that, and since when it is out
+of the build, from the release records) and it still has the ETag recorded; each delete is conditional on that
+ETag (``If-Match``). Of those, a **page** (a ``.html``/``.htm`` key, or recorded as ``text/html``) goes with the
+deploy that dropped it; any other file stays for the skew window, until it has been out of the build for both
+more than ``keep_releases`` releases and more than ``keep_days`` days (:func:`~.window.past_skew_window`,
+counting the release this deploy records when it records one; ``keep_releases: 0`` records no release, so there
+is no window). Objects nobody recorded are **foreign** and never deleted; a published object whose listed ETag
+or size is not the recorded one changed behind the tool's back (**drifted**) and is left to whoever changed it.
+Without ``delete`` nothing is deleted. Never more than ``max_delete`` objects nor more than
+``max_delete_fraction`` of the site: above either cap nothing is deleted and the plan carries the refusal.
 
 **What the site manifest vouches for.** A manifest entry describes a key only while the listing
 shows the same ETag and size *and* the object was last modified no later than the manifest's
@@ -59,7 +69,10 @@ from typing import Literal, TypeVar
 from runway_ext.static_site.containment import STATE_SEGMENT, in_neighbour, neighbours
 from runway_ext.static_site.headers import CacheRule, ObjectHeaders, headers_for
 from runway_ext.static_site.layout import is_page, key_problem, site_keys
-from runway_ext.static_site.objects import ObjectState, RemoteObject, is_plain_etag
+from runway_ext.static_site.objects import MD5_LIMIT, ObjectState, RemoteObject, is_plain_etag
+from runway_ext.static_site.published import Published, PublishedKey
+from runway_ext.static_site.records import objects_digest
+from runway_ext.static_site.window import past_skew_window, record_time
 
 FRACTION_MIN_SITE = 10
 """Sites with fewer objects than this are exempt from ``max_delete_fraction`` (a share of a handful means little)."""
@@ -135,6 +148,17 @@ class SyncPlan:
     headers: Mapping[str, ObjectHeaders] = field(default_factory=dict)
     neighbours: tuple[str, ...] = ()
     """Prefixes below the site's holding another site (:mod:`.containment`): never written nor deleted."""
+    delete_etags: Mapping[str, str] = field(default_factory=dict)
+    """Each delete's recorded ETag: the key is deleted only while it has it."""
+    foreign: tuple[str, ...] = ()
+    """Keys not in the build that no recorded release of the site published: never deleted."""
+    drifted: tuple[str, ...] = ()
+    """Published keys not in the build whose ETag or size is not the recorded one (changed behind our back): kept."""
+    retained: Mapping[str, PublishedKey] | None = None
+    """Published keys not in the build kept in the bucket (the skew window, or ``delete`` off): the retired keys of
+    the release this sync records. None: the records could not say (nothing deleted, nothing tracked)."""
+    dropped: tuple[str, ...] = ()
+    """Keys of the newest release's build that this build lacks: the sync records a release even when it writes nothing."""
 
     @property
     def bytes_to_upload(self) -> int:
@@ -245,14 +269,17 @@ def plan_sync(
     delete: bool = False,
     max_delete: int = 256,
     max_delete_fraction: float = 1.0,
+    published: Published | None = None,
+    window: SkewWindow | None = None,
 ) -> SyncPlan:
     """Compare the build (``local``, by site path) with the bucket (``remote``, by key) and decide every key.
 
     Objects whose content is still unknown (not inspected) are uploaded (reason ``unverified``);
     objects with the right bytes but other headers get a metadata update. Remote keys under
-    ``prefix`` that the build lacks are deleted only with ``delete``, and only up to ``max_delete``
-    objects and ``max_delete_fraction`` of the site's current objects (sites of at least
-    :data:`FRACTION_MIN_SITE` objects).
+    ``prefix`` that the build lacks are deleted only with ``delete``, only when ``published`` (what the
+    release records say the site published; None: nothing known, nothing deleted) names them, by the
+    rule of the module docstring and the skew ``window``, and only up to ``max_delete`` objects and
+    ``max_delete_fraction`` of the site's current objects (sites of at least :data:`FRACTION_MIN_SITE` objects).
     """
     inner = neighbours(remote, prefix)
     _check_paths(local, prefix, inner)
@@ -283,21 +310,23 @@ def plan_sync(
 
     current = site_keys(remote, prefix)
     extra = [key for key in current if key not in wanted]
+    removal = _select_removals(extra, remote, local, wanted, prefix=prefix, delete=delete, published=published, window=window)
     deletes: tuple[str, ...] = ()
     refusal = None
-    if delete and extra:
-        if len(extra) > max_delete:
+    if removal.deletes:
+        count = len(removal.deletes)
+        if count > max_delete:
             refusal = (
-                f"the sync would delete {len(extra)} objects, more than max_delete ({max_delete}); "
+                f"the sync would delete {count} objects, more than max_delete ({max_delete}); "
                 "nothing was changed (raise max_delete or check the build output)"
             )
-        elif len(current) >= FRACTION_MIN_SITE and len(extra) > max_delete_fraction * len(current):
+        elif len(current) >= FRACTION_MIN_SITE and count > max_delete_fraction * len(current):
             refusal = (
-                f"the sync would delete {len(extra)} of the site's {len(current)} objects, more than "
+                f"the sync would delete {count} of the site's {len(current)} objects, more than "
                 f"max_delete_fraction ({max_delete_fraction:g}); nothing was changed (raise max_delete_fraction or check the build output)"
             )
         else:
-            deletes = tuple(extra)
+            deletes = removal.deletes
     return SyncPlan(
         uploads=tuple(uploads),
         metadata_updates=tuple(updates),
@@ -307,7 +336,102 @@ def plan_sync(
         delete_refusal=refusal,
         headers=wanted,
         neighbours=tuple(inner),
+        delete_etags={key: removal.etags[key] for key in deletes},
+        foreign=removal.foreign,
+        drifted=removal.drifted,
+        retained=removal.retained,
+        dropped=removal.dropped,
     )
+
+
+@dataclass(frozen=True)
+class SkewWindow:
+    """How long published non-page files that left the build stay (:mod:`.window`), and the time now (epoch seconds)."""
+
+    keep_releases: int = 0
+    """0: no window (a site that records no release cannot count one)."""
+    keep_days: float = 0.0
+    now: float = 0.0
+
+
+@dataclass(frozen=True)
+class _Removals:
+    deletes: tuple[str, ...] = ()
+    etags: Mapping[str, str] = field(default_factory=dict)
+    foreign: tuple[str, ...] = ()
+    drifted: tuple[str, ...] = ()
+    retained: Mapping[str, PublishedKey] | None = None
+    dropped: tuple[str, ...] = ()
+
+
+def _is_page_state(key: str, state: ObjectState) -> bool:
+    """Whether a published object is a page: an HTML key, or recorded as served as ``text/html``."""
+    return is_page(key) or state.content_type.split(";")[0].strip().lower() == "text/html"
+
+
+def _records_new_release(published: Published, local: Mapping[str, LocalFile], wanted: Mapping[str, ObjectHeaders], prefix: str) -> bool:
+    """Whether the sync records a release: the build's keys, bytes or headers are not the newest release's."""
+    if published.latest_objects is None:
+        return True
+    build = {
+        prefix + path: ObjectState(file.sha256, file.size, "", wanted[prefix + path].content_type, wanted[prefix + path].cache_control)
+        for path, file in local.items()
+    }
+    return objects_digest(build) != objects_digest(published.latest_objects)
+
+
+def _select_removals(
+    extra: Sequence[str],
+    remote: Mapping[str, RemoteObject],
+    local: Mapping[str, LocalFile],
+    wanted: Mapping[str, ObjectHeaders],
+    *,
+    prefix: str,
+    delete: bool,
+    published: Published | None,
+    window: SkewWindow | None,
+) -> _Removals:
+    """Sort the keys not in the build into deletes, foreign, drifted and retained (the module docstring's rule)."""
+    if published is None or not published.tracked:
+        return _Removals()
+    window = window or SkewWindow()
+    recording = _records_new_release(published, local, wanted, prefix) if extra else False
+    deletes: list[str] = []
+    foreign: list[str] = []
+    drifted: list[str] = []
+    retained: dict[str, PublishedKey] = {}
+    for key in extra:
+        item = published.keys.get(key)
+        found = remote[key]
+        if item is None:
+            foreign.append(key)
+        elif (found.etag, found.size) != (item.state.etag, item.state.size):
+            drifted.append(key)
+        elif delete and (_is_page_state(key, item.state) or window.keep_releases == 0 or _past_window(item, published, window, recording)):
+            deletes.append(key)
+        else:
+            retained[key] = item
+    newest = published.latest_objects or {}
+    return _Removals(
+        tuple(deletes),
+        {key: published.keys[key].state.etag for key in deletes},
+        tuple(foreign),
+        tuple(drifted),
+        retained,
+        tuple(key for key in extra if key in newest),
+    )
+
+
+def _past_window(item: PublishedKey, published: Published, window: SkewWindow, recording: bool) -> bool:
+    """Whether a published file out of the build has been out long enough: releases recorded without it (and the one
+    this sync records, if it records one) and days since the first of them."""
+    if item.left_seq is None:
+        releases_out, days_out = 0, 0.0
+    else:
+        releases_out = published.latest_seq - item.left_seq + 1
+        days_out = (window.now - record_time(item.left_time or "", default=window.now)) / 86400
+    releases_out += int(recording)
+    return past_skew_window(releases_out=releases_out, days_out=days_out, keep_releases=window.keep_releases, keep_days=window.keep_days)
 
 
 def manifest_after_sync(
@@ -343,4 +467,15 @@ def entries_before_sync(plan: SyncPlan, remote: Mapping[str, RemoteObject]) -> d
         if found is None or found.sha256 is None or found.content_type is None or found.cache_control is None:
             continue
         objects[key] = ObjectState(found.sha256, found.size, found.etag, found.content_type, found.cache_control)
+    return objects
+
+
+def pending_writes(plan: SyncPlan, local: Mapping[str, LocalFile]) -> dict[str, ObjectState]:
+    """The objects the plan's single-part uploads leave, as a ``syncing`` manifest names them (their ETag is the MD5,
+    known before the upload): the site's even when the deploy is killed before its release records them."""
+    objects: dict[str, ObjectState] = {}
+    for upload in plan.uploads:
+        file = local[upload.path]
+        if file.md5 and file.size <= MD5_LIMIT:
+            objects[upload.key] = ObjectState(file.sha256, file.size, file.md5, upload.headers.content_type, upload.headers.cache_control)
     return objects

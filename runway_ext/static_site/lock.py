@@ -343,6 +343,7 @@ class SiteLease:
             state="syncing",
             lock=None,
             vouched_at=self.marker.vouched_at,
+            pending=self.marker.pending,  # what it may have written stays the site's
         )
         try:
             self.site.put_manifest(render_manifest(released, written_by=self.written_by))

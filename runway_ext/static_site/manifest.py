@@ -59,6 +59,8 @@ class SiteManifest:
     state: ManifestState = "complete"
     lock: SiteLock | None = None
     vouched_at: float | None = None
+    pending: Mapping[str, ObjectState] = field(default_factory=dict)
+    """``syncing``: the objects the deploy is writing, as they will be (the site's even if it is killed before recording them)."""
 
 
 def with_manifest_state(
@@ -134,22 +136,28 @@ def render_manifest(manifest: SiteManifest, *, written_by: str) -> bytes:
         "state": manifest.state,
         "source_hash": manifest.source_hash,
         "settings_hash": manifest.settings_hash,
-        "objects": {
-            key: {
-                "sha256": entry.sha256,
-                "size": entry.size,
-                "etag": entry.etag,
-                "content_type": entry.content_type,
-                "cache_control": entry.cache_control,
-            }
-            for key, entry in sorted(manifest.objects.items())
-        },
+        "objects": _entries(manifest.objects),
     }
+    if manifest.pending:
+        document["pending"] = _entries(manifest.pending)
     if manifest.lock is not None:
         document["lock"] = asdict(manifest.lock)
     if manifest.vouched_at is not None:
         document["vouched_at"] = manifest.vouched_at
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def _entries(objects: Mapping[str, ObjectState]) -> dict[str, dict[str, object]]:
+    return {
+        key: {
+            "sha256": entry.sha256,
+            "size": entry.size,
+            "etag": entry.etag,
+            "content_type": entry.content_type,
+            "cache_control": entry.cache_control,
+        }
+        for key, entry in sorted(objects.items())
+    }
 
 
 def parse_manifest(data: bytes) -> SiteManifest | None:
@@ -163,6 +171,13 @@ def parse_manifest(data: bytes) -> SiteManifest | None:
     assert isinstance(document, ManifestDocument)
     objects = {key: ObjectState(**entry.model_dump(exclude={"version_id"})) for key, entry in document.objects.items()}
     lock = None if document.lock is None else SiteLock(**document.lock.model_dump())
+    pending = {key: ObjectState(**entry.model_dump(exclude={"version_id"})) for key, entry in document.pending.items()}
     return SiteManifest(
-        document.source_hash, document.settings_hash, objects, state=document.state, lock=lock, vouched_at=document.vouched_at
+        document.source_hash,
+        document.settings_hash,
+        objects,
+        state=document.state,
+        lock=lock,
+        vouched_at=document.vouched_at,
+        pending=pending,
     )

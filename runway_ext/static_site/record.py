@@ -12,11 +12,13 @@ from datetime import datetime, timezone
 
 from runway_ext.static_site.manifest import SiteManifest
 from runway_ext.static_site.objects import ObjectState
+from runway_ext.static_site.published import PublishedKey
 from runway_ext.static_site.records import (
     Kind,
     Release,
     ReleaseIndex,
     ReleaseSummary,
+    Retired,
     deployed_by,
     diff_objects,
     objects_digest,
@@ -38,12 +40,16 @@ def new_release(
     kind: Kind,
     restored_from: str | None = None,
     previous: Release | None = None,
+    retired: Mapping[str, PublishedKey] | None = None,
 ) -> Release:
     """The next release of ``index`` for ``objects`` (``previous``: the newest release, to count the changed keys).
 
     In a versioned bucket each key gets a version id holding its bytes: for a deploy, the one ``previous`` recorded
     for the same key and ETag, else the current one (a HEAD), so a rollback to it needs no version listing. A
     rollback passes the ids it knows itself (keys it wrote have none: they get the current one).
+
+    ``retired``: the published keys the deploy kept out of its build (:mod:`.published`); a key that left the
+    build with this release is recorded as leaving at it. None: the release does not track them.
     """
     retention = store.retention()
     if retention == "versions":
@@ -63,7 +69,14 @@ def new_release(
         delete=delete,
         restored_from=restored_from,
     )
-    return Release(summary, dict(objects))
+    kept = None
+    if retired is not None:
+        kept = {
+            key: Retired(item.state, item.left_seq or summary.seq, item.left_time or summary.time)
+            for key, item in retired.items()
+            if key not in objects
+        }
+    return Release(summary, dict(objects), retired=kept)
 
 
 def save_release(
@@ -96,8 +109,9 @@ def record_release(
     delete: bool,
     keep: int,
     guard: Callable[[], None],
+    retired: Mapping[str, PublishedKey] | None = None,
 ) -> str | None:
-    """Record what a sync left at ``site``: its manifest entries for the ``expected`` keys.
+    """Record what a sync left at ``site``: its manifest entries for the ``expected`` keys (and the ``retired`` ones, see :func:`new_release`).
 
     ``deployed`` carries the build's ``source_hash`` and ``settings_hash``. Keys the entries lack (an ETag
     not read back) get a HEAD. Returns the new release id, or None when ``keep`` is 0 or nothing changed
@@ -124,6 +138,7 @@ def record_release(
         delete=delete,
         kind="deploy",
         previous=previous,
+        retired=retired,
     )
     save_release(store, release, keep=keep, guard=guard, kept=[previous])
     return release.id

@@ -57,12 +57,25 @@ class ReleaseSummary:
     changed: int | None
     """Keys added, changed (bytes or headers) or removed vs the previous release; None for the first one."""
     delete: bool = True
-    """Whether the release owns the whole prefix (a sync with ``delete``): then a rollback to it deletes every other key."""
+    """Whether the release owns the whole prefix: then a rollback to it deletes every other key. In-place syncs record
+    False: they delete only what the site published (:mod:`.published`), so objects nobody recorded stay."""
     restored_from: str | None = None
     layout: Layout = "in-place"
     """``in-place``: the release was written at the site's own keys; ``atomic``: in its release folder, made live by the pointer."""
     shared: tuple[str, ...] = ()
     """Atomic releases: the shared prefixes (paths under them live in the shared folder)."""
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A key the site published that has left its build and is still in the bucket, kept for the skew window."""
+
+    state: ObjectState
+    """Its state as last recorded (the delete is conditional on this ETag)."""
+    left_seq: int
+    """The first release recorded without it."""
+    left_time: str
+    """That release's time (as :attr:`ReleaseSummary.time`)."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +86,9 @@ class Release:
     objects: Mapping[str, ObjectState] = field(default_factory=dict)
     forgotten: Mapping[str, str] = field(default_factory=dict)
     """Key → content (sha256) whose bytes ``site forget`` purged (see :mod:`.forget`): no longer among ``objects``."""
+    retired: Mapping[str, Retired] | None = None
+    """In-place deploys: the keys the site published that left the build and were kept (:mod:`.published`); None:
+    the record does not say (written before keys were tracked, or a rollback's)."""
 
     @property
     def id(self) -> str:
@@ -186,6 +202,11 @@ def render_release(release: Release) -> bytes:
     document["objects"] = {key: _state_document(state) for key, state in sorted(release.objects.items())}
     if release.forgotten:
         document["forgotten"] = dict(sorted(release.forgotten.items()))
+    if release.retired is not None:
+        document["retired"] = {
+            key: {**_state_document(item.state), "left_seq": item.left_seq, "left_time": item.left_time}
+            for key, item in sorted(release.retired.items())
+        }
     return _dumps(document)
 
 
@@ -214,6 +235,12 @@ def parse_release(data: bytes, rid: str) -> Release:
         raise ReleaseError(f"{error} (not a record this version of runway_ext can read)") from None
     assert isinstance(document, RecordDocument)
     objects = {key: ObjectState(**entry.model_dump()) for key, entry in document.objects.items()}
+    retired = None
+    if document.retired is not None:
+        retired = {
+            key: Retired(ObjectState(**entry.model_dump(exclude={"left_seq", "left_time"})), entry.left_seq, entry.left_time)
+            for key, entry in document.retired.items()
+        }
     try:
         summary = _summary(document.model_dump(include=set(SummaryDocument.model_fields)))
     except ValueError as error:
@@ -222,12 +249,12 @@ def parse_release(data: bytes, rid: str) -> Release:
         raise ReleaseError(
             f"release {rid}: its record: its format, layout or id is not {rid}'s (not a record this version of runway_ext can read)"
         )
-    return Release(summary, objects, dict(document.forgotten))
+    return Release(summary, objects, dict(document.forgotten), retired)
 
 
 def with_summary(release: Release, **changes: object) -> Release:
     """The release with some summary fields replaced."""
-    return Release(replace(release.summary, **changes), release.objects, release.forgotten)  # type: ignore[arg-type]
+    return Release(replace(release.summary, **changes), release.objects, release.forgotten, release.retired)  # type: ignore[arg-type]
 
 
 # -- comparing releases -------------------------------------------------------------------------------

@@ -5,8 +5,9 @@ client, one error wording (naming ``bucket_name``) and one bounded thread pool (
 all. The decisions live in :mod:`.inplace` and :mod:`.manifest` (pure); this module talks to S3. A sync plan
 is carried out wave by wave, in the order :attr:`~.inplace.SyncPlan.waves` gives (new keys, overwritten files,
 overwritten pages, deletes: the rule and why no view misses a file are in :mod:`.inplace`): the
-uploads and metadata updates of a wave run in a bounded thread pool, deletes in batches of 1,000 keys, and a
-wave starts only once every write of the one before has succeeded (a failure ends the sync there). The site
+uploads and metadata updates of a wave run in a bounded thread pool, and a wave starts only once every write of
+the one before has succeeded (a failure ends the sync there). Deletes go last, each only while the object has the
+ETag this site recorded (DeleteObject ``If-Match``): one changed behind the tool's back is kept and reported. The site
 manifest is only ever written conditionally (``If-Match`` on the ETag last read or written, or
 ``If-None-Match: *`` when there was none), so a concurrent writer is detected instead of overwritten;
 :class:`~.lock.SiteLease` holds and renews a deploy's lock while it writes (the protocol: :mod:`.lock`).
@@ -473,7 +474,7 @@ class S3Site:
         for number, wave in enumerate(waves, 1):
             self.log.debug("wave %d of %d: %s (%d)", number, len(waves), wave.kind, len(wave.transfers) + len(wave.deletes))
             if wave.deletes:
-                self.delete(wave.deletes, check)
+                self.delete_unchanged(wave.deletes, plan.delete_etags, check)
                 continue
             for key, etag in self.run_parallel(wave.transfers, transfer, what="upload", describe=lambda t: t.key):
                 if etag:
@@ -577,6 +578,25 @@ class S3Site:
                     f"{first.get('Key')}: {first.get('Code')} {first.get('Message', '')}".rstrip()
                 )
             self.log.info("deleted %d objects", min(start + DELETE_BATCH, len(keys)))
+
+    def delete_unchanged(self, keys: Sequence[str], etags: Mapping[str, str], check: Callable[[], None]) -> list[str]:
+        """Delete each key only while it has the ETag ``etags`` records for it (DeleteObject ``If-Match``, in parallel);
+        returns the keys kept because they changed since, named in one warning line."""
+
+        def remove(key: str) -> tuple[str, bool]:
+            check()
+            return key, self.delete_if(key, etags[key])
+
+        kept = sorted(key for key, deleted in self.run_parallel(keys, remove, what="delete", describe=str) if not deleted)
+        if keys:
+            self.log.info("deleted %d objects", len(keys) - len(kept))
+        if kept:
+            self.log.warning(
+                "kept %d object(s) that changed after this site recorded them (not deleted; now left to whoever changed them): %s",
+                len(kept),
+                ", ".join(kept[:5]) + (", ..." if len(kept) > 5 else ""),
+            )
+        return kept
 
     def run_parallel(self, items: Iterable[ItemT], action: Callable[[ItemT], T], *, what: str, describe: Callable[[ItemT], str]) -> list[T]:
         """Run ``action`` on every item with at most ``workers`` at once; the first failure stops the rest and is raised.

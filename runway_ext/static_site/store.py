@@ -17,6 +17,7 @@ from runway_ext.core.errors import HookError
 from runway_ext.static_site.containment import ContainmentError, check_record_keys
 from runway_ext.static_site.layout import OBJECTS_FOLDER, blob_key, index_key, release_key
 from runway_ext.static_site.objects import ObjectState, strip_etag
+from runway_ext.static_site.published import Published, published_keys
 from runway_ext.static_site.records import (
     Release,
     ReleaseError,
@@ -74,10 +75,30 @@ class ReleaseStore:
             raise HookError(f"release {rid}: its record {release_key(self.prefix, rid)} is missing from s3://{self.bucket}")
         try:
             release = parse_release(found[0], rid)
-            check_record_keys([*release.objects, *release.forgotten], self.prefix, what=f"release {rid}: its record")
+            check_record_keys(
+                [*release.objects, *release.forgotten, *(release.retired or {})], self.prefix, what=f"release {rid}: its record"
+            )
         except (ReleaseError, ContainmentError) as error:
             raise HookError(str(error)) from None
         return release
+
+    def published(self, manifest_objects: Mapping[str, ObjectState] | None = None) -> Published:
+        """What the site's in-place release records (and the site manifest's ``manifest_objects``) say it published
+        (:mod:`.published`). The newest record alone when it tracks retired keys (it then says everything: the
+        derivation forgets what came before it), else every record of the index (in parallel). A record that is
+        missing or unreadable makes it untracked: a warning, nothing is deleted and the next record tracks nothing."""
+        summaries = [summary for summary in self.read_index().releases if summary.layout == "in-place"]
+        newest = self.read_release_or_none(summaries[-1].id) if summaries else None
+        if newest is not None and newest.retired is not None:
+            return published_keys([newest], manifest_objects)
+        releases = self.site.run_parallel(
+            summaries, lambda summary: self.read_release_or_none(summary.id), what="read", describe=lambda summary: f"release {summary.id}"
+        )
+        readable = [release for release in releases if release is not None]
+        if len(readable) < len(summaries):
+            self.log.warning("%s: a release record could not be read: no object that left the build is deleted by this deploy", self.where)
+            return Published({}, tracked=False)
+        return published_keys(readable, manifest_objects)
 
     def retention(self) -> Retention:
         """``versions`` when the bucket's versioning is Enabled, else ``copies`` (also when we may not ask)."""

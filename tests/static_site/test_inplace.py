@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from runway_ext.static_site.inplace import (
     COPY_LIMIT,
     LocalFile,
     MetadataUpdate,
+    SkewWindow,
     SyncPlanError,
     Upload,
     keys_to_inspect,
@@ -24,6 +26,7 @@ from runway_ext.static_site.inplace import (
 from runway_ext.static_site.layout import MANIFEST_NAME, key_problem, manifest_key, normalize_prefix
 from runway_ext.static_site.manifest import SiteManifest, parse_manifest, render_manifest, settings_hash, with_manifest_state
 from runway_ext.static_site.objects import ObjectState, RemoteObject, strip_etag
+from runway_ext.static_site.published import Published, PublishedKey
 
 
 def local_file(path: str, content: bytes) -> LocalFile:
@@ -147,21 +150,57 @@ def test_objects_too_large_to_copy_are_reuploaded_for_new_headers() -> None:
     assert [u.key for u in plan.uploads] == ["video.mp4"] and plan.metadata_updates == ()
 
 
+def recorded_state(found: RemoteObject) -> ObjectState:
+    """The state a release recorded for an object as it is listed now."""
+    content_type = found.content_type or headers_for(found.key, ()).content_type
+    return ObjectState(found.sha256 or "0" * 64, found.size, found.etag, content_type, found.cache_control or NO_CACHE)
+
+
+def published(
+    remote: dict[str, RemoteObject], keys: Any = None, *, left_seq: int | None = None, left_time: str | None = None, latest_seq: int = 1
+) -> Published:
+    """Records saying the site published ``keys`` (default: every remote key), all out of the build since ``left_seq``
+    (None: in the newest release's build), the newest release being ``latest_seq``."""
+    chosen = remote if keys is None else keys
+    return Published(
+        {key: PublishedKey(recorded_state(remote[key]), left_seq, left_time) for key in chosen}, latest_seq=latest_seq, latest_objects={}
+    )
+
+
+NOW = 1_800_000_000.0
+DAY = 86400.0
+
+
+def days_ago(days: float) -> str:
+    return datetime.fromtimestamp(NOW - days * DAY, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def test_extra_objects_are_kept_unless_delete_is_on() -> None:
     remote = {INDEX.path: synced(INDEX), "old.html": listed(local_file("old.html", b"old"))}
-    kept = plan_sync({INDEX.path: INDEX}, remote)
+    kept = plan_sync({INDEX.path: INDEX}, remote, published=published(remote))
     assert kept.deletes == () and kept.extra_remote == ("old.html",)
-    removed = plan_sync({INDEX.path: INDEX}, remote, delete=True)
+    assert kept.retained is not None and list(kept.retained) == ["old.html"]  # still tracked: a later delete: true removes it
+    removed = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=published(remote))
     assert removed.deletes == ("old.html",)
     assert removed.changed_paths == ["/old.html"]
+    assert removed.delete_etags == {"old.html": remote["old.html"].etag}
 
 
 def test_deletes_above_the_cap_are_refused_and_none_planned() -> None:
     remote = {f"old/{n}.html": listed(local_file(f"old/{n}.html", b"x")) for n in range(5)}
-    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=4)
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=4, published=published(remote))
     assert plan.deletes == ()
     assert plan.delete_refusal is not None and "5 objects" in plan.delete_refusal and "max_delete (4)" in plan.delete_refusal
-    assert len(plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=5).deletes) == 5
+    assert len(plan_sync({INDEX.path: INDEX}, remote, delete=True, max_delete=5, published=published(remote)).deletes) == 5
+
+
+def test_the_fraction_guard_counts_only_what_would_be_deleted() -> None:
+    remote = {f"p{n}.html": listed(local_file(f"p{n}.html", b"x")) for n in range(12)}
+    local = {f"p{n}.html": local_file(f"p{n}.html", b"x") for n in range(5)}
+    plan = plan_sync(local, remote, delete=True, max_delete_fraction=0.5, published=published(remote))
+    assert plan.deletes == () and plan.delete_refusal is not None and "7 of the site's 12" in plan.delete_refusal
+    some = plan_sync(local, remote, delete=True, max_delete_fraction=0.5, published=published(remote, ["p5.html", "p6.html"]))
+    assert some.deletes == ("p5.html", "p6.html") and some.delete_refusal is None
 
 
 def test_the_manifest_and_keys_outside_the_prefix_are_never_deleted() -> None:
@@ -171,8 +210,110 @@ def test_the_manifest_and_keys_outside_the_prefix_are_never_deleted() -> None:
         "other/index.html": listed(INDEX, "other/index.html"),
         "site/gone.html": listed(local_file("site/gone.html", b"x")),
     }
-    plan = plan_sync({INDEX.path: INDEX}, remote, prefix=prefix, delete=True)
+    plan = plan_sync({INDEX.path: INDEX}, remote, prefix=prefix, delete=True, published=published(remote))
     assert plan.deletes == ("site/gone.html",)
+
+
+# -- removal: what this site published only --------------------------------------------------------------
+def test_pages_that_left_the_build_go_with_the_deploy_that_dropped_them() -> None:
+    gone = [local_file(path, b"<p>old</p>") for path in ("legal/old-prices.html", "blog/draft.html", "blog/index.htm")]
+    remote = {INDEX.path: synced(INDEX), **{file.path: synced(file) for file in gone}}
+    window = SkewWindow(keep_releases=10, keep_days=7, now=NOW)
+    before = plan_sync({INDEX.path: INDEX}, remote, delete=False, published=published(remote), window=window)
+    assert before.deletes == ()  # delete off: every page stays
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=published(remote), window=window)
+    assert plan.deletes == ("blog/draft.html", "blog/index.htm", "legal/old-prices.html")
+    assert plan.changed_paths == ["/blog/draft.html", "/blog/index.htm", "/legal/old-prices.html"]
+    assert plan.delete_etags == {file.path: file.md5 for file in gone}
+    assert plan.retained == {}
+
+
+def test_an_extensionless_object_recorded_as_html_is_a_page() -> None:
+    about = local_file("about", b"<p>about</p>")
+    found = RemoteObject("about", about.size, about.md5, about.sha256, "text/html; charset=utf-8", NO_CACHE, True)
+    remote = {INDEX.path: synced(INDEX), "about": found}
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=published(remote), window=SkewWindow(10, 7, NOW))
+    assert plan.deletes == ("about",)
+
+
+def test_other_files_stay_until_out_of_the_build_more_than_keep_releases_releases_and_keep_days_days() -> None:
+    chunk = local_file("assets/chunk-1.js", b"old chunk")
+    remote = {INDEX.path: synced(INDEX), chunk.path: synced(chunk)}
+    window = SkewWindow(keep_releases=2, keep_days=7, now=NOW)
+
+    def plan(left_seq: int | None, days: float, latest_seq: int) -> Any:
+        records = published(remote, [chunk.path], left_seq=left_seq, left_time=days_ago(days), latest_seq=latest_seq)
+        return plan_sync({INDEX.path: INDEX}, remote, delete=True, published=records, window=window)
+
+    leaving_now = plan(None, 0, latest_seq=5)
+    assert leaving_now.deletes == () and leaving_now.retained is not None and list(leaving_now.retained) == [chunk.path]
+    # Out since r4 (r4, r5 and the release this deploy records: 3 > 2), but only 6 days: kept.
+    assert plan(4, 6, latest_seq=5).deletes == ()
+    # 30 days, but out for r5 and this deploy's release only (2, not more than 2): kept.
+    assert plan(5, 30, latest_seq=5).deletes == ()
+    both = plan(4, 7.5, latest_seq=5)
+    assert both.deletes == (chunk.path,) and both.retained == {}
+    assert both.changed_paths == ["/" + chunk.path]
+    # No window with keep_releases 0: the file goes with the deploy that dropped it.
+    no_window = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=published(remote, [chunk.path]), window=SkewWindow(0, 7, NOW))
+    assert no_window.deletes == (chunk.path,)
+
+
+def test_a_deploy_that_records_no_release_does_not_count_one() -> None:
+    """r4 and r5 are out of the build; a deploy whose build is r5's records nothing, so the count stays 2."""
+    chunk = local_file("assets/chunk-1.js", b"old chunk")
+    remote = {INDEX.path: synced(INDEX), chunk.path: synced(chunk)}
+    r5 = {INDEX.path: recorded_state(remote[INDEX.path])}
+    records = Published({chunk.path: PublishedKey(recorded_state(remote[chunk.path]), 4, days_ago(30))}, latest_seq=5, latest_objects=r5)
+    window = SkewWindow(keep_releases=2, keep_days=7, now=NOW)
+    assert plan_sync({INDEX.path: INDEX}, remote, delete=True, published=records, window=window).deletes == ()
+    changed_home = local_file("index.html", b"<h1>home v2</h1>")
+    assert plan_sync({INDEX.path: changed_home}, remote, delete=True, published=records, window=window).deletes == (chunk.path,)
+
+
+def test_a_build_that_only_drops_a_file_writes_nothing_but_still_records_a_release() -> None:
+    chunk = local_file("assets/chunk-1.js", b"old chunk")
+    remote = {INDEX.path: synced(INDEX), chunk.path: synced(chunk)}
+    newest = {key: recorded_state(found) for key, found in remote.items()}
+    records = Published({key: PublishedKey(state) for key, state in newest.items()}, latest_seq=3, latest_objects=newest)
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=records, window=SkewWindow(10, 7, NOW))
+    assert plan.is_noop and plan.dropped == (chunk.path,)
+    assert plan.retained is not None and plan.retained[chunk.path].left_seq is None
+
+
+def test_objects_no_release_recorded_are_foreign_and_never_deleted() -> None:
+    old = local_file("old.html", b"old")
+    upload = local_file("downloads/report.pdf", b"%PDF")
+    remote = {
+        INDEX.path: synced(INDEX),
+        old.path: synced(old),
+        upload.path: listed(upload),
+        "handmade.html": listed(INDEX, "handmade.html"),
+    }
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=published(remote, [INDEX.path, old.path]), window=SkewWindow(0))
+    assert plan.deletes == (old.path,)
+    assert plan.foreign == ("downloads/report.pdf", "handmade.html")
+    assert plan.retained == {}
+    assert plan_sync({INDEX.path: INDEX}, remote, delete=True).deletes == ()  # no records: nothing is the site's
+
+
+def test_a_published_object_changed_behind_our_back_is_kept_and_reported() -> None:
+    old = local_file("old.html", b"old")
+    chunk = local_file("assets/chunk.js", b"chunk")
+    remote = {INDEX.path: synced(INDEX), old.path: synced(old), chunk.path: synced(chunk)}
+    records = published(remote)
+    overwritten = local_file("old.html", b"someone else's")
+    now_listed = {**remote, old.path: listed(overwritten), chunk.path: listed(chunk, etag="f" * 32)}
+    plan = plan_sync({INDEX.path: INDEX}, now_listed, delete=True, published=records, window=SkewWindow(0))
+    assert plan.deletes == ()
+    assert plan.drifted == ("assets/chunk.js", "old.html")
+    assert plan.retained == {}  # left to whoever changed them: the next record no longer claims them
+
+
+def test_records_that_could_not_be_read_delete_nothing_and_track_nothing() -> None:
+    remote = {INDEX.path: synced(INDEX), "old.html": listed(local_file("old.html", b"old"))}
+    plan = plan_sync({INDEX.path: INDEX}, remote, delete=True, published=Published({}, tracked=False), window=SkewWindow(0))
+    assert plan.deletes == () and plan.retained is None
 
 
 def test_prefix_goes_on_keys_while_rules_see_the_site_path() -> None:
@@ -400,9 +541,12 @@ def test_plan_never_deletes_a_built_key_nor_more_than_max_delete(
     state: tuple[dict[str, LocalFile], dict[str, RemoteObject], str], delete: bool, max_delete: int
 ) -> None:
     local, remote, prefix = state
-    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=max_delete)
+    records = published(remote, [key for index, key in enumerate(sorted(remote)) if index % 2 == 0])
+    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=max_delete, published=records, window=SkewWindow(0))
     built = {prefix + path for path in local}
     assert not set(plan.deletes) & built
+    assert set(plan.deletes) <= set(records.keys)
+    assert not set(plan.deletes) & set(plan.foreign)
     assert len(plan.deletes) <= max_delete
     assert set(plan.deletes) <= set(remote)
     assert manifest_key(prefix) not in plan.deletes
@@ -418,7 +562,8 @@ def test_plan_never_deletes_a_built_key_nor_more_than_max_delete(
 def test_carrying_out_a_plan_leaves_nothing_to_do(state: tuple[dict[str, LocalFile], dict[str, RemoteObject], str], delete: bool) -> None:
     local, remote, prefix = state
     remote = {**remote, **{key: _inspect(local, remote, key, prefix) for key in keys_to_inspect(local, remote, prefix=prefix)}}
-    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=100)
+    records = published(remote)
+    plan = plan_sync(local, remote, prefix=prefix, delete=delete, max_delete=100, published=records, window=SkewWindow(0))
     after = dict(remote)
     written: list[Upload | MetadataUpdate] = [*plan.uploads, *plan.metadata_updates]
     for item in written:
@@ -428,7 +573,7 @@ def test_carrying_out_a_plan_leaves_nothing_to_do(state: tuple[dict[str, LocalFi
         )
     for key in plan.deletes:
         del after[key]
-    again = plan_sync(local, after, prefix=prefix, delete=delete, max_delete=100)
+    again = plan_sync(local, after, prefix=prefix, delete=delete, max_delete=100, published=records, window=SkewWindow(0))
     assert again.is_noop
     assert len(again.unchanged) == len(local)
 

@@ -14,10 +14,11 @@ import runway_ext.static_site.s3 as s3_site
 from runway_ext.core.errors import HookError
 from runway_ext.hooks.npm_build.build_output import scan_build
 from runway_ext.static_site.headers import CacheRule, headers_for
-from runway_ext.static_site.inplace import keys_to_inspect, manifest_after_sync, plan_sync
+from runway_ext.static_site.inplace import SkewWindow, keys_to_inspect, manifest_after_sync, plan_sync
 from runway_ext.static_site.layout import manifest_key
 from runway_ext.static_site.manifest import SiteManifest, with_manifest_state
 from runway_ext.static_site.s3 import Progress, S3Site, format_bytes
+from runway_ext.static_site.store import ReleaseStore
 from tests.reliability.faults import Fault, session_with
 
 BUCKET = "site-bucket"
@@ -62,7 +63,8 @@ def sync(target: S3Site, out: Path, *, delete: bool = False, rules: tuple[CacheR
     local = scan_build(out)
     remote = with_manifest_state(target.list_objects(), manifest)
     remote.update(target.inspect(keys_to_inspect(local, remote, prefix=target.prefix)))
-    plan = plan_sync(local, remote, prefix=target.prefix, delete=delete, rules=rules)
+    records = ReleaseStore(target).published(manifest.objects if manifest is not None else None)
+    plan = plan_sync(local, remote, prefix=target.prefix, delete=delete, published=records, window=SkewWindow(0), rules=rules)
     etags = target.apply(plan, local, out)
     target.write_manifest(
         SiteManifest("src", "cfg", manifest_after_sync(plan, local, remote, etags, prefix=target.prefix)), written_by="test"
@@ -202,18 +204,42 @@ def test_a_manifest_this_version_cannot_read_is_ignored_with_a_warning(s3: Any, 
     assert "is not a site manifest this version can read; comparing every object" in log.text
 
 
-def test_deletes_go_in_batches(s3: Any, out: Path, monkeypatch: pytest.MonkeyPatch, log: pytest.LogCaptureFixture) -> None:
+def test_the_tool_s_own_deletes_go_in_batches(s3: Any, monkeypatch: pytest.MonkeyPatch, log: pytest.LogCaptureFixture) -> None:
     for number in range(5):
-        s3.put_object(Bucket=BUCKET, Key=f"old/{number}.html", Body=b"old")
+        s3.put_object(Bucket=BUCKET, Key=f"old/{number}.json", Body=b"old")
     monkeypatch.setattr(s3_site, "DELETE_BATCH", 2)
-    plan = sync(site(), out, delete=True)
-    assert len(plan.deletes) == 5
-    assert not [key for key in s3.list_objects_v2(Bucket=BUCKET)["Contents"] if key["Key"].startswith("old/")]
+    site().delete([f"old/{number}.json" for number in range(5)], lambda: None)
+    assert "Contents" not in s3.list_objects_v2(Bucket=BUCKET)
     assert [message for message in log.messages if message.startswith("deleted ")] == [
         "deleted 2 objects",
         "deleted 4 objects",
         "deleted 5 objects",
     ]
+
+
+def test_site_deletes_are_conditional_on_the_recorded_etag(s3: Any, out: Path, log: pytest.LogCaptureFixture) -> None:
+    """A published page overwritten behind the tool's back between the plan and the delete is kept and named."""
+    for number in range(3):
+        (out / f"old-{number}.html").write_bytes(b"old")
+    sync(site(), out)
+    for number in range(3):
+        (out / f"old-{number}.html").unlink()
+    target = site()
+    manifest = target.read_manifest()
+    local = scan_build(out)
+    remote = with_manifest_state(target.list_objects(), manifest)
+    records = ReleaseStore(target).published(manifest.objects if manifest is not None else None)
+    plan = plan_sync(local, remote, delete=True, published=records, window=SkewWindow(0))
+    assert plan.deletes == ("old-0.html", "old-1.html", "old-2.html")
+    s3.put_object(Bucket=BUCKET, Key="old-1.html", Body=b"rewritten by hand")
+    target.apply(plan, local, out)
+    keys = {item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert {"old-0.html", "old-2.html"} & keys == set()
+    assert s3.get_object(Bucket=BUCKET, Key="old-1.html")["Body"].read() == b"rewritten by hand"
+    assert (
+        "kept 1 object(s) that changed after this site recorded them (not deleted; now left to whoever changed them): old-1.html"
+        in log.messages
+    )
 
 
 def test_a_missing_bucket_is_named(aws: Any) -> None:

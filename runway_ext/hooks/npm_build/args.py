@@ -73,8 +73,8 @@ class NpmBuildArgs(HookArgs):
     follow_links: bool = False
     """Publish what links in the output folder point to even when it lies outside the folder (default: refuse such a link)."""
 
-    delete: bool = False
-    """Delete objects under the prefix that the build no longer has."""
+    delete: bool = True
+    """In-place: delete what this site published (a recorded release wrote it) and the build no longer has: pages at once, other files once out of the build for more than keep_releases releases and keep_days days; objects nobody recorded are never deleted (false: keep everything)."""
 
     max_delete: int = Field(default=256, ge=0)
     """Refuse the whole sync (nothing changed) if it would delete more objects than this."""
@@ -98,7 +98,7 @@ class NpmBuildArgs(HookArgs):
     """Build and plan, log every planned change, but write nothing to the bucket."""
 
     keep_releases: int = Field(default=10, ge=0, le=1000)
-    """Every sync that writes records a release (``runway-ext site releases``/``rollback``); keep the last this many (0: record none)."""
+    """Every sync that writes records a release (``runway-ext site releases``/``rollback``); keep the last this many (0: record none, and no skew window for deletes)."""
 
     cache_rules: list[CacheRuleArg] = []  # a plain default (pydantic copies it), so the CLI help can show it
     """Cache-Control rules tried before the defaults, first match wins: a list of {pattern, cache_control, content_type}."""
@@ -125,7 +125,7 @@ class NpmBuildArgs(HookArgs):
     """Atomic releases: folders of content-hashed files stored once for every release (e.g. ``_next/static/``, ``assets/``); their files must never change bytes."""
 
     keep_days: float = Field(default=7, ge=0)
-    """Atomic releases: a release that is no longer live is pruned only once it is both more than keep_releases releases back and more than this many days past its last day live."""
+    """The skew window: a file that left the build (in-place; pages excepted) or a release no longer live (atomic) is deleted only once it is both more than keep_releases releases back and more than this many days out."""
 
     error_pages: list[str] = ["404.html"]  # a plain default (pydantic copies it), so the CLI help can show it
     """Atomic releases: pages CloudFront fetches without the release router (NotFoundPage; ``index.html`` for an SPA fallback), copied from the live release to their plain keys at each switch."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 from pathlib import Path
@@ -31,20 +31,23 @@ from runway_ext.static_site.atomic import AtomicPlanError
 from runway_ext.static_site.atomic_deploy import AtomicSettings, deploy_release, plan_next, read_site, release_problems
 from runway_ext.static_site.inplace import (
     LocalFile,
+    SkewWindow,
     SyncPlan,
     SyncPlanError,
     entries_before_sync,
     keys_to_inspect,
     manifest_after_sync,
     missing_pages_problem,
+    pending_writes,
     plan_sync,
 )
-from runway_ext.static_site.layout import key_problem
+from runway_ext.static_site.layout import key_problem, site_keys
 from runway_ext.static_site.lock import check_lock, holding, new_lock, wait_for_other_runs
 from runway_ext.static_site.manifest import SiteManifest, drift, settings_hash, with_manifest_state
-from runway_ext.static_site.objects import RemoteObject
+from runway_ext.static_site.objects import ObjectState, RemoteObject
 from runway_ext.static_site.pointer import KvsPointerStore
 from runway_ext.static_site.previews import PreviewPointerStore, deploy_preview, preview_releases, preview_url
+from runway_ext.static_site.published import Published
 from runway_ext.static_site.record import record_release
 from runway_ext.static_site.s3 import S3Site, format_bytes
 from runway_ext.static_site.served import wait_until_served
@@ -128,7 +131,7 @@ def build_and_sync_app(args: NpmBuildArgs, ctx: HookContext) -> NpmBuildResult:
     if source_hash is None:
         source_hash = combine((path, file.sha256) for path, file in local.items())
     remote.update(site.inspect(keys_to_inspect(local, remote, prefix=args.prefix)))
-    plan = _plan(args, local, remote, ctx)
+    plan = _plan(args, local, remote, ctx, published=_published(args, site, manifest, local, remote))
 
     release = None
     if args.dry_run:
@@ -428,7 +431,9 @@ def _proven_deployed(
         return False
     if (manifest.source_hash, manifest.settings_hash) != (source_hash, settings):
         return False
-    problems = drift(manifest, remote, prefix=args.prefix, delete=args.delete)
+    # Keys the build lacks are no drift: those the site published and may delete go with the next deploy that
+    # changes something (the skew window), the others are never deleted.
+    problems = drift(manifest, remote, prefix=args.prefix, delete=False)
     if problems:
         ctx.log.warning(
             "s3://%s/%s no longer holds the deployed build (%d objects differ, e.g. %s): building and repairing",
@@ -463,7 +468,24 @@ def _scan(args: NpmBuildArgs, output_dir: Path, ctx: HookContext) -> dict[str, L
     return local
 
 
-def _plan(args: NpmBuildArgs, local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject], ctx: HookContext) -> SyncPlan:
+def _published(
+    args: NpmBuildArgs, site: S3Site, manifest: SiteManifest | None, local: Mapping[str, LocalFile], remote: Mapping[str, RemoteObject]
+) -> Published:
+    """What the site's records say it published (:mod:`runway_ext.static_site.published`); the records are read
+    only when the bucket holds site keys the build lacks (else there is nothing to decide)."""
+    if all(key[len(args.prefix) :] in local for key in site_keys(remote, args.prefix)):
+        return Published({})
+    return ReleaseStore(site).published({**manifest.objects, **manifest.pending} if manifest is not None else None)
+
+
+def _plan(
+    args: NpmBuildArgs,
+    local: Mapping[str, LocalFile],
+    remote: Mapping[str, RemoteObject],
+    ctx: HookContext,
+    *,
+    published: Published | None = None,
+) -> SyncPlan:
     """Plan the sync and log it (every action on a dry run); a refused delete or a page-less build is an error."""
     try:
         plan = plan_sync(
@@ -474,10 +496,12 @@ def _plan(args: NpmBuildArgs, local: Mapping[str, LocalFile], remote: Mapping[st
             delete=args.delete,
             max_delete=args.max_delete,
             max_delete_fraction=args.max_delete_fraction,
+            published=published,
+            window=SkewWindow(args.keep_releases, args.keep_days, time.time()),
         )
     except SyncPlanError as error:
         raise HookError(f"output_dir: {error}") from None
-    _log_plan(plan, ctx, every_action=args.dry_run)
+    _log_plan(plan, ctx, every_action=args.dry_run, delete=args.delete)
     if plan.delete_refusal:
         field = "max_delete_fraction" if "max_delete_fraction" in plan.delete_refusal else "max_delete"
         raise HookError(f"{field}: {plan.delete_refusal}")
@@ -500,14 +524,17 @@ def _sync(
 ) -> str | None:
     """Carry out ``plan`` under the manifest protocol and record the complete manifest; returns the release recorded (or None).
 
-    Nothing to write: the manifest is (conditionally) brought up to date, if it differs. Otherwise the
+    Nothing to write and nothing left the newest release's build: the manifest is (conditionally) brought up to
+    date, if it differs. Otherwise the
     lock is taken first (a ``syncing`` manifest vouching only for the untouched keys), held while the
     objects are written, and replaced by the complete manifest; a failure releases it.
     """
     written_by = f"runway_ext {__version__} {HOOK_NAME}"
-    if plan.is_noop:
+    if plan.is_noop and not plan.dropped:
         objects = manifest_after_sync(plan, local, remote, {}, prefix=args.prefix)
-        site.write_manifest(SiteManifest(deployed.source_hash, deployed.settings_hash, objects), written_by=written_by)
+        site.write_manifest(
+            SiteManifest(deployed.source_hash, deployed.settings_hash, objects, pending=_unrecorded(plan, previous)), written_by=written_by
+        )
         return None
     marker = SiteManifest(
         previous.source_hash if previous is not None else "",
@@ -516,6 +543,7 @@ def _sync(
         state="syncing",
         lock=new_lock(ttl=args.lock_timeout),
         vouched_at=site.listed_at,
+        pending={**(previous.pending if previous is not None else {}), **pending_writes(plan, local)},
     )
     with holding(site, marker, written_by=written_by, ttl=args.lock_timeout) as lease:
         etags = site.apply(plan, local, output_dir, guard=lease.check)
@@ -525,15 +553,23 @@ def _sync(
             deployed,
             objects,
             expected=[args.prefix + path for path in local],
-            delete=args.delete,
+            delete=False,  # the sync deletes only what the site published: its release does not own the whole prefix
             keep=args.keep_releases,
             guard=lease.check,
+            retired=plan.retained,
         )
-        lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects))
+        lease.finish(SiteManifest(deployed.source_hash, deployed.settings_hash, objects, pending=_unrecorded(plan, previous)))
     return release
 
 
-def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
+def _unrecorded(plan: SyncPlan, previous: SiteManifest | None) -> dict[str, ObjectState]:
+    """Objects a killed deploy wrote (its manifest's ``pending``) that this sync keeps out of its build: still named by
+    the manifest, so they stay the site's even when no release records them."""
+    pending = previous.pending if previous is not None else {}
+    return {key: item.state for key, item in (plan.retained or {}).items() if key in pending}
+
+
+def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool, delete: bool = True) -> None:
     ctx.log.info(
         "plan: %d to upload (%s), %d metadata updates, %d to delete, %d unchanged%s",
         len(plan.uploads),
@@ -541,8 +577,26 @@ def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
         len(plan.metadata_updates),
         len(plan.deletes),
         len(plan.unchanged),
-        f", {len(plan.extra_remote)} objects not in the build kept (delete is off)" if plan.extra_remote and not plan.deletes else "",
+        f", {len(plan.extra_remote)} objects not in the build kept (delete is off)" if plan.extra_remote and not delete else "",
     )
+    if plan.foreign:
+        ctx.log.info(
+            "%d object(s) under the prefix were not published by this site (no recorded release wrote them): left alone, never deleted: %s",
+            len(plan.foreign),
+            _a_few(plan.foreign),
+        )
+    if plan.drifted:
+        ctx.log.warning(
+            "%d object(s) this site published changed after it recorded them (other ETag or size): kept, not deleted: %s",
+            len(plan.drifted),
+            _a_few(plan.drifted),
+        )
+    if plan.retained:
+        ctx.log.info(
+            "%d file(s) that left the build kept for the skew window (more than keep_releases releases and keep_days days): %s",
+            len(plan.retained),
+            _a_few(sorted(plan.retained)),
+        )
     for neighbour in plan.neighbours:
         ctx.log.info("%s holds another site (its own .runway-ext/): left alone, never deleted nor overwritten", neighbour)
     log = ctx.log.info if every_action else ctx.log.debug
@@ -552,6 +606,11 @@ def _log_plan(plan: SyncPlan, ctx: HookContext, *, every_action: bool) -> None:
         log("  headers %s -> %s; %s", update.key, update.headers.content_type, update.headers.cache_control)
     for key in plan.deletes:
         log("  delete %s", key)
+
+
+def _a_few(keys: Sequence[str], count: int = 5) -> str:
+    """The first ``count`` keys, comma-separated (``...`` when there are more)."""
+    return ", ".join(keys[:count]) + (", ..." if len(keys) > count else "")
 
 
 def build_result(

@@ -6,7 +6,8 @@ The decisions and the purgers are :mod:`runway_ext.static_site.forget`'s; this i
    record (with its ETag); on an atomic site read the live pointer and the previews' keys; plan — a refusal here
    writes nothing;
 2. take the site lock (the sync's protocol, conditional on the manifest read in 1: a deploy, rollback or forget
-   that ran meanwhile makes this one stop), rewrite the records concerned (``If-Match``), run every purger,
+   that ran meanwhile makes this one stop), delete what the skew window still kept of the paths (in place),
+   rewrite the records concerned (``If-Match``), run every purger,
    write back the manifest as it was (vouching no later than it did), then invalidate the paths.
 
 Invalidated: the forgotten paths as viewers ask for them and, on an atomic site, every deleted release object's
@@ -25,7 +26,7 @@ from runway_ext.core.errors import HookError
 from runway_ext.core.hook import HookContext
 from runway_ext.hooks.site.args import ForgetArgs, ForgetResult
 from runway_ext.static_site.containment import ContainmentError, check_record_keys
-from runway_ext.static_site.forget import PURGERS, ForgetError, plan_forget, rewrite_records
+from runway_ext.static_site.forget import PURGERS, ForgetError, delete_retired, plan_forget, rewrite_records
 from runway_ext.static_site.layout import release_key
 from runway_ext.static_site.lock import check_lock, holding, new_lock
 from runway_ext.static_site.manifest import SiteManifest
@@ -82,6 +83,7 @@ def forget(args: ForgetArgs, ctx: HookContext) -> ForgetResult:
     )
     purged: list[str] = []
     with holding(site, marker, written_by=WRITTEN_BY, ttl=args.lock_timeout) as lease:
+        purged.extend(delete_retired(site, plan, lease.check))
         rewritten = rewrite_records(site, plan, records, lease.check)
         for purger in PURGERS:
             purged.extend(purger(site, plan, lease.check))

@@ -20,7 +20,7 @@ def parse(**args: Any) -> NpmBuildArgs:
 def test_defaults() -> None:
     args = parse()
     assert (args.app_path, args.environment, args.output_dir, args.prefix, args.region) == (Path("app"), "dev", None, "", None)
-    assert (args.build, args.force, args.delete, args.dry_run, args.require_env_file) == (True, False, False, False, False)
+    assert (args.build, args.force, args.delete, args.dry_run, args.require_env_file) == (True, False, True, False, False)
     assert (args.max_delete, args.build_timeout, args.workers) == (256, 900, 16)
     assert args.rules() == []
 

@@ -181,7 +181,9 @@ def test_3_two_deploys_racing_for_the_lock_one_wins_the_other_writes_nothing(tmp
     assert site(s3) == build_of(first / "out")
     assert manifest(s3).state == "complete"
     rerun = deploy(second, build=False, output_dir="out", delete=True)
-    assert rerun["uploaded"] == 14 and site(s3) == build_of(second / "out")
+    assert rerun["uploaded"] == 14
+    # The winner's pages went with the deploy that dropped them; its script stays for the skew window.
+    assert site(s3) == {**build_of(second / "out"), "static/app-first.js": b"console.log('first')"}
 
 
 # -- 4. drift --------------------------------------------------------------------------------------
@@ -266,7 +268,8 @@ def test_8_a_near_empty_build_does_not_delete_the_site(tmp_path: Path, s3: Any, 
     deployed = site(s3)
     write_site(app / "out", {".nojekyll": b""})
     assert deploy(app, build=False, output_dir="out", delete=True) is False
-    assert "max_delete_fraction: the sync would delete 52 of the site's 52 objects, more than max_delete_fraction (0.5)" in log.text
+    # 51 pages (the script stays for the skew window) of 52 objects
+    assert "max_delete_fraction: the sync would delete 51 of the site's 52 objects, more than max_delete_fraction (0.5)" in log.text
     assert site(s3) == deployed
     assert deploy(app, build=False, output_dir="out", delete=True, max_delete_fraction=1) is False
     assert "allow_no_pages: the build has no HTML page but the site has 51" in log.text

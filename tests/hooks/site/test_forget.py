@@ -30,8 +30,8 @@ def published_then_removed(s3: Any, tmp_path: Any) -> None:
     r1 = version(1)
     r1["config.json"] = SECRET
     deploy(tmp_path, r1)
-    deploy(tmp_path, version(2))  # config.json removed (delete: true)
-    assert SECRET in every_byte(s3)
+    deploy(tmp_path, version(2))  # config.json left the build: kept for the skew window (not a page)
+    assert SECRET in every_byte(s3) and "config.json" in snapshot(s3)
 
 
 def test_forget_purges_every_retained_byte_and_a_rollback_leaves_the_path_out(
@@ -40,7 +40,9 @@ def test_forget_purges_every_retained_byte_and_a_rollback_leaves_the_path_out(
     published_then_removed(s3, tmp_path)
     result = forget_hook(None, None, bucket_name=BUCKET, paths=["config.json"], distribution_id=distribution)
     assert result, "forget failed"
-    assert result["forgotten"] == ["config.json"] and result["purged"] and result["records"] == ["r1"]
+    # r1 had it in its build, r2 kept it for the skew window: forget deletes it from the bucket too
+    assert result["forgotten"] == ["config.json"] and "config.json" in result["purged"] and result["records"] == ["r1", "r2"]
+    assert "config.json" not in snapshot(s3)
     assert invalidation_paths(distribution, result["invalidation_id"]) == ["/config.json"]
     assert SECRET not in every_byte(s3)
     with caplog.at_level("WARNING"):

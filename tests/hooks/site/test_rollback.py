@@ -468,3 +468,18 @@ def test_a_rollback_writes_keys_the_site_lacks_then_overwritten_files_then_pages
         assert max(position[("end", key)] for key in earlier) < min(position[("start", key)] for key in later), events
     assert s3.get_object(Bucket=BUCKET, Key="main.js")["Body"].read() == b"import './chunk-1.js'"
     assert s3.head_object(Bucket=BUCKET, Key="style.css")["CacheControl"] != LONG_CACHE[0]["cache_control"]
+
+
+def test_a_rollback_after_default_deploys_leaves_hand_uploaded_objects_alone(s3_versioned: Any, tmp_path: Path) -> None:
+    """In-place syncs delete only what the site published, so their releases do not own the prefix: neither does a rollback."""
+    deploy(tmp_path, version(1))
+    s3_versioned.put_object(Bucket=BUCKET, Key="downloads/report.pdf", Body=b"%PDF-1.7")
+    deploy(tmp_path, version(2))
+    assert rollback(steps=1)
+    assert {key for key in snapshot(s3_versioned) if not key.startswith("page-")} == {
+        "index.html",
+        "style.css",
+        "logo.svg",
+        "downloads/report.pdf",
+    }
+    assert {key for key in snapshot(s3_versioned) if key.startswith("page-")} == {key for key in version(1) if key.startswith("page-")}
