@@ -131,7 +131,7 @@ class Writes:
     def __init__(self, target: S3Site) -> None:
         self.events: list[tuple[str, str]] = []
         self._lock = threading.Lock()
-        for operation in ("PutObject", "CopyObject", "DeleteObjects"):
+        for operation in ("PutObject", "CopyObject", "DeleteObject", "DeleteObjects"):
             target.client.meta.events.register(f"provide-client-params.s3.{operation}", self._start)
             target.client.meta.events.register(f"after-call.s3.{operation}", self._end)
 
