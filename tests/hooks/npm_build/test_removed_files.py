@@ -15,7 +15,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from runway_ext.hooks.npm_build import build_and_sync_app
@@ -23,20 +22,6 @@ from runway_ext.static_site.layout import RELEASES_FOLDER
 
 BUCKET = "site-bucket"
 GONE_PAGES = ("legal/old-prices.html", "blog/draft.html", "blog/2019/index.html")
-
-
-@pytest.fixture
-def log(caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> pytest.LogCaptureFixture:
-    monkeypatch.setattr(logging.getLogger("runway_ext"), "propagate", True)
-    caplog.set_level(logging.DEBUG, logger="runway_ext")
-    return caplog
-
-
-@pytest.fixture
-def s3(aws: Any) -> Any:
-    client = boto3.client("s3")
-    client.create_bucket(Bucket=BUCKET)
-    return client
 
 
 def deploy(app: Path, files: dict[str, bytes], **args: Any) -> Any:
