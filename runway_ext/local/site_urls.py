@@ -38,16 +38,22 @@ def served_url_finder(site_url: str, environ: Mapping[str, str], cloudfront: Cal
     client = cloudfront()
     path = parsed.path or "/"
 
+    distribution: list[str] = []  # the distribution id, once a listing named it (a domain never changes owner)
+
     def find() -> str | None:
         sites = (read_session(endpoint) or {}).get("sites") or {}
-        try:
-            pages = list(client.get_paginator("list_distributions").paginate())
-        except (BotoCoreError, ClientError):
-            return None
-        for page in pages:
-            for item in page.get("DistributionList", {}).get("Items") or []:
-                if item.get("DomainName") == parsed.hostname and item.get("Id") in sites:
-                    return str(sites[item["Id"]]).rstrip("/") + path
-        return None
+        if not distribution:
+            try:
+                pages = list(client.get_paginator("list_distributions").paginate())
+            except (BotoCoreError, ClientError):
+                return None
+            distribution.extend(
+                str(item["Id"])
+                for page in pages
+                for item in page.get("DistributionList", {}).get("Items") or []
+                if item.get("DomainName") == parsed.hostname
+            )
+        served = [sites[name] for name in distribution if name in sites]
+        return str(served[0]).rstrip("/") + path if served else None
 
     return find, None
